@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './model.js';
+export * from './checkpoint.js';
+export * from './train.js';
+export * from './persist.js';

@@ -1,0 +1,163 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { InputError, initBackend, writeAtomic } from '@skelflow/core';
+import { evaluateFrames, scoresToFrames, segmentTracks, type GroundTruthConvention } from '@skelflow/graph';
+import { readGtDir, readPoseDir } from '@skelflow/graph/node';
+import { loadStgNf } from '@skelflow/stg-nf';
+import { ProgressBar } from '../progress.js';
+import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
+
+export const EVAL_USAGE = `Usage: skelflow eval --model <model dir | checkpoint .json> --poses <dir> --gt <mask dir> --out <report.json>
+                     [--gt-convention shanghaitech|ubnormal] [--seg-len N] [--no-smooth] [--batch N]
+                     [--backend wasm|cpu] [--force]
+
+Scores every pose segment of every clip (stride 1) with the model, maps segment scores to frames as
+the original STG-NF does (frame start + segLen/2, minimum over people, empty frames filled with the
+dataset's most normal score, six Gaussian smoothings σ = 1…6) and writes a JSON report with the
+frame-level micro AUC, raw and smoothed, per-clip frame scores and per-segment scores.
+Scores are normality scores (−NLL in bits/dim): higher = more normal.
+
+  --model          a folder saved by 'skelflow train', or a released STG-NF checkpoint JSON
+  --poses          folder of <clip>_alphapose_tracked_person.json files
+  --gt             folder of <clip>.npy frame masks; the clips evaluated are those of this folder
+  --gt-convention  shanghaitech: uint8, 1 = abnormal (default); ubnormal: float, 1 = normal
+  --seg-len        segment length; default: the model's
+  --no-smooth      report the raw AUC only (smoothed fields are null)
+  --force          replace an existing report file
+`;
+
+/** The report `skelflow eval` writes (documented in docs/cli.md). */
+export interface EvalReport {
+  model: string;
+  segLen: number;
+  gtConvention: GroundTruthConvention;
+  nSegments: number;
+  nFrames: number;
+  nAbnormalFrames: number;
+  fillValue: number;
+  auc: { smoothed: number | null; raw: number };
+  clips: {
+    name: string;
+    nFrames: number;
+    frameScores: { raw: number[]; smoothed: number[] | null };
+    segments: { person: string; start: number; score: number }[];
+  }[];
+}
+
+/** Runs the evaluation and returns the report (no file written). */
+export async function evaluateStgNf(
+  options: { model: string; poses: string; gt: string; convention: GroundTruthConvention; segLen?: number; smooth: boolean; batch: number },
+  onProgress?: (done: number, total: number) => void,
+): Promise<EvalReport> {
+  const model = await loadStgNf(options.model);
+  try {
+    const segLen = options.segLen ?? model.config.segLen;
+    if (segLen !== model.config.segLen) {
+      throw new UsageError(`--seg-len ${segLen} does not match the model's segment length ${model.config.segLen}`, { source: 'skelflow eval' });
+    }
+    const gt = await readGtDir(options.gt, options.convention);
+    if (gt.length === 0) throw new InputError('no .npy ground-truth masks found', { source: options.gt });
+    const clips = await readPoseDir(options.poses);
+    const known = new Set(gt.map((g) => g.name));
+    // Like the original, the clips evaluated are those of the ground truth; pose files of other clips are ignored.
+    const used = clips.filter((c) => known.has(c.name));
+    const lengths = new Map(gt.map((g) => [g.name, g.nFrames]));
+    for (const clip of used) {
+      const n = lengths.get(clip.name)!;
+      for (const [person, track] of clip.tracks) {
+        const last = track.frames[track.frames.length - 1];
+        if (last !== undefined && last >= n) {
+          throw new InputError(`frame ${last} is beyond the end of the clip's ground truth (${n} frames)`, {
+            source: clip.source ?? clip.name,
+            location: `person ${person}`,
+          });
+        }
+      }
+    }
+    const segs = segmentTracks(used, { segLen, stride: 1 });
+    const scores = model.scoreSegments(segs.data, { batchSize: options.batch, ...(onProgress ? { onProgress } : {}) });
+    const frames = scoresToFrames(scores, segs.meta, gt.map((g) => ({ name: g.name, nFrames: g.nFrames })));
+    const ev = evaluateFrames({
+      clips: gt.map((g, i) => ({ name: g.name, gtAbnormal: g.gtAbnormal, frameScores: frames.clips[i]!.scores })),
+      smooth: options.smooth,
+    });
+    const perClipSegments = new Map<string, { person: string; start: number; score: number }[]>(gt.map((g) => [g.name, []]));
+    for (let s = 0; s < scores.length; s++) {
+      const clip = segs.meta.clipNames[segs.meta.clip[s]!]!;
+      perClipSegments.get(clip)?.push({ person: String(segs.meta.person[s]), start: segs.meta.startFrame[s]!, score: scores[s]! });
+    }
+    return {
+      model: options.model,
+      segLen,
+      gtConvention: options.convention,
+      nSegments: scores.length,
+      nFrames: ev.nFrames,
+      nAbnormalFrames: ev.nAbnormal,
+      fillValue: frames.fillValue,
+      auc: { smoothed: ev.aucSmoothed ?? null, raw: ev.aucRaw },
+      clips: gt.map((g, i) => ({
+        name: g.name,
+        nFrames: g.nFrames,
+        frameScores: { raw: Array.from(ev.perClip[i]!.raw), smoothed: ev.perClip[i]!.smoothed ? Array.from(ev.perClip[i]!.smoothed!) : null },
+        segments: perClipSegments.get(g.name)!,
+      })),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** `skelflow eval`. */
+export async function evalCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags('eval', argv, {
+    model: { type: 'string' },
+    poses: { type: 'string' },
+    gt: { type: 'string' },
+    out: { type: 'string' },
+    'gt-convention': { type: 'string' },
+    'seg-len': { type: 'string' },
+    'no-smooth': { type: 'boolean' },
+    batch: { type: 'string' },
+    backend: { type: 'string' },
+    force: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(EVAL_USAGE);
+    return 0;
+  }
+  for (const f of ['model', 'poses', 'gt', 'out'] as const) {
+    if (!values[f]) throw new UsageError(`--${f} is required (see --help)`, { source: 'skelflow eval' });
+  }
+  const convention = (values['gt-convention'] ?? 'shanghaitech') as GroundTruthConvention;
+  if (convention !== 'shanghaitech' && convention !== 'ubnormal') {
+    throw new UsageError(`--gt-convention must be shanghaitech or ubnormal, got '${convention}'`, { source: 'skelflow eval' });
+  }
+  const out = values.out!;
+  if (!values.force && (await fs.stat(out).then(() => true, () => false))) {
+    throw new UsageError(`${out} exists; pass --force to replace it`, { source: 'skelflow eval' });
+  }
+  await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  const bar = new ProgressBar('scoring', 1, io.stderr);
+  const report = await evaluateStgNf(
+    {
+      model: values.model!,
+      poses: values.poses!,
+      gt: values.gt!,
+      convention,
+      ...(values['seg-len'] !== undefined ? { segLen: intFlag('eval', 'seg-len', values['seg-len'], 24, 2) } : {}),
+      smooth: !values['no-smooth'],
+      batch: intFlag('eval', 'batch', values.batch, 1024),
+    },
+    (done, total) => bar.setTotal(total).update(done),
+  );
+  bar.done();
+  await fs.mkdir(path.dirname(path.resolve(out)), { recursive: true });
+  await writeAtomic(out, JSON.stringify(report) + '\n');
+  const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
+  io.stderr(
+    `evaluated ${report.clips.length} clips, ${report.nFrames} frames (${report.nAbnormalFrames} abnormal), ${report.nSegments} segments\n`,
+  );
+  io.stdout(`AUC smoothed ${fmt(report.auc.smoothed)}  raw ${fmt(report.auc.raw)}  → ${out}\n`);
+  return 0;
+}

@@ -1,0 +1,351 @@
+// `skelflow metrics`: RBDC/TBDC from per-video text files, or AUC/AP/EER from label and
+// score arrays (JSON or .npy). All numbers come from @skelflow/metrics; this file only reads
+// files and reports problems as one line `skelflow metrics: <file>: <place>: <reason>`.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  averagePrecision,
+  equalErrorRate,
+  MetricsInputError,
+  parseDetections,
+  parseTracks,
+  rbdcTbdc,
+  rocAuc,
+  type TieHandling,
+  type VideoRegions,
+} from '@skelflow/metrics';
+
+const USAGE = `Usage:
+  skelflow metrics --tracks <dir> --detections <dir> --frames <n> [--alpha <a>] [--beta <b>] [--ties average|input-order]
+  skelflow metrics --labels <file> --scores <file>
+
+Region/track-based detection criteria (Ramachandra & Jones, WACV 2020):
+  --tracks <dir>       ground-truth anomaly tracks, one text file per video,
+                       rows "track_id, frame, x1, y1, x2, y2"
+  --detections <dir>   detected regions, one text file per video (same file names),
+                       rows "frame, x1, y1, x2, y2, score"; a video without a file in a
+                       folder has no rows there
+  --frames <n>         total number of frames of all videos (normal videos included)
+  --alpha <a>          IoU threshold for a region hit (default 0.1)
+  --beta <b>           fraction of a track's regions to hit for a detected track (default 0.1)
+  --ties <mode>        'average' (default): tied scores form one step, order independent;
+                       'input-order': one detection at a time in file-name and row order,
+                       as the reference script
+  prints {"rbdc": ..., "tbdc": ...}
+
+Frame-level metrics (scikit-learn definitions):
+  --labels <file>      per-frame labels, 1 = anomaly, 0 = normal (JSON array or .npy)
+  --scores <file>      per-frame scores, higher = more anomalous (JSON array or .npy)
+  prints {"auc": ..., "ap": ..., "eer": ...}
+
+Both groups may be given at once; the printed object then holds all five numbers.
+Exit codes: 0 success, 2 bad flags or input.
+`;
+
+/** A problem with one input, reported as `<file>: <place>: <reason>`. */
+class InputProblem extends Error {
+  constructor(
+    readonly file: string,
+    readonly place: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${place}: ${reason}`);
+  }
+}
+
+const NPY_DTYPES = ['<f4', '<f8', '|u1', '|b1', '<i8', '<i4'] as const;
+
+/**
+ * Minimal reader of 1-D C-order `.npy` arrays (format versions 1-3) with a little-endian
+ * dtype `<f4`, `<f8`, `|u1`, `|b1`, `<i8` or `<i4`. Anything else is rejected with a reason,
+ * never misread. int64 values beyond 2^53 are rejected, as they cannot be represented.
+ *
+ * References: numpy `lib.format` (NEP 1, the .npy format).
+ *
+ * @param bytes the file contents
+ * @param source the file name, used in error messages
+ * @returns the values as float64
+ *
+ * @example
+ * ```ts
+ * const values = parseNpy(readFileSync('scores.npy'), 'scores.npy');
+ * ```
+ */
+export function parseNpy(bytes: Uint8Array, source: string): Float64Array {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) {
+    throw new InputProblem(source, 'header', 'not a .npy file (bad magic string)');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const major = bytes[6];
+  let headerLen: number;
+  let headerStart: number;
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    headerStart = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.length < 12) throw new InputProblem(source, 'header', 'truncated');
+    headerLen = view.getUint32(8, true);
+    headerStart = 12;
+  } else {
+    throw new InputProblem(source, 'header', `unsupported .npy format version ${major}`);
+  }
+  if (headerStart + headerLen > bytes.length) throw new InputProblem(source, 'header', 'truncated');
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLen));
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new InputProblem(source, 'header', 'cannot read descr, fortran_order and shape');
+  }
+  if (!(NPY_DTYPES as readonly string[]).includes(descr)) {
+    throw new InputProblem(source, 'dtype', `unsupported dtype '${descr}' (supported: ${NPY_DTYPES.join(', ')})`);
+  }
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
+  if (shape.length !== 1 || !Number.isInteger(shape[0])) {
+    throw new InputProblem(source, 'shape', `expected a 1-D array, got shape (${shapeText.trim()})`);
+  }
+  const n = shape[0];
+  const itemSize = descr === '<f8' || descr === '<i8' ? 8 : descr === '<f4' || descr === '<i4' ? 4 : 1;
+  const dataStart = headerStart + headerLen;
+  if (bytes.length - dataStart < n * itemSize) {
+    throw new InputProblem(source, 'data', `truncated: expected ${n * itemSize} bytes for ${n} values, got ${bytes.length - dataStart}`);
+  }
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = dataStart + i * itemSize;
+    switch (descr) {
+      case '<f8':
+        out[i] = view.getFloat64(at, true);
+        break;
+      case '<f4':
+        out[i] = view.getFloat32(at, true);
+        break;
+      case '<i4':
+        out[i] = view.getInt32(at, true);
+        break;
+      case '<i8': {
+        const v = view.getBigInt64(at, true);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+          throw new InputProblem(source, `index ${i}`, `int64 value ${v} is beyond 2^53 and cannot be represented exactly`);
+        }
+        out[i] = Number(v);
+        break;
+      }
+      case '|u1':
+        out[i] = bytes[at];
+        break;
+      case '|b1':
+        if (bytes[at] > 1) throw new InputProblem(source, `index ${i}`, `invalid boolean byte ${bytes[at]}`);
+        out[i] = bytes[at];
+        break;
+    }
+  }
+  return out;
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new InputProblem(file, 'read', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
+  }
+}
+
+/** A JSON array of numbers (booleans allowed; "Infinity", "-Infinity", "NaN" strings as in numpy-style dumps) or a .npy file. */
+function readArray(file: string): ArrayLike<number> {
+  const bytes = readBytes(file);
+  if (extname(file).toLowerCase() === '.npy') return parseNpy(bytes, file);
+  let data: unknown;
+  try {
+    data = JSON.parse(new TextDecoder('utf-8').decode(bytes));
+  } catch (e) {
+    throw new InputProblem(file, 'JSON', (e as Error).message);
+  }
+  if (!Array.isArray(data)) throw new InputProblem(file, 'JSON', `expected an array of numbers, got ${data === null ? 'null' : typeof data}`);
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v: unknown = data[i];
+    if (typeof v === 'number') out[i] = v;
+    else if (typeof v === 'boolean') out[i] = v ? 1 : 0;
+    else if (v === 'Infinity' || v === '-Infinity' || v === 'NaN') out[i] = Number(v);
+    else throw new InputProblem(file, `index ${i}`, `expected a number, got ${JSON.stringify(v)}`);
+  }
+  return out;
+}
+
+function listVideoFiles(dir: string, flag: string): Set<string> {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new InputProblem(dir, flag, 'no such directory');
+  }
+  if (!isDir) throw new InputProblem(dir, flag, 'not a directory');
+  const names = new Set<string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && !entry.name.startsWith('.')) names.add(entry.name);
+  }
+  return names;
+}
+
+function readText(file: string): string {
+  return new TextDecoder('utf-8').decode(readBytes(file));
+}
+
+function fraction(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (value.trim() === '' || !(v > 0 && v <= 1)) throw new InputProblem(`--${flag}`, 'value', `must be a number in (0, 1], got '${value}'`);
+  return v;
+}
+
+function detectionCriteria(
+  tracksDir: string,
+  detectionsDir: string,
+  framesText: string,
+  alpha: number | undefined,
+  beta: number | undefined,
+  ties: TieHandling,
+): { rbdc: number; tbdc: number } {
+  const frames = Number(framesText);
+  if (framesText.trim() === '' || !Number.isInteger(frames) || frames < 1) {
+    throw new InputProblem('--frames', 'value', `must be a positive integer (total frames of all videos), got '${framesText}'`);
+  }
+  const trackFiles = listVideoFiles(tracksDir, '--tracks');
+  const detectionFiles = listVideoFiles(detectionsDir, '--detections');
+  // Sorted names make 'input-order' reproducible; the reference used os.listdir order.
+  const names = [...new Set([...trackFiles, ...detectionFiles])].sort();
+  const videos: VideoRegions[] = names.map((name) => {
+    const t = join(tracksDir, name);
+    const d = join(detectionsDir, name);
+    return {
+      name,
+      tracks: trackFiles.has(name) ? parseTracks(readText(t), t) : [],
+      detections: detectionFiles.has(name) ? parseDetections(readText(d), d) : [],
+    };
+  });
+  try {
+    const r = rbdcTbdc(videos, frames, { alpha, beta, ties });
+    return { rbdc: r.rbdc, tbdc: r.tbdc };
+  } catch (e) {
+    if (e instanceof MetricsInputError && e.source === 'tracks') throw new InputProblem(tracksDir, 'all files', e.reason);
+    throw e;
+  }
+}
+
+function frameMetrics(labelsFile: string, scoresFile: string): { auc: number; ap: number; eer: number } {
+  const labels = readArray(labelsFile);
+  const scores = readArray(scoresFile);
+  if (labels.length !== scores.length) {
+    throw new InputProblem(scoresFile, 'length', `${scores.length} scores but ${labelsFile} has ${labels.length} labels`);
+  }
+  const names = { labels: labelsFile, scores: scoresFile };
+  return {
+    auc: rocAuc(labels, scores, names),
+    ap: averagePrecision(labels, scores, names),
+    eer: equalErrorRate(labels, scores, names),
+  };
+}
+
+/**
+ * The `skelflow metrics` command: RBDC/TBDC from per-video track and detection folders,
+ * or frame-level AUC/AP/EER from label and score files. Bad flags or input print one line
+ * `skelflow metrics: <file>: <place>: <reason>` (or a usage reason) on stderr, never a
+ * stack trace.
+ *
+ * References: {@link rbdcTbdc}, {@link rocAuc}, {@link averagePrecision},
+ * {@link equalErrorRate} of `@skelflow/metrics`; Ramachandra & Jones, WACV 2020.
+ *
+ * @param argv the arguments after `metrics`
+ * @param io sinks for standard output and standard error
+ * @returns the exit code: 0 on success, 2 for bad flags or input
+ *
+ * @example
+ * ```ts
+ * const code = await metricsCommand(
+ *   ['--labels', 'gt.npy', '--scores', 'scores.json'],
+ *   { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) },
+ * );
+ * ```
+ */
+export async function metricsCommand(
+  argv: string[],
+  io: { stdout: (s: string) => void; stderr: (s: string) => void },
+): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        tracks: { type: 'string' },
+        detections: { type: 'string' },
+        frames: { type: 'string' },
+        alpha: { type: 'string' },
+        beta: { type: 'string' },
+        ties: { type: 'string' },
+        labels: { type: 'string' },
+        scores: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    const first = (e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    io.stderr(`skelflow metrics: ${first} (see --help)\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const usage = (reason: string): number => {
+    io.stderr(`skelflow metrics: ${reason} (see --help)\n`);
+    return 2;
+  };
+  const regionFlags = [values.tracks, values.detections, values.frames];
+  const wantsRegions = regionFlags.some((v) => v !== undefined) || values.alpha !== undefined || values.beta !== undefined || values.ties !== undefined;
+  const wantsFrames = values.labels !== undefined || values.scores !== undefined;
+  if (!wantsRegions && !wantsFrames) return usage('nothing to compute: give --tracks, --detections and --frames, or --labels and --scores');
+  if (wantsRegions && regionFlags.some((v) => v === undefined)) return usage('--tracks, --detections and --frames go together');
+  if (wantsFrames && (values.labels === undefined || values.scores === undefined)) return usage('--labels and --scores go together');
+  const ties = values.ties ?? 'average';
+  if (ties !== 'average' && ties !== 'input-order') return usage(`--ties must be 'average' or 'input-order', got '${ties}'`);
+
+  try {
+    const out: Record<string, number> = {};
+    if (wantsRegions) {
+      Object.assign(
+        out,
+        detectionCriteria(
+          values.tracks!,
+          values.detections!,
+          values.frames!,
+          fraction('alpha', values.alpha),
+          fraction('beta', values.beta),
+          ties,
+        ),
+      );
+    }
+    if (wantsFrames) Object.assign(out, frameMetrics(values.labels!, values.scores!));
+    io.stdout(JSON.stringify(out) + '\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof InputProblem) {
+      io.stderr(`skelflow metrics: ${e.file}: ${e.place}: ${e.reason}\n`);
+      return 2;
+    }
+    if (e instanceof MetricsInputError) {
+      io.stderr(`skelflow metrics: ${e.source}: ${e.location ?? 'whole file'}: ${e.reason}\n`);
+      return 2;
+    }
+    io.stderr(`skelflow metrics: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,61 @@
+import { SkelflowError } from '@skelflow/core';
+import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
+import { metricsCommand } from './commands/metrics.js';
+import { trainCommand } from './commands/train.js';
+import type { Io } from './usage_error.js';
+
+export const USAGE = `skelflow — pose-based video anomaly detection with normalizing flows
+
+Usage: skelflow <command> [options]     (skelflow <command> --help for details)
+
+Commands:
+  demo      generate a synthetic pose dataset, train STG-NF, evaluate, write an HTML report
+  train     train STG-NF on a folder of tracked-pose JSON files
+  eval      score a folder of pose tracks with a model or released checkpoint; frame AUC report
+  metrics   RBDC/TBDC from region files, or AUC/AP/EER from label and score arrays
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  demo: demoCommand,
+  train: trainCommand,
+  eval: evalCommand,
+  metrics: metricsCommand,
+};
+
+/**
+ * Runs the `skelflow` command line and returns its exit code: 0 success, 2 bad usage or bad input
+ * (one line naming the file and place, no stack trace), 1 an unexpected internal error.
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['eval', '--help'], { stdout: console.log, stderr: console.error });
+ * ```
+ */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(USAGE);
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.stderr(`skelflow: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  try {
+    return await cmd(rest, io);
+  } catch (e) {
+    if (e instanceof SkelflowError || (e instanceof Error && e.name === 'MetricsInputError')) {
+      io.stderr(`skelflow ${name}: ${e.message.replace(/^skelflow \w+: /, '')}\n`);
+      return 2;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && typeof err.path === 'string') {
+      io.stderr(`skelflow ${name}: ${err.path}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.code}\n`);
+      return 2;
+    }
+    io.stderr(`skelflow ${name}: internal error: ${(e as Error)?.message ?? String(e)}${process.env.SKELFLOW_DEBUG ? `\n${(e as Error)?.stack}` : ' (set SKELFLOW_DEBUG=1 for details)'}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,41 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SkelflowError } from '@skelflow/core';
+
+/** Bad flags or arguments: the CLI prints one line and exits with code 2. */
+export class UsageError extends SkelflowError {}
+
+/** Standard output/error sinks, injectable for tests. */
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+/** `util.parseArgs` in strict mode, turning its errors into {@link UsageError}s. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: string[],
+  options: T,
+): { values: { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string } } {
+  try {
+    const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    return { values: values as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string } };
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, ''), { source: `skelflow ${command}` });
+  }
+}
+
+/** Parses a positive integer flag value. */
+export function intFlag(command: string, name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${value}'`, { source: `skelflow ${command}` });
+  return n;
+}
+
+/** Parses a positive number flag value. */
+export function numFlag(command: string, name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got '${value}'`, { source: `skelflow ${command}` });
+  return n;
+}

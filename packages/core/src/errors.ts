@@ -1,0 +1,36 @@
+/**
+ * Base class of every error @skelflow throws on purpose. `source` names the file or argument the
+ * problem came from and `location` the place inside it (a key path, row, person/frame), so a
+ * command-line front end can print one line instead of a stack trace.
+ *
+ * @example
+ * ```ts
+ * try { loadCheckpointJson(text, 'ckpt.json'); }
+ * catch (e) { if (e instanceof SkelflowError) console.error(e.message); }
+ * ```
+ */
+export class SkelflowError extends Error {
+  readonly source: string | undefined;
+  readonly location: string | undefined;
+  constructor(message: string, options: { source?: string; location?: string; cause?: unknown } = {}) {
+    const where = [options.source, options.location].filter((s) => s !== undefined && s !== '').join(': ');
+    super(where ? `${where}: ${message}` : message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.name = new.target.name;
+    this.source = options.source;
+    this.location = options.location;
+  }
+}
+
+/** Input the user gave (a file, an array, a flag) is malformed or inconsistent. */
+export class InputError extends SkelflowError {}
+
+/** Tensor shapes handed to a layer or bijector do not fit what it was built for. */
+export class ShapeError extends SkelflowError {}
+
+/** Weights or a checkpoint do not match the module they are loaded into. */
+export class WeightsError extends SkelflowError {}
+
+/** Throws a {@link ShapeError} unless `cond` holds; `what` names the caller for the message. */
+export function assertShape(cond: boolean, what: string, message: string): asserts cond {
+  if (!cond) throw new ShapeError(message, { source: what });
+}

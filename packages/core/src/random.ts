@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+
+/**
+ * A seeded random stream (seedrandom's ARC4) for initialisation, shuffling and augmentation.
+ * Tensors are filled from this stream on the JavaScript side so that the same seed gives the same
+ * numbers on every backend — tfjs's own seeded ops differ per backend and treat seed 0 as "none".
+ *
+ * @example
+ * ```ts
+ * const rng = new Rng(42);
+ * const w = rng.normalTensor([2, 3], 0, 0.1); // identical on cpu and wasm
+ * const order = rng.permutation(10);
+ * ```
+ */
+export class Rng {
+  private readonly prng: seedrandom.PRNG;
+  private spare: number | null = null;
+  readonly seed: string;
+
+  /** @param seed - any number or string; the same seed gives the same stream. */
+  constructor(seed: number | string) {
+    this.seed = String(seed);
+    this.prng = seedrandom(this.seed);
+  }
+
+  /** Uniform in [0, 1). */
+  uniform(): number {
+    return this.prng.quick();
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.prng() * n);
+  }
+
+  /** Standard normal (Box–Muller, the second value is kept for the next call). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.prng();
+    const v = this.prng();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
+  permutation(n: number): number[] {
+    const p = Array.from({ length: n }, (_, i) => i);
+    this.shuffle(p);
+    return p;
+  }
+
+  /** Shuffles `a` in place and returns it. */
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(this.prng() * (i + 1));
+      const t = a[i]!;
+      a[i] = a[j]!;
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** A new independent stream derived from this one (for per-layer initialisers). */
+  fork(): Rng {
+    return new Rng(`${this.seed}/${Math.floor(this.prng() * 2 ** 32)}`);
+  }
+
+  /** A float32 tensor of N(mean, std²) samples. */
+  normalTensor(shape: number[], mean = 0, std = 1): tf.Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = mean + std * this.normal();
+    return tf.tensor(v, shape, 'float32');
+  }
+
+  /** A float32 tensor of U(low, high) samples. */
+  uniformTensor(shape: number[], low = 0, high = 1): tf.Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = low + (high - low) * this.uniform();
+    return tf.tensor(v, shape, 'float32');
+  }
+}
+
+/**
+ * Kaiming-uniform bound as PyTorch's default Conv/Linear initialisation uses it
+ * (`a = sqrt(5)` gives bound = 1/sqrt(fanIn)); the bias uses the same bound.
+ */
+export function defaultInitBound(fanIn: number): number {
+  return fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+}

@@ -1,0 +1,179 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Kernels the tfjs wasm backend does not ship but that training needs. They run in JavaScript on
+ * the wasm heap: these ops are rare in our models (gather's gradient in embeddings and codebooks),
+ * so correctness matters more than speed here. Registered by name, once, as tfjs does.
+ */
+interface WasmLikeBackend {
+  readSync(dataId: unknown): ArrayLike<number>;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+let registered = false;
+
+/** Inner-product length from which wasm matMuls accumulate in float64. */
+export const LONG_INNER_PRODUCT = 64;
+
+/** Registers the missing wasm kernels (idempotent). Called by `initBackend('wasm')`. */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  // wasm's Sum and Mean accumulate in float32, one pass: summing n values loses ~n·2⁻²⁴ relative
+  // accuracy (1e-3 for a BatchNorm gradient over 14k elements), enough to move training steps
+  // away from PyTorch's and from tfjs-cpu's, which both accumulate in double. These replacements
+  // accumulate in float64.
+  for (const name of ['Sum', 'Mean'] as const) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const be = backend as unknown as WasmLikeBackend;
+        const { x } = inputs as { x: tf.TensorInfo };
+        const { axis, keepDims } = attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
+        return reduceFloat64(be, x, axis, keepDims, name === 'Mean');
+      },
+    });
+  }
+  // XNNPACK's matMul also accumulates in float32. Long inner products (weight gradients sum over
+  // every position of the batch) are where that shows, so those run with float64 accumulation;
+  // short ones, all of a forward pass, keep the native kernel.
+  const nativeMatMul = tf.getKernel('BatchMatMul', 'wasm');
+  if (nativeMatMul) {
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({
+      kernelName: 'BatchMatMul',
+      backendName: 'wasm',
+      ...(nativeMatMul.setupFunc ? { setupFunc: nativeMatMul.setupFunc } : {}),
+      kernelFunc: (args) => {
+        const { a } = args.inputs as { a: tf.TensorInfo };
+        const { transposeA } = args.attrs as unknown as { transposeA: boolean };
+        const k = a.shape[a.shape.length - (transposeA ? 2 : 1)]!;
+        if (k < LONG_INNER_PRODUCT) return nativeMatMul.kernelFunc(args) as tf.TensorInfo;
+        return matMulFloat64(args.backend as unknown as WasmLikeBackend, args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo },
+          args.attrs as unknown as { transposeA: boolean; transposeB: boolean });
+      },
+    });
+  }
+  if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    tf.registerKernel({
+      kernelName: 'UnsortedSegmentSum',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const be = backend as unknown as WasmLikeBackend;
+        const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+        const numSegments = (attrs as { numSegments: number }).numSegments;
+        const xs = be.readSync(x.dataId);
+        const ids = be.readSync(segmentIds.dataId);
+        const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
+        const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+        const out = be.makeOutput(outShape, x.dtype);
+        const o = be.typedArrayFromHeap(out);
+        o.fill(0);
+        for (let i = 0; i < ids.length; i++) {
+          const s = ids[i]!;
+          if (s < 0 || s >= numSegments) continue;
+          const src = i * inner;
+          const dst = s * inner;
+          for (let j = 0; j < inner; j++) o[dst + j]! += xs[src + j]!;
+        }
+        return out;
+      },
+    });
+  }
+}
+
+function reduceFloat64(
+  be: WasmLikeBackend,
+  x: tf.TensorInfo,
+  axis: number | number[] | null | undefined,
+  keepDims: boolean,
+  mean: boolean,
+): tf.TensorInfo {
+  const rank = x.shape.length;
+  // tfjs passes the user's axis unparsed: null/undefined means every axis.
+  const list = axis === null || axis === undefined ? x.shape.map((_, i) => i) : Array.isArray(axis) ? axis : [axis];
+  const axes = new Set(list.map((a) => (a < 0 ? a + rank : a)));
+  const outShapeKeep = x.shape.map((d, i) => (axes.has(i) ? 1 : d));
+  const outShape = keepDims ? outShapeKeep : x.shape.filter((_, i) => !axes.has(i));
+  const outSize = outShapeKeep.reduce((a, b) => a * b, 1);
+  const count = x.shape.reduce((a, d, i) => (axes.has(i) ? a * d : a), 1);
+  const xs = be.readSync(x.dataId);
+  const acc = new Float64Array(outSize);
+  // Output stride of each input axis (0 for reduced axes), then one pass over the input.
+  const ostride = new Array<number>(rank).fill(0);
+  for (let i = rank - 1, s = 1; i >= 0; i--) {
+    if (!axes.has(i)) {
+      ostride[i] = s;
+      s *= x.shape[i]!;
+    }
+  }
+  const inner = x.shape[rank - 1] ?? 1;
+  const innerStride = rank ? ostride[rank - 1]! : 0;
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  let base = 0;
+  for (let start = 0; start < xs.length; start += inner) {
+    if (innerStride === 0) {
+      let s = 0;
+      for (let j = 0; j < inner; j++) s += xs[start + j]!;
+      acc[base] += s;
+    } else {
+      for (let j = 0; j < inner; j++) acc[base + j * innerStride] += xs[start + j]!;
+    }
+    // Advance the outer multi-index (all axes but the last) and its output offset.
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]!++;
+      base += ostride[d]!;
+      if (idx[d]! < x.shape[d]!) break;
+      base -= ostride[d]! * x.shape[d]!;
+      idx[d] = 0;
+    }
+  }
+  const dtype = mean ? 'float32' : x.dtype === 'bool' ? 'int32' : x.dtype;
+  const out = be.makeOutput(outShape, dtype);
+  const o = be.typedArrayFromHeap(out);
+  for (let i = 0; i < outSize; i++) o[i] = mean ? acc[i]! / count : acc[i]!;
+  return out;
+}
+
+function matMulFloat64(
+  be: WasmLikeBackend,
+  inputs: { a: tf.TensorInfo; b: tf.TensorInfo },
+  attrs: { transposeA: boolean; transposeB: boolean },
+): tf.TensorInfo {
+  const { a, b } = inputs;
+  const av = be.readSync(a.dataId);
+  const bv = be.readSync(b.dataId);
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = attrs.transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = attrs.transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const n = attrs.transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  const batchA = av.length / (m * k);
+  const batchB = bv.length / (k * n);
+  const batch = Math.max(batchA, batchB);
+  const outShape = [...(batchA >= batchB ? a.shape.slice(0, ra - 2) : b.shape.slice(0, rb - 2)), m, n];
+  const out = be.makeOutput(outShape, 'float32');
+  const o = be.typedArrayFromHeap(out);
+  // Strides of (row, inner) in A and (inner, col) in B, so transposes cost nothing.
+  const [aRow, aIn] = attrs.transposeA ? [1, m] : [k, 1];
+  const [bIn, bCol] = attrs.transposeB ? [1, k] : [n, 1];
+  const row = new Float64Array(n);
+  for (let t = 0; t < batch; t++) {
+    const ao = (batchA === 1 ? 0 : t) * m * k;
+    const bo = (batchB === 1 ? 0 : t) * k * n;
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let p = 0; p < k; p++) {
+        const x = av[ao + i * aRow + p * aIn]!;
+        if (x === 0) continue;
+        const bb = bo + p * bIn;
+        for (let j = 0; j < n; j++) row[j] += x * bv[bb + j * bCol]!;
+      }
+      o.set(row, t * m * n + i * n);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,13 @@
+export * from './bijector.js';
+export * from './chain.js';
+export * from './actnorm.js';
+export * from './reverse_channels.js';
+export * from './shuffle_channels.js';
+export * from './invertible_conv1x1.js';
+export * from './invertible_conv1x1_lu.js';
+export type { CouplingOptions } from './coupling_utils.js';
+export * from './additive_coupling.js';
+export * from './affine_coupling.js';
+export * from './priors/diagonal_gaussian_prior.js';
+export * from './priors/gmm_prior.js';
+export * from './flow.js';

@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BatchNorm, InputError, Module, ShapeError } from '@skelflow/core';
+import { resolveRng, type InitOptions } from './common.js';
+import { GraphConv, type AdjacencyInput } from './graph_conv.js';
+import { PointwiseConv, TemporalConv } from './temporal_conv.js';
+
+/**
+ * Residual branch of {@link STGCNBlock}: `'none'` (STG-NF's first flow step), `'identity'`
+ * (Cin = Cout), `'conv'` (1×1 conv + BatchNorm).
+ */
+export type ResidualKind = 'none' | 'identity' | 'conv';
+
+/** Options of {@link STGCNBlock}. */
+export interface STGCNBlockOptions extends InitOptions {
+  /** Temporal kernel Kt, odd; default 9 (ST-GCN's). STG-NF uses `T//2 + 1` (13 for T = 24). */
+  temporalKernel?: number;
+  /**
+   * Residual branch. `true` (default) follows ST-GCN's `residual=True` rule: identity when
+   * Cin = Cout, else conv. `false` is `'none'`.
+   */
+  residual?: ResidualKind | boolean;
+  /** Activation after the residual sum; default `'relu'` as the original. */
+  finalActivation?: 'relu' | 'none';
+  /** BatchNorm epsilon; default 1e-5 (PyTorch's). */
+  bnEps?: number;
+  /** BatchNorm momentum; default 0.1 (PyTorch's). */
+  bnMomentum?: number;
+  /** Forwarded to {@link GraphConv}; default true. */
+  fastPath?: boolean;
+}
+
+/**
+ * One spatial-temporal graph convolution block (STG-NF's and ST-GCN's `st_gcn`), on
+ * `[B, Cin, T, V]` → `[B, Cout, T, V]`:
+ * `act(tcnBn2(tcnConv(relu(tcnBn1(gcn(x))))) + res(x))`, `res` per {@link ResidualKind}.
+ * Stride 1 only; ST-GCN's dropout (0 in STG-NF) is omitted.
+ *
+ * Members, in registration order, with the PyTorch names they correspond to:
+ * | skelflow | PyTorch `st_gcn` | shape / kind |
+ * | --- | --- | --- |
+ * | `gcn.weight` | `gcn.conv.weight` | `[Cout·K, Cin]` ← `[Cout·K, Cin, 1, 1]` |
+ * | `gcn.bias` | `gcn.conv.bias` | `[Cout·K]` |
+ * | `tcnBn1.{weight,bias,runningMean,runningVar,numBatchesTracked}` | `tcn.0.{weight,bias,running_mean,running_var,num_batches_tracked}` | BatchNorm(Cout) |
+ * | `tcnConv.weight` | `tcn.2.weight` | `[Cout, Cout, Kt]` ← `[Cout, Cout, Kt, 1]` |
+ * | `tcnConv.bias` | `tcn.2.bias` | `[Cout]` |
+ * | `tcnBn2.*` | `tcn.3.*` | BatchNorm(Cout) |
+ * | `resConv.weight` / `resConv.bias` | `residual.0.weight` / `.bias` | `[Cout, Cin]` ← `[Cout, Cin, 1, 1]`, `[Cout]` (conv only) |
+ * | `resBn.*` | `residual.1.*` | BatchNorm(Cout) (conv only) |
+ *
+ * The adjacency lives in `gcn.A`, outside the state dict (see {@link GraphConv}), so
+ * `stateDict()` holds exactly the trainable parameters and BatchNorm statistics;
+ * {@link stgcnStateFromTorch} renames and reshapes a PyTorch state dict for `loadStateDict`.
+ * Initialisation is drawn from forks of one stream in the order gcn, tcnConv, resConv, so the
+ * gcn and tcn weights for a seed do not depend on the residual kind.
+ *
+ * References: Yan et al., ST-GCN, AAAI 2018 (`net/st_gcn.py`); Hirschorn & Avidan, STG-NF,
+ * ICCV 2023 (`models/STG_NF/stgcn.py`).
+ *
+ * @param inChannels - Cin.
+ * @param outChannels - Cout.
+ * @param adjacency - `[K, V, V]` partitions ({@link AdjacencyInput}).
+ * @param options - {@link STGCNBlockOptions}.
+ * @example
+ * ```ts
+ * const A = new SkeletonGraph('openpose18', { strategy: 'uniform', maxHop: 8 });
+ * const block = new STGCNBlock(1, 2, A, { temporalKernel: 13, residual: 'conv', seed: 0 });
+ * const h = block.call(tf.randomNormal([8, 1, 24, 18])); // [8, 2, 24, 18], ≥ 0
+ * ```
+ */
+export class STGCNBlock extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly temporalKernel: number;
+  readonly residual: ResidualKind;
+  readonly finalActivation: 'relu' | 'none';
+  readonly gcn: GraphConv;
+  readonly tcnBn1: BatchNorm;
+  readonly tcnConv: TemporalConv;
+  readonly tcnBn2: BatchNorm;
+  readonly resConv: PointwiseConv | null;
+  readonly resBn: BatchNorm | null;
+
+  constructor(inChannels: number, outChannels: number, adjacency: AdjacencyInput, options: STGCNBlockOptions = {}) {
+    super();
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.temporalKernel = options.temporalKernel ?? 9;
+    this.finalActivation = options.finalActivation ?? 'relu';
+    const r = options.residual ?? true;
+    this.residual = r === true ? (inChannels === outChannels ? 'identity' : 'conv') : r === false ? 'none' : r;
+    if (!['none', 'identity', 'conv'].includes(this.residual)) {
+      throw new InputError(`unknown residual '${String(this.residual)}' (none, identity, conv)`, { source: 'STGCNBlock' });
+    }
+    if (this.residual === 'identity' && inChannels !== outChannels) {
+      throw new ShapeError(`identity residual needs Cin = Cout, got ${inChannels} → ${outChannels}`, { source: 'STGCNBlock' });
+    }
+    const rng = resolveRng(options);
+    const bn = { eps: options.bnEps ?? 1e-5, momentum: options.bnMomentum ?? 0.1 };
+    this.gcn = this.addModule('gcn', new GraphConv(inChannels, outChannels, adjacency, { rng: rng.fork(), fastPath: options.fastPath ?? true }));
+    this.tcnBn1 = this.addModule('tcnBn1', new BatchNorm(outChannels, bn));
+    this.tcnConv = this.addModule('tcnConv', new TemporalConv(outChannels, outChannels, this.temporalKernel, { rng: rng.fork() }));
+    this.tcnBn2 = this.addModule('tcnBn2', new BatchNorm(outChannels, bn));
+    if (this.residual === 'conv') {
+      this.resConv = this.addModule('resConv', new PointwiseConv(inChannels, outChannels, { rng: rng.fork() }));
+      this.resBn = this.addModule('resBn', new BatchNorm(outChannels, bn));
+    } else {
+      this.resConv = null;
+      this.resBn = null;
+    }
+  }
+
+  /** `[B, Cin, T, V]` → `[B, Cout, T, V]`; in train mode also updates the BatchNorm statistics. */
+  call(x: tf.Tensor): tf.Tensor {
+    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
+      throw new ShapeError(`expected [B, ${this.inChannels}, T, V], got [${x.shape}]`, { source: 'STGCNBlock' });
+    }
+    return tf.tidy(() => {
+      let h: tf.Tensor;
+      if (this.gcn.usesFastPath) {
+        // A uniform adjacency makes the graph output the same at every joint, and the temporal
+        // branch acts per joint, so it runs once per frame on [B, C, T, 1] (V times less work) and
+        // is broadcast by the residual sum. BatchNorm is told the true count for its running variance.
+        const v = x.shape[3]!;
+        h = this.gcn.callJointConstant(x);
+        h = this.tcnBn2.call(this.tcnConv.call(tf.relu(this.tcnBn1.call(h, { replicas: v }))), { replicas: v });
+        if (this.residual === 'none') h = tf.mul(h, tf.ones([1, 1, 1, v]));
+      } else {
+        h = this.gcn.call(x);
+        h = this.tcnBn2.call(this.tcnConv.call(tf.relu(this.tcnBn1.call(h))));
+      }
+      if (this.residual === 'identity') h = tf.add(h, x);
+      else if (this.residual === 'conv') h = tf.add(h, (this.resBn as BatchNorm).call((this.resConv as PointwiseConv).call(x)));
+      return this.finalActivation === 'relu' ? tf.relu(h) : h;
+    });
+  }
+}

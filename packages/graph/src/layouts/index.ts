@@ -1,0 +1,2 @@
+export * from './skeletons.js';
+export * from './convert.js';

@@ -1,0 +1,30 @@
+/** The file-name suffix of STG-NF pose files. */
+export const POSE_FILE_SUFFIX = '_alphapose_tracked_person.json';
+
+/**
+ * The clip name of a pose file: the part of the base name before `_alphapose`
+ * (`01_0014_alphapose_tracked_person.json` → `01_0014`,
+ * `abnormal_scene_2_scenario_6_alphapose_tracked_person.json` → `abnormal_scene_2_scenario_6`),
+ * which is also the base name of the clip's ground-truth `.npy`. Names without `_alphapose`
+ * lose only their extension.
+ *
+ * The original derives `(scene, clip)` integers from `split('_')[:2]` for ShanghaiTech and a regex
+ * for UBnormal; keeping the whole prefix serves both and matches GT files by plain string equality.
+ *
+ * References: STG-NF (Hirschorn & Avidan, ICCV 2023), `dataset.py` `gen_dataset` L170-182.
+ *
+ * @param fileName a file name or path (`/` or `\` separated)
+ * @returns the clip name
+ *
+ * @example
+ * ```ts
+ * clipNameFromPoseFile('pose/test/01_0014_alphapose_tracked_person.json'); // '01_0014'
+ * ```
+ */
+export function clipNameFromPoseFile(fileName: string): string {
+  const base = fileName.slice(Math.max(fileName.lastIndexOf('/'), fileName.lastIndexOf('\\')) + 1);
+  const k = base.indexOf('_alphapose');
+  if (k >= 0) return base.slice(0, k);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}

@@ -1,0 +1,89 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../packages/core/test/helpers.js';
+
+// What we publish is dist/, not src/: these tests run the built packages under plain `node`
+// (no bundler, no tsx), once as ES modules and once as CommonJS. `pnpm test` builds first.
+const PACKAGES = ['core', 'flows', 'graph', 'vqvae', 'hyperbolic', 'metrics', 'cli', 'stg-nf'];
+const dir = path.join(repoRoot, '.tmp', 'published');
+
+const built = PACKAGES.every((p) => fs.existsSync(path.join(repoRoot, p === 'stg-nf' ? 'examples/stg-nf' : `packages/${p}`, 'dist', 'index.js')));
+
+function run(file: string, source: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const f = path.join(dir, file);
+  fs.writeFileSync(f, source);
+  return execFileSync(process.execPath, [f], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+}
+
+describe('the built packages under plain node', () => {
+  it('are built (run `pnpm build` first)', () => {
+    expect(built).toBe(true);
+  });
+
+  it.skipIf(!built)('import and run as ES modules', () => {
+    const out = run(
+      'esm.mjs',
+      `
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, Rng } from '@skelflow/core';
+import { ActNorm, Chain } from '@skelflow/flows';
+import { buildAdjacency } from '@skelflow/graph';
+import { readPoseDir } from '@skelflow/graph/node';
+import { VectorQuantizer } from '@skelflow/vqvae';
+import { PoincareBall } from '@skelflow/hyperbolic';
+import { rocAuc } from '@skelflow/metrics';
+import { runCli } from '@skelflow/cli';
+import { createStgNf } from '@skelflow/stg-nf';
+const backend = await initBackend('wasm');
+const model = createStgNf({ segLen: 8, seed: 1 });
+const x = new Rng(2).normalTensor([3, 2, 8, 18]);
+const nll = model.nll(x).dataSync();
+console.log(JSON.stringify({ backend, nll: Array.from(nll), auc: rocAuc([0, 1, 1, 0], [0.1, 0.8, 0.7, 0.3]),
+  A: buildAdjacency('openpose18', { strategy: 'uniform', maxHop: 8 }).A[0][0][0],
+  types: [typeof ActNorm, typeof Chain, typeof VectorQuantizer, typeof PoincareBall, typeof runCli, typeof readPoseDir] }));
+`,
+    );
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    expect(r.backend).toBe('wasm');
+    expect(r.nll).toHaveLength(3);
+    expect(r.nll.every(Number.isFinite)).toBe(true);
+    expect(r.auc).toBe(1);
+    expect(r.A).toBeCloseTo(1 / 18, 7);
+    expect(r.types).toEqual(Array(6).fill('function'));
+  });
+
+  it.skipIf(!built)('require and run as CommonJS', () => {
+    const out = run(
+      'cjs.cjs',
+      `
+const { initBackend, Rng } = require('@skelflow/core');
+const { createStgNf } = require('@skelflow/stg-nf');
+const { rocAuc } = require('@skelflow/metrics');
+const { GmmPrior } = require('@skelflow/flows');
+initBackend('cpu').then((backend) => {
+  const model = createStgNf({ segLen: 8, seed: 1 });
+  const nll = model.nll(new Rng(2).normalTensor([2, 2, 8, 18])).dataSync();
+  console.log(JSON.stringify({ backend, nll: Array.from(nll), auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof GmmPrior }));
+});
+`,
+    );
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    expect(r.backend).toBe('cpu');
+    expect(r.nll.every(Number.isFinite)).toBe(true);
+    expect(r.auc).toBe(1);
+    expect(r.prior).toBe('function');
+  });
+
+  it.skipIf(!built)('the skelflow binary runs, and bad usage exits 2 with one line', () => {
+    const bin = path.join(repoRoot, 'packages/cli/dist/bin.js');
+    const help = spawnSync(process.execPath, [bin, 'eval', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/Usage: skelflow eval/);
+    const bad = spawnSync(process.execPath, [bin, 'eval', '--nope'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests run against the TypeScript sources; the built output is checked separately by
+// test/published.test.ts, which runs `dist/` under plain node.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@skelflow/core': here('./packages/core/src/index.ts'),
+      '@skelflow/flows': here('./packages/flows/src/index.ts'),
+      '@skelflow/graph/node': here('./packages/graph/src/node.ts'),
+      '@skelflow/graph': here('./packages/graph/src/index.ts'),
+      '@skelflow/vqvae': here('./packages/vqvae/src/index.ts'),
+      '@skelflow/hyperbolic': here('./packages/hyperbolic/src/index.ts'),
+      '@skelflow/metrics': here('./packages/metrics/src/index.ts'),
+      '@skelflow/cli': here('./packages/cli/src/index.ts'),
+      '@skelflow/stg-nf': here('./examples/stg-nf/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'] },
+  },
+});
