@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  // tfjs and sibling packages are resolved by the consumer, never bundled.
-  external: [/^@tensorflow\//, /^@skelflow\//, 'seedrandom'],
-});
+export default packageBuild();

@@ -1,21 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'es2022',
-    external: [/^@tensorflow\//, /^@skelflow\//, 'seedrandom'],
-  },
-  {
-    entry: ['src/bin.ts'],
-    format: ['esm'],
-    sourcemap: true,
-    target: 'es2022',
-    banner: { js: '#!/usr/bin/env node' },
-    external: [/^@tensorflow\//, /^@skelflow\//, 'seedrandom'],
-  },
-]);
+// The binary is ESM only, with a shebang.
+export default packageBuild(['src/index.ts'], [{ entry: ['src/bin.ts'], format: ['esm'], banner: { js: '#!/usr/bin/env node' } }]);

@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  // tfjs and sibling packages are resolved by the consumer, never bundled.
-  external: [/^@tensorflow\//, /^@skelflow\//, 'seedrandom'],
-});
+// node.ts: the file-system helpers, a separate entry so browser bundles never see node:fs.
+export default packageBuild(['src/index.ts', 'src/node.ts']);

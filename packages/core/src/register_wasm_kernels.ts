@@ -25,14 +25,18 @@ export function registerWasmKernels(): void {
   // away from PyTorch's and from tfjs-cpu's, which both accumulate in double. These replacements
   // accumulate in float64.
   for (const name of ['Sum', 'Mean'] as const) {
-    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+    const native = tf.getKernel(name, 'wasm');
+    if (native) tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
       kernelName: name,
       backendName: 'wasm',
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const be = backend as unknown as WasmLikeBackend;
-        const { x } = inputs as { x: tf.TensorInfo };
-        const { axis, keepDims } = attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
+      ...(native?.setupFunc ? { setupFunc: native.setupFunc } : {}),
+      kernelFunc: (args) => {
+        const be = args.backend as unknown as WasmLikeBackend;
+        const { x } = args.inputs as { x: tf.TensorInfo };
+        const { axis, keepDims } = args.attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
+        // Short reductions lose nothing in float32; keep wasm's native kernel for them.
+        if (native && x.shape.length > 0 && reducedCount(x.shape, axis) < LONG_INNER_PRODUCT) return native.kernelFunc(args) as tf.TensorInfo;
         return reduceFloat64(be, x, axis, keepDims, name === 'Mean');
       },
     });
@@ -176,4 +180,10 @@ function matMulFloat64(
     }
   }
   return out;
+}
+
+function reducedCount(shape: number[], axis: number | number[] | null | undefined): number {
+  const rank = shape.length;
+  const list = axis === null || axis === undefined ? shape.map((_, i) => i) : Array.isArray(axis) ? axis : [axis];
+  return list.reduce((n, a) => n * shape[a < 0 ? a + rank : a]!, 1);
 }

@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+import { InputError } from '@skelflow/core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,3 +13,21 @@ if (!hasShared) console.warn(`[skelflow tests] ${sharedDir} not found: parity te
 
 /** Backends every tensor suite runs on. */
 export const BACKENDS = ['cpu', 'wasm'] as const;
+
+/** Runs `fn`, asserts it throws an instance of `type` whose message matches every part, returns it. */
+export function expectThrows<E extends Error>(fn: () => unknown, type: new (...a: never[]) => E, ...parts: (string | RegExp)[]): E {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(type);
+  for (const p of parts) expect((err as Error).message).toMatch(p);
+  return err as E;
+}
+
+/** {@link expectThrows} for `InputError`, the error of bad user input. */
+export function expectInputError(fn: () => unknown, ...parts: (string | RegExp)[]): InputError {
+  return expectThrows(fn, InputError, ...parts);
+}

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/core';
 import { readNpy, writeNpy } from '../src/io/index.js';
 import { readGroundTruth } from '../src/pose/index.js';
+import { expectInputError } from '../../core/test/helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const gtRoot = path.resolve(repoRoot, '../shared/data/stgnf/gt');
@@ -27,16 +28,6 @@ function npyBytes(header: string, data: Uint8Array = new Uint8Array(), major = 1
   return out;
 }
 
-function expectInputError(fn: () => unknown, ...parts: (string | RegExp)[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InputError);
-  for (const p of parts) expect((err as Error).message).toMatch(p);
-}
 
 describe('writeNpy', () => {
   // Expected bytes written by NumPy 2.4.6 `np.save` (independent of this code).

@@ -6,21 +6,11 @@ import { InputError } from '@skelflow/core';
 import { clipNameFromPoseFile, parsePoseTrackJson } from '../src/pose/index.js';
 import { readGtDir, readPoseDir } from '../src/pose/read_dir.js';
 import { writeNpy } from '../src/io/index.js';
+import { expectInputError } from '../../core/test/helpers.js';
 
 const kp = (base: number) => Array.from({ length: 51 }, (_, i) => base + i * 0.5);
 const det = (base: number, score = 1.5) => ({ keypoints: kp(base), scores: score });
 
-function expectInputError(fn: () => unknown, ...parts: (string | RegExp)[]): InputError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InputError);
-  for (const p of parts) expect((err as Error).message).toMatch(p);
-  return err as InputError;
-}
 
 describe('parsePoseTrackJson', () => {
   it('parses people in numeric ID order and frames in numeric order', () => {

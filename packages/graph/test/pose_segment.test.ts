@@ -13,6 +13,7 @@ import {
   type PoseTracks,
 } from '../src/pose/index.js';
 import { readPoseDir } from '../src/pose/read_dir.js';
+import { expectInputError } from '../../core/test/helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const e2eDir = path.resolve(repoRoot, '../shared/data/stgnf/e2e');
@@ -58,16 +59,6 @@ function referenceSegment(rows: number[][], vid = [856, 480], flip = false): num
   return out;
 }
 
-function expectInputError(fn: () => unknown, ...parts: (string | RegExp)[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InputError);
-  for (const p of parts) expect((err as Error).message).toMatch(p);
-}
 
 describe('continuousWindowStarts (split_pose_to_segments + is_seg_continuous)', () => {
   it('skips the last possible window and tracks of ≤ segLen detections', () => {

@@ -7,6 +7,7 @@ import { evaluateFrames, scoresToFrames, smoothStgNf, type SegmentMeta } from '.
 import { readGtDir } from '../src/pose/read_dir.js';
 import { gaussianFilter1dReflect } from '../src/pose/smoothing.js';
 import { rocAucSklearn } from '../src/pose/auc.js';
+import { expectInputError } from '../../core/test/helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dataDir = path.resolve(repoRoot, '../shared/data/stgnf');
@@ -16,16 +17,6 @@ const hasGt107 = fs.existsSync(path.join(dataDir, 'gt/shanghaitech_test_frame_ma
 if (!hasE2e) console.warn(`[scoring.test] ${e2eDir} not found: frame-score / AUC parity with the STG-NF e2e golden is skipped`);
 if (!hasGt107) console.warn(`[scoring.test] ${dataDir}/gt not found: the 107-clip ShanghaiTech variant is skipped`);
 
-function expectInputError(fn: () => unknown, ...parts: (string | RegExp)[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InputError);
-  for (const p of parts) expect((err as Error).message).toMatch(p);
-}
 
 /** Segment metadata built directly from plain rows (no segmentation involved). */
 function metaOf(rows: { clip: string; person: number; start: number }[], clipNames: string[], segLen = 24): SegmentMeta {

@@ -11,6 +11,39 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
+/** State shared by the Adam family: two moment buffers per variable and the step count. */
+abstract class MomentOptimizer implements Optimizer {
+  lr: number;
+  protected readonly beta1: number;
+  protected readonly beta2: number;
+  protected readonly eps: number;
+  protected readonly weightDecay: number;
+  protected readonly first: tf.Variable[];
+  protected readonly second: tf.Variable[];
+  protected t = 0;
+
+  constructor(protected readonly vars: tf.Variable[], options: AdamOptions, defaultLr: number) {
+    this.lr = options.lr ?? defaultLr;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.first = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+    this.second = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+  }
+
+  /** The gradient with PyTorch's coupled L2 penalty added. */
+  protected decayed(g: tf.Tensor, v: tf.Variable): tf.Tensor {
+    return this.weightDecay !== 0 ? tf.add(g, tf.mul(v, this.weightDecay)) : g;
+  }
+
+  abstract step(grads: tf.Tensor[]): void;
+
+  dispose(): void {
+    for (const t of [...this.first, ...this.second]) t.dispose();
+  }
+}
+
 /**
  * Adamax with PyTorch's exact update (`torch.optim.Adamax`), which STG-NF trains with:
  * `m ← β1·m + (1−β1)·g`, `u ← max(β2·u, |g| + ε)`, `θ ← θ − lr/(1−β1ᵗ) · m/u`.
@@ -27,24 +60,9 @@ export interface AdamOptions {
  * opt.step(model.parameters().map((v) => grads[v.name]!));
  * ```
  */
-export class Adamax implements Optimizer {
-  lr: number;
-  private readonly beta1: number;
-  private readonly beta2: number;
-  private readonly eps: number;
-  private readonly weightDecay: number;
-  private readonly m: tf.Variable[];
-  private readonly u: tf.Variable[];
-  private t = 0;
-
-  constructor(private readonly vars: tf.Variable[], options: AdamOptions = {}) {
-    this.lr = options.lr ?? 2e-3;
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
-    this.m = vars.map((v) => tf.variable(tf.zerosLike(v), false));
-    this.u = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+export class Adamax extends MomentOptimizer {
+  constructor(vars: tf.Variable[], options: AdamOptions = {}) {
+    super(vars, options, 2e-3);
   }
 
   step(grads: tf.Tensor[]): void {
@@ -52,19 +70,14 @@ export class Adamax implements Optimizer {
     const clr = this.lr / (1 - this.beta1 ** this.t);
     tf.tidy(() => {
       this.vars.forEach((v, i) => {
-        let g = grads[i]!;
-        if (this.weightDecay !== 0) g = tf.add(g, tf.mul(v, this.weightDecay));
-        const m = tf.add(tf.mul(this.m[i]!, this.beta1), tf.mul(g, 1 - this.beta1));
-        const u = tf.maximum(tf.mul(this.u[i]!, this.beta2), tf.add(tf.abs(g), this.eps));
-        this.m[i]!.assign(m);
-        this.u[i]!.assign(u);
+        const g = this.decayed(grads[i]!, v);
+        const m = tf.add(tf.mul(this.first[i]!, this.beta1), tf.mul(g, 1 - this.beta1));
+        const u = tf.maximum(tf.mul(this.second[i]!, this.beta2), tf.add(tf.abs(g), this.eps));
+        this.first[i]!.assign(m);
+        this.second[i]!.assign(u);
         v.assign(tf.sub(v, tf.mul(tf.div(m, u), clr)));
       });
     });
-  }
-
-  dispose(): void {
-    for (const t of [...this.m, ...this.u]) t.dispose();
   }
 }
 
@@ -81,24 +94,9 @@ export class Adamax implements Optimizer {
  * const opt = new Adam(model.parameters(), { lr: 1e-3 });
  * ```
  */
-export class Adam implements Optimizer {
-  lr: number;
-  private readonly beta1: number;
-  private readonly beta2: number;
-  private readonly eps: number;
-  private readonly weightDecay: number;
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
-  private t = 0;
-
-  constructor(private readonly vars: tf.Variable[], options: AdamOptions = {}) {
-    this.lr = options.lr ?? 1e-3;
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
-    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
+export class Adam extends MomentOptimizer {
+  constructor(vars: tf.Variable[], options: AdamOptions = {}) {
+    super(vars, options, 1e-3);
   }
 
   step(grads: tf.Tensor[]): void {
@@ -107,19 +105,14 @@ export class Adam implements Optimizer {
     const bc2Sqrt = Math.sqrt(1 - this.beta2 ** this.t);
     tf.tidy(() => {
       this.vars.forEach((p, i) => {
-        let g = grads[i]!;
-        if (this.weightDecay !== 0) g = tf.add(g, tf.mul(p, this.weightDecay));
-        const m = tf.add(tf.mul(this.m[i]!, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[i]!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.m[i]!.assign(m);
-        this.v[i]!.assign(v);
+        const g = this.decayed(grads[i]!, p);
+        const m = tf.add(tf.mul(this.first[i]!, this.beta1), tf.mul(g, 1 - this.beta1));
+        const v = tf.add(tf.mul(this.second[i]!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        this.first[i]!.assign(m);
+        this.second[i]!.assign(v);
         const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), this.eps);
         p.assign(tf.sub(p, tf.mul(tf.div(m, denom), this.lr / bc1)));
       });
     });
-  }
-
-  dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
   }
 }
