@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adamax, Rng, initBackend, parseCheckpointJson, trainStep } from '@skelflow/core';
-import { createStgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
+import os from 'node:os';
+import { createStgNf, loadStgNf, saveStgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
 import { BACKENDS, hasShared, sharedDir } from '../../../packages/core/test/helpers.js';
 
 /** Smooth synthetic "walks": per-joint sinusoids with random phase and amplitude, normalised. */
@@ -47,6 +48,21 @@ describe('STG-NF training on wasm', () => {
     expect(mean(normal)).toBeGreaterThan(mean(odd));
     noise.dispose();
     model.dispose();
+  });
+
+  it('saves to a folder and loads back to identical scores', async () => {
+    const model = createStgNf({ segLen: 16, seed: 6 });
+    const data = syntheticSegments(64, 16, 3);
+    await trainStgNf(model, data, undefined, { epochs: 1, batchSize: 32, seed: 1 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stgnf-'));
+    await saveStgNf(dir, model, { note: 'test' });
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.json', 'weights.bin']);
+    await expect(saveStgNf(dir, model)).rejects.toThrow(/already exists/);
+    const again = await loadStgNf(dir);
+    expect(Array.from(again.scoreSegments(data))).toEqual(Array.from(model.scoreSegments(data)));
+    expect(again.actNorms().every((a) => a.isInitialized)).toBe(true);
+    model.dispose();
+    again.dispose();
   });
 
   it('is deterministic given the seeds', async () => {

@@ -109,6 +109,21 @@ describe('skelflow command line', () => {
     }
   });
 
+  it('a clip with no person is named in a warning and scored with the fill value, as the original', async () => {
+    const dir = dataset({ '01_0001': poseJson(40), '01_0002': '{}' }, { '01_0001': 50, '01_0002': 20 });
+    const c = capture();
+    const out = path.join(dir, 'r.json');
+    const code = await runCli(
+      ['eval', '--model', path.join(sharedDir, 'data/stgnf/checkpoints/ShanghaiTech_85_9.json'), '--poses', path.join(dir, 'pose'), '--gt', path.join(dir, 'gt'), '--out', out],
+      c.io,
+    );
+    expect(code, c.err.join('')).toBe(0);
+    expect(c.err.join('')).toMatch(/warning: .*01_0002_alphapose_tracked_person\.json: no person/);
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const empty = report.clips.find((x: { name: string }) => x.name === '01_0002');
+    expect(new Set(empty.frameScores.raw)).toEqual(new Set([report.fillValue]));
+  });
+
   it('never overwrites a report or a model without --force', async () => {
     const dir = tmp();
     const out = path.join(dir, 'report.json');

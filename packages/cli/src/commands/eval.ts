@@ -48,6 +48,7 @@ export interface EvalReport {
 export async function evaluateStgNf(
   options: { model: string; poses: string; gt: string; convention: GroundTruthConvention; segLen?: number; smooth: boolean; batch: number },
   onProgress?: (done: number, total: number) => void,
+  onWarning?: (message: string) => void,
 ): Promise<EvalReport> {
   const model = await loadStgNf(options.model);
   try {
@@ -64,6 +65,8 @@ export async function evaluateStgNf(
     const lengths = new Map(gt.map((g) => [g.name, g.nFrames]));
     for (const clip of used) {
       const n = lengths.get(clip.name)!;
+      // The original scores such a clip with the fill value; say so rather than fail.
+      if (clip.tracks.size === 0) onWarning?.(`${clip.source ?? clip.name}: no person in this clip; all its frames get the fill value`);
       for (const [person, track] of clip.tracks) {
         const last = track.frames[track.frames.length - 1];
         if (last !== undefined && last >= n) {
@@ -150,6 +153,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
       batch: intFlag('eval', 'batch', values.batch, 1024),
     },
     (done, total) => bar.setTotal(total).update(done),
+    (message) => io.stderr(`skelflow eval: warning: ${message}\n`),
   );
   bar.done();
   await fs.mkdir(path.dirname(path.resolve(out)), { recursive: true });
