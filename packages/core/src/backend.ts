@@ -31,8 +31,8 @@ export async function initBackend(name: BackendName = 'auto'): Promise<string> {
     await tf.ready();
     return tf.getBackend();
   }
-  if (tf.getBackend() === wanted && tf.findBackend(wanted)) return wanted;
   await ensureRegistered(wanted);
+  if (tf.getBackend() === wanted && tf.findBackend(wanted)) return wanted;
   const ok = await tf.setBackend(wanted);
   if (!ok) {
     if (wanted === 'wasm') {
@@ -48,15 +48,17 @@ export async function initBackend(name: BackendName = 'auto'): Promise<string> {
 }
 
 async function ensureRegistered(name: Exclude<BackendName, 'auto'>): Promise<void> {
+  if (name === 'wasm') {
+    if (!tf.findBackendFactory('wasm')) await import('@tensorflow/tfjs-backend-wasm');
+    // Always (idempotent): the backend may have been registered by someone else's import, and its
+    // missing or float32-accumulating kernels must be replaced before training on it.
+    (await import('./register_wasm_kernels.js')).registerWasmKernels();
+    return;
+  }
   if (tf.findBackendFactory(name)) return;
   switch (name) {
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
-      return;
-    case 'wasm':
-      await import('@tensorflow/tfjs-backend-wasm');
-      // The wasm backend ships no kernels for a few ops our layers need in training.
-      (await import('./register_wasm_kernels.js')).registerWasmKernels();
       return;
     default:
       throw new SkelflowError(

@@ -11,34 +11,37 @@ interface WasmLikeBackend {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-let registered = false;
+/**
+ * Marks our kernel functions. The kernel registry lives in tfjs-core and outlives this module
+ * (a test runner may re-evaluate our code against the same tfjs instance), so whether the
+ * replacements are installed is read from the registry, not from a module variable.
+ */
+const MARK = Symbol.for('skelflow.wasmKernel');
+type Marked = tf.KernelFunc & { [MARK]?: true };
+const mark = (f: tf.KernelFunc): tf.KernelFunc => Object.assign(f, { [MARK]: true as const });
+const isOurs = (name: string) => !!(tf.getKernel(name, 'wasm')?.kernelFunc as Marked | undefined)?.[MARK];
 
 /** Inner-product length from which wasm matMuls accumulate in float64. */
 export const LONG_INNER_PRODUCT = 64;
 
 /** Registers the missing wasm kernels (idempotent). Called by `initBackend('wasm')`. */
 export function registerWasmKernels(): void {
-  if (registered) return;
-  registered = true;
+  if (isOurs('Sum')) return;
   // wasm's Sum and Mean accumulate in float32, one pass: summing n values loses ~n·2⁻²⁴ relative
   // accuracy (1e-3 for a BatchNorm gradient over 14k elements), enough to move training steps
   // away from PyTorch's and from tfjs-cpu's, which both accumulate in double. These replacements
   // accumulate in float64.
   for (const name of ['Sum', 'Mean'] as const) {
-    const native = tf.getKernel(name, 'wasm');
-    if (native) tf.unregisterKernel(name, 'wasm');
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
       kernelName: name,
       backendName: 'wasm',
-      ...(native?.setupFunc ? { setupFunc: native.setupFunc } : {}),
-      kernelFunc: (args) => {
+      kernelFunc: mark((args) => {
         const be = args.backend as unknown as WasmLikeBackend;
         const { x } = args.inputs as { x: tf.TensorInfo };
         const { axis, keepDims } = args.attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
-        // Short reductions lose nothing in float32; keep wasm's native kernel for them.
-        if (native && x.shape.length > 0 && reducedCount(x.shape, axis) < LONG_INNER_PRODUCT) return native.kernelFunc(args) as tf.TensorInfo;
         return reduceFloat64(be, x, axis, keepDims, name === 'Mean');
-      },
+      }),
     });
   }
   // XNNPACK's matMul also accumulates in float32. Long inner products (weight gradients sum over
@@ -51,14 +54,14 @@ export function registerWasmKernels(): void {
       kernelName: 'BatchMatMul',
       backendName: 'wasm',
       ...(nativeMatMul.setupFunc ? { setupFunc: nativeMatMul.setupFunc } : {}),
-      kernelFunc: (args) => {
+      kernelFunc: mark((args) => {
         const { a } = args.inputs as { a: tf.TensorInfo };
         const { transposeA } = args.attrs as unknown as { transposeA: boolean };
         const k = a.shape[a.shape.length - (transposeA ? 2 : 1)]!;
         if (k < LONG_INNER_PRODUCT) return nativeMatMul.kernelFunc(args) as tf.TensorInfo;
         return matMulFloat64(args.backend as unknown as WasmLikeBackend, args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo },
           args.attrs as unknown as { transposeA: boolean; transposeB: boolean });
-      },
+      }),
     });
   }
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
@@ -182,8 +185,3 @@ function matMulFloat64(
   return out;
 }
 
-function reducedCount(shape: number[], axis: number | number[] | null | undefined): number {
-  const rank = shape.length;
-  const list = axis === null || axis === undefined ? shape.map((_, i) => i) : Array.isArray(axis) ? axis : [axis];
-  return list.reduce((n, a) => n * shape[a < 0 ? a + rank : a]!, 1);
-}
