@@ -50,6 +50,28 @@ describe('STG-NF training on wasm', () => {
     model.dispose();
   });
 
+  it('supervised mode trains abnormal segments against the N(−R, I) component', async () => {
+    const data = syntheticSegments(32, 16, 21);
+    const labels = new Int8Array(32).fill(1).fill(-1, 16);
+    // One batch, one epoch: the reported loss is the loss before the only update.
+    const model = createStgNf({ segLen: 16, R: 3, seed: 8 });
+    const [trained] = await trainStgNf(model, data, labels, { epochs: 1, batchSize: 32, seed: 3 });
+    const ref = (withLabels: boolean) => {
+      const fresh = createStgNf({ segLen: 16, R: 3, seed: 8 }).train();
+      const x = tf.tensor4d(data, [32, 2, 16, 18]);
+      const y = tf.tensor1d(Array.from(labels));
+      const l = fresh.loss(x, withLabels ? y : undefined).dataSync()[0]!;
+      tf.dispose([x, y]);
+      fresh.dispose();
+      return l;
+    };
+    const withLabels = ref(true);
+    const withoutLabels = ref(false);
+    expect(trained!).toBeCloseTo(withLabels, 5);
+    expect(Math.abs(withLabels - withoutLabels)).toBeGreaterThan(0.1);
+    model.dispose();
+  });
+
   it('saves to a folder and loads back to identical scores', async () => {
     const model = createStgNf({ segLen: 16, seed: 6 });
     const data = syntheticSegments(64, 16, 3);

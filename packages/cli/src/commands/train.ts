@@ -17,7 +17,8 @@ Saves config.json, model.json and weights.bin to --out.
 `;
 
 /** Normalised training segments (plain + flipped) of a folder of pose tracks. */
-export function trainingSegments(clips: PoseClip[], segLen: number, source: string): Float32Array {
+export function trainingSegments(clips: PoseClip[], segLen: number, source: string, onWarning?: (m: string) => void): Float32Array {
+  for (const c of clips) if (c.tracks.size === 0) onWarning?.(`${c.source ?? c.name}: no person in this clip; it adds no training segment`);
   const plain = segmentTracks(clips, { segLen, stride: 6 });
   if (plain.meta.clip.length === 0) {
     throw new InputError(`no person is tracked for more than ${segLen} frames, so there is no training segment`, { source });
@@ -43,11 +44,12 @@ export interface TrainOptions {
 
 /** Reads the data, trains a model and returns it with its per-epoch losses. */
 export async function trainFromFolders(options: TrainOptions, io: Io): Promise<{ model: StgNf; history: number[]; nSegments: number }> {
-  const normal = trainingSegments(await readPoseDir(options.poses), options.segLen, options.poses);
+  const warn = (m: string) => io.stderr(`skelflow train: warning: ${m}\n`);
+  const normal = trainingSegments(await readPoseDir(options.poses), options.segLen, options.poses, warn);
   let data = normal;
   let labels: Int8Array | undefined;
   if (options.abnormalPoses) {
-    const abnormal = trainingSegments(await readPoseDir(options.abnormalPoses), options.segLen, options.abnormalPoses);
+    const abnormal = trainingSegments(await readPoseDir(options.abnormalPoses), options.segLen, options.abnormalPoses, warn);
     data = new Float32Array(normal.length + abnormal.length);
     data.set(normal);
     data.set(abnormal, normal.length);
