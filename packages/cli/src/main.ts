@@ -1,7 +1,9 @@
 import { SkelflowError } from '@skelflow/core';
+import { benchmarkCommand } from './commands/benchmark.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { metricsCommand } from './commands/metrics.js';
+import { mocapDatasetCommand } from './commands/mocap_dataset.js';
 import { trainCommand } from './commands/train.js';
 import type { Io } from './usage_error.js';
 
@@ -14,6 +16,8 @@ Commands:
   train     train STG-NF on a folder of tracked-pose JSON files
   eval      score a folder of pose tracks with a model or released checkpoint; frame AUC report
   metrics   RBDC/TBDC from region files, or AUC/AP/EER from label and score arrays
+  mocap-dataset  build a labelled pose-track dataset from motion capture (manifest, virtual cameras)
+  benchmark      train and evaluate models over seeds on a dataset; AUC mean ± std, time, throughput
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -21,6 +25,8 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   train: trainCommand,
   eval: evalCommand,
   metrics: metricsCommand,
+  'mocap-dataset': mocapDatasetCommand,
+  benchmark: benchmarkCommand,
 };
 
 /**

@@ -4,3 +4,4 @@ export * from './layers/index.js';
 export * from './pose/index.js';
 export * from './io/index.js';
 export * from './synthetic/index.js';
+export * from './mocap/index.js';

@@ -1,7 +1,7 @@
 // Acclaim Motion Capture (AMC) parser and the ASF/AMC → MotionClip3D assembly. Browser-safe.
 import { InputError } from '@skelflow/core';
 import { parseAsf, type AsfSkeleton } from './asf.js';
-import { cocoFromPose, CMU_COCO_MAP, type CocoHeadOptions } from './coco_from_mocap.js';
+import { cocoFromPose, CMU_COCO_MAP, type CocoHeadOptions, type CocoSourceMap } from './coco_from_mocap.js';
 import { asfForwardKinematics, asfTree } from './kinematics.js';
 import type { MotionClip3D } from './types.js';
 
@@ -13,7 +13,7 @@ export interface AmcParseOptions {
   /**
    * Values outside the bone's ASF `limits`: `'ignore'` (default: the captured data is authoritative,
    * and CMU files do step outside their limits), `'clamp'` them into range, or `'error'` (InputError
-   * with the line). Violations are counted in {@link AmcMotion.limitViolations} either way.
+   * with the line). A slack of 1e-6 (file units) absorbs round-off. Violations are counted in {@link AmcMotion.limitViolations} either way.
    */
   limits?: AmcLimitPolicy;
 }
@@ -42,7 +42,8 @@ export interface AmcMotion {
  * Layout (CMU files): optional `#` comments, header keywords (`:FULLY-SPECIFIED`, `:DEGREES` or
  * `:RADIANS`), then per frame a line with the frame number followed by one line per bone,
  * `name v1 v2 …`, with values in the order of the root's `order` line or the bone's `dof` line.
- * Every frame must list the root and every bone that has dofs exactly once (fully specified).
+ * Every frame must list the root and every bone that has dofs exactly once (fully specified); a
+ * bone without dofs may appear with no values.
  *
  * References: Acclaim ASF/AMC format (Acclaim ATG); CMU Graphics Lab Motion Capture Database
  * (mocap.cs.cmu.edu).
@@ -72,8 +73,6 @@ export function parseAmc(text: string, source: string, skeleton: AsfSkeleton, op
   const byName = new Map<string, number>();
   bones.forEach((b, i) => byName.set(b.name, i));
   const rootWidth = skeleton.root.order.length;
-  // Bones every frame must contain: the root and every bone with dofs.
-  const required = bones.filter((b) => b.dof.length > 0).length + 1;
 
   let angleUnit: 'deg' | 'rad' = skeleton.units.angle;
   const frameNumbers: number[] = [];
@@ -87,8 +86,8 @@ export function parseAmc(text: string, source: string, skeleton: AsfSkeleton, op
 
   const closeFrame = (atLine: number) => {
     if (frameNumbers.length === 0) return;
-    if (seen.size === required) return;
     const missing = [...(seen.has(-1) ? [] : ['root']), ...bones.filter((b, i) => b.dof.length > 0 && !seen.has(i)).map((b) => b.name)];
+    if (missing.length === 0) return;
     fail(atLine, `frame ${frameNumbers.at(-1)} (line ${frameLine}) is truncated: missing ${missing.join(', ')}`);
   };
 
@@ -135,7 +134,7 @@ export function parseAmc(text: string, source: string, skeleton: AsfSkeleton, op
       const lim = limits[k];
       if (lim) {
         const [lo, hi] = toMotionUnits(lim, names[k]!, skeleton.units.angle, angleUnit);
-        if (v < lo || v > hi) {
+        if (v < lo - LIMIT_TOLERANCE || v > hi + LIMIT_TOLERANCE) {
           limitViolations++;
           if (policy === 'error') fail(line, `bone '${key}' ${names[k]} = ${v} outside its limits (${lim[0]} ${lim[1]})`);
           if (policy === 'clamp') v = Math.min(hi, Math.max(lo, v));
@@ -159,6 +158,9 @@ export function parseAmc(text: string, source: string, skeleton: AsfSkeleton, op
   };
 }
 
+/** Slack on `limits` (file units): CMU writes e.g. −1.6e-14 for a clavicle limited to (0 20). */
+const LIMIT_TOLERANCE = 1e-6;
+
 /** ASF limits (ASF angle unit) in the AMC's angle unit; translations and `l` are unchanged. */
 function toMotionUnits(lim: [number, number], dof: string, asfAngle: 'deg' | 'rad', amcAngle: 'deg' | 'rad'): [number, number] {
   if (!dof.startsWith('r') || asfAngle === amcAngle) return lim;
@@ -174,20 +176,23 @@ export interface AsfAmcClipOptions {
   fps?: number;
   /** Face-point constants for the COCO mapping (see {@link cocoFromPose}). */
   head?: CocoHeadOptions;
+  /** COCO source bones overriding {@link CMU_COCO_MAP}, for ASF skeletons with other bone names. */
+  cocoMap?: Partial<CocoSourceMap>;
 }
 
 /**
  * Forward kinematics of an AMC motion on its ASF skeleton, packaged as a {@link MotionClip3D}:
  * metres (see {@link AsfParseOptions.metresPerUnit}), y up (CMU's frame), the full skeleton as
  * `joints` (root position, then each bone's end point; `jointNames` = `root` and the bone names,
- * parents-first) and COCO-17 from {@link CMU_COCO_MAP}.
+ * parents-first) and COCO-17 from {@link CMU_COCO_MAP} (override with `options.cocoMap`).
  *
  * References: CMU Graphics Lab Motion Capture Database; Acclaim ASF/AMC spec.
  *
  * @param skeleton parsed ASF
  * @param motion parsed AMC (same skeleton)
- * @param options name, fps, face constants
+ * @param options name, fps, face constants, COCO bone map
  * @returns the clip, `source` = `"<asf> + <amc>"`
+ * @throws InputError when a COCO source bone is not in the skeleton (pass `cocoMap`)
  *
  * @example
  * ```ts
@@ -198,10 +203,14 @@ export interface AsfAmcClipOptions {
 export function asfAmcToClip(skeleton: AsfSkeleton, motion: AmcMotion, options: AsfAmcClipOptions = {}): MotionClip3D {
   const fps = options.fps ?? 120;
   if (!(fps > 0) || !Number.isFinite(fps)) throw new InputError(`fps must be a positive number, got ${fps}`, { source: motion.source });
+  if (motion.bones.length !== skeleton.bones.length || motion.root.length !== motion.nFrames * skeleton.root.order.length) {
+    throw new InputError(`motion was parsed against another skeleton (${motion.bones.length} bones, this one has ${skeleton.bones.length})`, { source: `${skeleton.source} + ${motion.source}` });
+  }
   const tree = asfTree(skeleton);
   const pose = asfForwardKinematics(skeleton, motion);
   const rest = asfForwardKinematics(skeleton);
-  const coco = cocoFromPose(pose, rest, tree.names, CMU_COCO_MAP, { ...options.head, source: `${skeleton.source} + ${motion.source}` });
+  const map: CocoSourceMap = { ...CMU_COCO_MAP, ...options.cocoMap };
+  const coco = cocoFromPose(pose, rest, tree.names, map, { ...options.head, source: `${skeleton.source} + ${motion.source}` });
   return {
     name: options.name ?? clipNameFromPath(motion.source),
     fps,

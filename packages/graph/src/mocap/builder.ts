@@ -39,8 +39,11 @@ export interface MocapClipInfo {
   segments: { clip: string; from: number; to: number; label: 'normal' | 'abnormal'; start: number; nFrames: number }[];
   /** Abnormal frames (test clips). */
   abnormalFrames: number;
-  /** Largest root step across a splice cut and largest root step inside the segments, m/frame (test clips). */
-  rootStep?: { cut: number; inside: number };
+  /**
+   * Test clips: the largest root step on the ground across a splice cut, and the largest root step
+   * inside the normal segments (inside all segments when none is normal), in metres per frame.
+   */
+  rootStep?: { cut: number; normal: number };
 }
 
 /** Description of a built dataset. */
@@ -160,7 +163,8 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
     let cut = 0;
     // The root's ground step across each cut (frames st − 1 → st).
     for (const st of spliced.starts.slice(1)) cut = Math.max(cut, maxRootStep(sliceClip(spliced.clip, st - 1, st + 1)));
-    const inside = Math.max(...segs.map((s) => maxRootStep(s.clip)));
+    const normalSegs = segs.filter((s) => s.label === 0);
+    const normal = Math.max(...(normalSegs.length > 0 ? normalSegs : segs).map((s) => maxRootStep(s.clip)));
     let abnormal = 0;
     for (let f = 0; f < spliced.labels.length; f++) abnormal += spliced.labels[f];
     const seed = String(e.seed ?? `${manifest.name}/test/${i}`);
@@ -168,7 +172,7 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
     film(spliced.clip, cams, seed, k, loc, test, {
       segments: e.segments.map((s, j) => ({ clip: s.clip, from: s.from, to: s.to, label: s.label, start: spliced.starts[j]!, nFrames: segs[j]!.clip.nFrames })),
       abnormalFrames: abnormal,
-      rootStep: { cut, inside },
+      rootStep: { cut, normal },
     });
     for (const c of cams) gt.push({ name: mocapClipName(c, k), mask: spliced.labels.slice() });
     options.onProgress?.(manifest.train.length + i + 1, total);

@@ -4,7 +4,7 @@ import { InputError } from '@skelflow/core';
 import type { AmcMotion } from './amc.js';
 import type { AsfSkeleton } from './asf.js';
 import type { BvhFile } from './bvh.js';
-import { applyMat3, eulerToMatrix, identity3, mul3, transpose3, type Mat3, type RotationAxis } from './rotation.js';
+import { applyMat3, eulerToMatrix, identity3, mul3, transpose3, type RotationAxis } from './rotation.js';
 
 /**
  * A joint tree for {@link forwardKinematics}. Joints are sorted parents-first (`parents[j] < j`,
@@ -254,10 +254,11 @@ export function bvhTree(bvh: BvhFile, metresPerUnit: number): KinematicTree {
 }
 
 /**
- * Biovision BVH forward kinematics: `G_j = G_parent · T(offset_j + position channels) · R_j`, with
+ * Biovision BVH forward kinematics: `G_j = G_parent · T(t_j) · R_j`, t_j = OFFSET, with
  * `R_j` the product of the joint's rotation channels in listed order (intrinsic: `Zrotation
- * Xrotation Yrotation` → Rz·Rx·Ry), angles in degrees. Position channels add to the OFFSET (the
- * root's OFFSET is normally zero, so its channels are its position).
+ * Xrotation Yrotation` → Rz·Rx·Ry), angles in degrees. Position channels give the joint's local
+ * position and replace the OFFSET (per axis), as Blender's and three.js's BVH importers read them:
+ * a root with OFFSET 0 100 0 and Yposition 100 stands at y = 100, not 200.
  *
  * References: Biovision BVH (Meredith & Maddock, "Motion Capture File Formats Explained", 2001).
  *
@@ -296,7 +297,8 @@ export function bvhForwardKinematics(bvh: BvhFile, metresPerUnit: number, frames
       const row = (f0 + f) * C;
       for (let k = 0; k < rotK.length; k++) a[k] = bvh.motion[row + rotK[k]!]! * deg;
       local.set(rotK.length ? eulerToMatrix(rotAxes, a, 'intrinsic') : identity3(), (f * J + j) * 9);
-      for (let q = 0; q < 3; q++) if (posK[q]! >= 0) trans[(f * J + j) * 3 + q] = bvh.motion[row + posK[q]!]! * metresPerUnit;
+      // A position channel replaces that OFFSET component: translation = channel − offset.
+      for (let q = 0; q < 3; q++) if (posK[q]! >= 0) trans[(f * J + j) * 3 + q] = (bvh.motion[row + posK[q]!]! - jt.offset[q]!) * metresPerUnit;
     }
   });
   return forwardKinematics(tree, F, local, trans);
@@ -319,9 +321,4 @@ export function restPose(tree: KinematicTree): Pose3D {
   const id = identity3();
   for (let j = 0; j < J; j++) local.set(id, 9 * j);
   return forwardKinematics(tree, 1, local);
-}
-
-/** Copies a `Mat3` out of a `[…, 9]` array at `offset`. */
-export function mat3At(a: Float64Array, offset: number): Mat3 {
-  return a.slice(offset, offset + 9);
 }

@@ -12,12 +12,22 @@ import { cameraSpecProblem, estimatorNoiseProblem, type CameraSpec, type Estimat
 /** The `format` string of a manifest. */
 export const MOCAP_MANIFEST_FORMAT = 'skelflow-mocap-manifest/1';
 
-/** Where a source clip's files are, relative to the mocap folder, and what it shows. */
+/**
+ * Where a source clip's files are, relative to the mocap folder, and what it shows: either an
+ * ASF/AMC pair (`asf` + `amc`) or a BVH file (`bvh`, with `metresPerUnit` and `upAxis` as the BVH
+ * reader takes them).
+ */
 export interface ManifestClip {
   /** Skeleton file (ASF), e.g. `02/02.asf`. */
-  asf: string;
+  asf?: string;
   /** Motion file (AMC), e.g. `02/02_01.amc`. */
-  amc: string;
+  amc?: string;
+  /** A BVH file instead of ASF/AMC. */
+  bvh?: string;
+  /** BVH only: metres per file unit (default 0.01). */
+  metresPerUnit?: number;
+  /** BVH only: the file's up axis (default `y`). */
+  upAxis?: 'y' | 'z';
   /** Free text: the action (documentation only). */
   action?: string;
   /** Free text: why the clip is labelled as it is (documentation only). */
@@ -139,21 +149,31 @@ export function parseMocapManifest(text: string, source: string): MocapManifest 
 
   const clips: Record<string, ManifestClip> = {};
   if (r.clips !== undefined) {
-    if (!isObject(r.clips)) fail('clips', 'must be an object mapping clip names to { asf, amc }');
+    if (!isObject(r.clips)) fail('clips', 'must be an object mapping clip names to { asf, amc } or { bvh }');
     for (const [name, c] of Object.entries(r.clips as Record<string, Json>)) {
       const loc = `clips.${name}`;
       if (!CLIP_NAME.test(name)) fail(loc, 'clip names may contain letters, digits, _ . - only');
-      if (!isObject(c)) fail(loc, 'must be an object { asf, amc, action?, note? }');
+      if (!isObject(c)) fail(loc, 'must be an object { asf, amc } or { bvh }, with optional action, note, stats');
       const cc = c as Record<string, Json>;
-      for (const k of Object.keys(cc)) if (!['asf', 'amc', 'action', 'note', 'stats'].includes(k)) fail(`${loc}.${k}`, 'unknown field (known: asf, amc, action, note, stats)');
-      for (const k of ['asf', 'amc'] as const) if (typeof cc[k] !== 'string' || cc[k] === '') fail(`${loc}.${k}`, 'must be a non-empty path relative to the mocap folder');
+      const fields = ['asf', 'amc', 'bvh', 'metresPerUnit', 'upAxis', 'action', 'note', 'stats'];
+      for (const k of Object.keys(cc)) if (!fields.includes(k)) fail(`${loc}.${k}`, `unknown field (known: ${fields.join(', ')})`);
+      const str = (k: string) => typeof cc[k] === 'string' && cc[k] !== '';
+      if (cc.bvh !== undefined) {
+        if (!str('bvh')) fail(`${loc}.bvh`, 'must be a non-empty path relative to the mocap folder');
+        if (cc.asf !== undefined || cc.amc !== undefined) fail(loc, 'give either bvh or asf + amc, not both');
+        const mpu = cc.metresPerUnit;
+        if (mpu !== undefined && !(typeof mpu === 'number' && mpu > 0 && Number.isFinite(mpu))) fail(`${loc}.metresPerUnit`, 'must be a positive number');
+        if (cc.upAxis !== undefined && cc.upAxis !== 'y' && cc.upAxis !== 'z') fail(`${loc}.upAxis`, 'must be "y" or "z"');
+      } else {
+        for (const k of ['asf', 'amc']) if (!str(k)) fail(`${loc}.${k}`, 'must be a non-empty path relative to the mocap folder (or give bvh)');
+        if (cc.metresPerUnit !== undefined || cc.upAxis !== undefined) fail(loc, 'metresPerUnit and upAxis apply to bvh clips only');
+      }
       for (const k of ['action', 'note'] as const) if (cc[k] !== undefined && typeof cc[k] !== 'string') fail(`${loc}.${k}`, 'must be a string');
-      clips[name] = {
-        asf: cc.asf as string,
-        amc: cc.amc as string,
-        ...(typeof cc.action === 'string' ? { action: cc.action } : {}),
-        ...(typeof cc.note === 'string' ? { note: cc.note } : {}),
-      };
+      const entry: ManifestClip = {};
+      for (const k of ['asf', 'amc', 'bvh', 'metresPerUnit', 'upAxis', 'action', 'note'] as const) {
+        if (cc[k] !== undefined) (entry as Record<string, unknown>)[k] = cc[k];
+      }
+      clips[name] = entry;
     }
   }
 

@@ -17,7 +17,16 @@ export type RotationAxis = 'x' | 'y' | 'z';
  */
 export type EulerConvention = 'extrinsic' | 'intrinsic';
 
-/** The identity matrix. */
+/**
+ * The identity matrix.
+ *
+ * @returns a new 3×3 identity
+ *
+ * @example
+ * ```ts
+ * const r = identity3(); // [1, 0, 0, 0, 1, 0, 0, 0, 1]
+ * ```
+ */
 export function identity3(): Mat3 {
   return new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
 }

@@ -154,8 +154,9 @@ export interface SplicedClip {
  * segment stays where it is. Each further segment is rotated about the vertical axis so that its
  * heading at its start (the hip vector, {@link hipYaw}, averaged over `headingWindow` frames)
  * equals the heading at the end of the previous segment, then moved on the ground so that its
- * first root position is the previous segment's last root position plus the previous segment's
- * last root step — the root moves exactly one frame of the previous motion across the cut.
+ * first root position is the previous segment's last root position plus one root step — the
+ * smaller of the previous segment's last step and the new segment's first step, so across the cut
+ * the root moves exactly one frame of the adjacent motion and never more than its neighbours.
  * Root height is not changed, but over the first `blendFrames` frames every joint (root included)
  * gets a linearly decaying offset that makes the first frame continue the previous pose, so limbs
  * and height do not jump either. The labels follow the segments' frames.
@@ -206,14 +207,22 @@ export function spliceClips(name: string, segments: readonly SpliceSegment[], op
       const before = n > 1 ? rootAt(prev, n - 2) : end;
       const angle = hipYaw(prev, n - 1, win) - hipYaw(piece, 0, win, true);
       piece = rotateTranslateClip(piece, angle, 0, 0);
+      // The root's step across the cut: the smaller of the previous segment's last step and the
+      // new segment's first step, so the cut never moves the root more than its neighbours do.
+      let sx = end[0] - before[0];
+      let sz = end[2] - before[2];
+      if (piece.nFrames > 1) {
+        const p0 = rootAt(piece, 0);
+        const p1 = rootAt(piece, 1);
+        if (Math.hypot(p1[0] - p0[0], p1[2] - p0[2]) < Math.hypot(sx, sz)) {
+          sx = p1[0] - p0[0];
+          sz = p1[2] - p0[2];
+        }
+      }
       const start = rootAt(piece, 0);
-      const tx = end[0] + (end[0] - before[0]) - start[0];
-      const tz = end[2] + (end[2] - before[2]) - start[2];
-      piece = rotateTranslateClip(piece, 0, tx, tz);
+      piece = rotateTranslateClip(piece, 0, end[0] + sx - start[0], end[2] + sz - start[2]);
       if (blend > 0) {
-        // Offsets that make frame 0 equal the previous last frame moved by one root step.
-        const sx = end[0] - before[0];
-        const sz = end[2] - before[2];
+        // Offsets that make frame 0 equal the previous last frame moved by the root step.
         const blendArr = (a: Float32Array, b: Float32Array, V: number) => {
           const lastOff = (n - 1) * V * 3;
           for (let v = 0; v < V; v++) {

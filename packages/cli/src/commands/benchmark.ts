@@ -1,0 +1,314 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { InputError, initBackend, writeAtomic } from '@skelflow/core';
+import { saveStgNf } from '@skelflow/stg-nf';
+import { intFlag, numFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
+import { evaluateStgNf } from './eval.js';
+import { trainFromFolders } from './train.js';
+
+export const BENCHMARK_USAGE = `Usage: skelflow benchmark --data <dataset dir> --out <dir> [--models stg-nf[,…]] [--seeds 3]
+                          [--epochs 8] [--batch 256] [--lr 5e-4] [--backend wasm|cpu] [--force]
+
+Trains and evaluates each model on a dataset in the ShanghaiTech layout (pose/train, pose/test,
+gt/test_frame_mask — e.g. the output of 'skelflow mocap-dataset') once per seed (seeds 1…N), and
+writes benchmark.json and benchmark.md to --out: frame-level AUC (smoothed and raw) mean ± std over
+the seeds, training time and scoring throughput (segments/s); the trained models go to
+--out/models/<model>-seed<N> and each run's evaluation report (as 'skelflow eval' writes it) to
+--out/runs/<model>-seed<N>.json.
+
+  --models   comma-separated model names (available: stg-nf)
+  --seeds    number of seeds N (runs with seeds 1…N)
+  --epochs   training epochs per run (default 8, STG-NF's)
+  --force    write into a non-empty --out that this command did not write
+`;
+
+const MARKER = '.skelflow-benchmark';
+
+/** Mean, sample standard deviation (n − 1; 0 for one value) and the values. */
+export interface Summary {
+  mean: number;
+  std: number;
+  values: number[];
+}
+
+/** One training + evaluation run. */
+export interface BenchmarkRun {
+  seed: number;
+  aucSmoothed: number | null;
+  aucRaw: number;
+  /** Seconds for reading the training data, segmenting and training. */
+  trainSeconds: number;
+  finalLoss: number;
+  nTrainSegments: number;
+  nTestSegments: number;
+  /** Scoring throughput of the model on the test segments (steady state, after the first batch). */
+  scoringSegmentsPerSecond: number;
+}
+
+/** `benchmark.json`. */
+export interface BenchmarkReport {
+  data: string;
+  dataset: Record<string, unknown> | null;
+  settings: { epochs: number; batch: number; lr: number; segLen: number; seeds: number[]; backend: string };
+  machine: { cpus: number; cpuModel: string; node: string; platform: string };
+  models: {
+    model: string;
+    aucSmoothed: Summary;
+    aucRaw: Summary;
+    trainSeconds: Summary;
+    scoringSegmentsPerSecond: Summary;
+    runs: BenchmarkRun[];
+  }[];
+  totalSeconds: number;
+}
+
+interface RunContext {
+  data: string;
+  out: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+  segLen: number;
+  io: Io;
+}
+
+/** A benchmarkable model: trains on `data/pose/train` with a seed and evaluates on the test split. */
+type ModelRunner = (seed: number, ctx: RunContext) => Promise<BenchmarkRun>;
+
+async function runStgNf(seed: number, ctx: RunContext): Promise<BenchmarkRun> {
+  const t0 = performance.now();
+  const { model, history, nSegments } = await trainFromFolders(
+    { poses: path.join(ctx.data, 'pose', 'train'), segLen: ctx.segLen, epochs: ctx.epochs, batch: ctx.batch, lr: ctx.lr, R: 3, seed },
+    ctx.io,
+  );
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const modelDir = path.join(ctx.out, 'models', `stg-nf-seed${seed}`);
+  await saveStgNf(modelDir, model, { training: { seed, epochs: ctx.epochs, nSegments, history, data: ctx.data } }, { overwrite: true });
+  model.dispose();
+  // Throughput from the progress callbacks: time between the end of the first batch and the end
+  // of the last one (excludes loading, reading and the first batch's warm-up).
+  const t1 = performance.now();
+  let first: { t: number; done: number } | null = null;
+  let last: { t: number; done: number } | null = null;
+  const report = await evaluateStgNf(
+    {
+      model: modelDir,
+      poses: path.join(ctx.data, 'pose', 'test'),
+      gt: path.join(ctx.data, 'gt', 'test_frame_mask'),
+      convention: 'shanghaitech',
+      smooth: true,
+      batch: 256,
+    },
+    (done) => {
+      const p = { t: performance.now(), done };
+      if (!first) first = p;
+      last = p;
+    },
+    (message) => ctx.io.stderr(`skelflow benchmark: warning: ${message}\n`),
+  );
+  await fs.mkdir(path.join(ctx.out, 'runs'), { recursive: true });
+  await writeAtomic(path.join(ctx.out, 'runs', `stg-nf-seed${seed}.json`), JSON.stringify(report) + '\n');
+  const f = first as { t: number; done: number } | null;
+  const l = last as { t: number; done: number } | null;
+  let rate: number;
+  if (f && l && l.done > f.done && l.t > f.t) rate = (l.done - f.done) / ((l.t - f.t) / 1000);
+  else rate = report.nSegments / Math.max((performance.now() - t1) / 1000, 1e-6);
+  return {
+    seed,
+    aucSmoothed: report.auc.smoothed,
+    aucRaw: report.auc.raw,
+    trainSeconds,
+    finalLoss: history[history.length - 1]!,
+    nTrainSegments: nSegments,
+    nTestSegments: report.nSegments,
+    scoringSegmentsPerSecond: rate,
+  };
+}
+
+/**
+ * The models `--models` accepts: name → a runner that trains with a seed on `<data>/pose/train` and
+ * evaluates on the test split. A new model registers itself here.
+ *
+ * @example
+ * ```ts
+ * Object.keys(BENCHMARK_MODELS); // ['stg-nf']
+ * ```
+ */
+export const BENCHMARK_MODELS: Record<string, ModelRunner> = { 'stg-nf': runStgNf };
+
+/**
+ * Mean and sample standard deviation of a list.
+ *
+ * @example
+ * ```ts
+ * summarize([0.8, 0.9, 1.0]); // { mean: 0.9, std: 0.1, values: [0.8, 0.9, 1] }
+ * ```
+ */
+export function summarize(values: number[]): Summary {
+  const n = values.length;
+  const mean = n > 0 ? values.reduce((a, b) => a + b, 0) / n : NaN;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, values };
+}
+
+/**
+ * The Markdown of a report (`benchmark.md`): settings, the summary table (one row per model) and
+ * the per-run table.
+ *
+ * @example
+ * ```ts
+ * await fs.writeFile('benchmark.md', benchmarkMarkdown(report));
+ * ```
+ */
+export function benchmarkMarkdown(r: BenchmarkReport): string {
+  const pm = (s: Summary, d = 4) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}` : 'n/a');
+  const lines = [
+    `# skelflow benchmark`,
+    '',
+    `Data: \`${r.data}\`${r.dataset ? ` — ${describeDataset(r.dataset)}` : ''}`,
+    '',
+    `Settings: ${r.settings.epochs} epochs, batch ${r.settings.batch}, lr ${r.settings.lr}, segment length ${r.settings.segLen}, seeds ${r.settings.seeds.join(', ')}, backend ${r.settings.backend}; ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}.`,
+    '',
+    '| model | AUC smoothed (mean ± std) | AUC raw (mean ± std) | train time (s) | scoring (segments/s) | seeds |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...r.models.map(
+      (m) =>
+        `| ${m.model} | ${pm(m.aucSmoothed)} | ${pm(m.aucRaw)} | ${pm(m.trainSeconds, 1)} | ${m.scoringSegmentsPerSecond.mean.toFixed(0)} ± ${m.scoringSegmentsPerSecond.std.toFixed(0)} | ${m.runs.length} |`,
+    ),
+    '',
+    'Per run:',
+    '',
+    '| model | seed | AUC smoothed | AUC raw | train time (s) | final loss | train segments | test segments | scoring (segments/s) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...r.models.flatMap((m) =>
+      m.runs.map(
+        (u) =>
+          `| ${m.model} | ${u.seed} | ${u.aucSmoothed === null ? 'n/a' : u.aucSmoothed.toFixed(4)} | ${u.aucRaw.toFixed(4)} | ${u.trainSeconds.toFixed(1)} | ${u.finalLoss.toFixed(3)} | ${u.nTrainSegments} | ${u.nTestSegments} | ${u.scoringSegmentsPerSecond.toFixed(0)} |`,
+      ),
+    ),
+    '',
+    `Std is the sample standard deviation over seeds; training time includes reading and segmenting the training poses; scoring throughput is measured after the first batch. Total ${r.totalSeconds.toFixed(0)} s.`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function describeDataset(d: Record<string, unknown>): string {
+  const tr = d.train as { clips?: number; frames?: number } | undefined;
+  const te = d.test as { clips?: number; frames?: number; abnormalFrames?: number } | undefined;
+  const parts: string[] = [];
+  if (typeof d.manifest === 'string') parts.push(`manifest ${d.manifest}`);
+  if (tr) parts.push(`${tr.clips} training clips (${tr.frames} frames)`);
+  if (te) parts.push(`${te.clips} test clips (${te.frames} frames, ${te.abnormalFrames} abnormal)`);
+  return parts.join(', ');
+}
+
+async function prepareOut(out: string, force: boolean): Promise<void> {
+  const entries = await fs.readdir(out).catch(() => null);
+  if (entries && entries.length > 0 && !entries.includes(MARKER) && !force) {
+    throw new InputError('folder exists and was not written by skelflow benchmark; choose another --out or pass --force', { source: out });
+  }
+  await fs.mkdir(out, { recursive: true });
+  await fs.writeFile(path.join(out, MARKER), 'written by skelflow benchmark\n');
+}
+
+/**
+ * Runs the benchmark: every model × seed 1…`seeds` is trained and evaluated on `data`; writes
+ * `benchmark.json` and `benchmark.md` to `out` (which must exist) and returns the report.
+ *
+ * @example
+ * ```ts
+ * const report = await runBenchmark({ data: '/tmp/cmu-ds', out: '/tmp/bench', models: ['stg-nf'], seeds: 3, epochs: 8, batch: 256, lr: 5e-4, backend: 'wasm' }, io);
+ * report.models[0].aucSmoothed.mean;
+ * ```
+ */
+export async function runBenchmark(
+  options: { data: string; out: string; models: string[]; seeds: number; epochs: number; batch: number; lr: number; backend: string },
+  io: Io,
+): Promise<BenchmarkReport> {
+  const t0 = performance.now();
+  for (const sub of ['pose/train', 'pose/test', 'gt/test_frame_mask']) {
+    const st = await fs.stat(path.join(options.data, sub)).catch(() => null);
+    if (!st?.isDirectory()) throw new InputError(`no ${sub} folder: expected a dataset in the ShanghaiTech layout (see skelflow mocap-dataset)`, { source: options.data });
+  }
+  const dataset = await fs
+    .readFile(path.join(options.data, '.skelflow-mocap-dataset'), 'utf8')
+    .then((t) => {
+      const m = JSON.parse(t) as Record<string, unknown>;
+      return { manifest: m.manifest, fps: m.fps, train: m.train, test: m.test } as Record<string, unknown>;
+    })
+    .catch(() => null);
+  const seeds = Array.from({ length: options.seeds }, (_, i) => i + 1);
+  const ctx: RunContext = { data: options.data, out: options.out, epochs: options.epochs, batch: options.batch, lr: options.lr, segLen: 24, io };
+  const models: BenchmarkReport['models'] = [];
+  for (const name of options.models) {
+    const runner = BENCHMARK_MODELS[name]!;
+    const runs: BenchmarkRun[] = [];
+    for (const seed of seeds) {
+      io.stderr(`[${name} seed ${seed}/${seeds.length}]\n`);
+      const run = await runner(seed, ctx);
+      io.stderr(`  AUC smoothed ${run.aucSmoothed?.toFixed(4) ?? 'n/a'} raw ${run.aucRaw.toFixed(4)}, train ${run.trainSeconds.toFixed(1)} s, scoring ${run.scoringSegmentsPerSecond.toFixed(0)} segments/s\n`);
+      runs.push(run);
+    }
+    models.push({
+      model: name,
+      aucSmoothed: summarize(runs.filter((r) => r.aucSmoothed !== null).map((r) => r.aucSmoothed!)),
+      aucRaw: summarize(runs.map((r) => r.aucRaw)),
+      trainSeconds: summarize(runs.map((r) => r.trainSeconds)),
+      scoringSegmentsPerSecond: summarize(runs.map((r) => r.scoringSegmentsPerSecond)),
+      runs,
+    });
+  }
+  const report: BenchmarkReport = {
+    data: options.data,
+    dataset,
+    settings: { epochs: options.epochs, batch: options.batch, lr: options.lr, segLen: 24, seeds, backend: options.backend },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
+    models,
+    totalSeconds: (performance.now() - t0) / 1000,
+  };
+  await writeAtomic(path.join(options.out, 'benchmark.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeAtomic(path.join(options.out, 'benchmark.md'), benchmarkMarkdown(report));
+  return report;
+}
+
+/** `skelflow benchmark`. */
+export async function benchmarkCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags('benchmark', argv, {
+    data: { type: 'string' },
+    out: { type: 'string' },
+    models: { type: 'string' },
+    seeds: { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    backend: { type: 'string' },
+    force: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(BENCHMARK_USAGE);
+    return 0;
+  }
+  for (const f of ['data', 'out'] as const) {
+    if (!values[f]) throw new UsageError(`--${f} is required (see --help)`, { source: 'skelflow benchmark' });
+  }
+  const models = (values.models ?? 'stg-nf').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (models.length === 0) throw new UsageError('--models is empty', { source: 'skelflow benchmark' });
+  for (const m of models) {
+    if (!BENCHMARK_MODELS[m]) throw new UsageError(`unknown model '${m}' in --models (available: ${Object.keys(BENCHMARK_MODELS).join(', ')})`, { source: 'skelflow benchmark' });
+  }
+  if (new Set(models).size !== models.length) throw new UsageError('--models names a model twice', { source: 'skelflow benchmark' });
+  const seeds = intFlag('benchmark', 'seeds', values.seeds, 3);
+  const epochs = intFlag('benchmark', 'epochs', values.epochs, 8);
+  const batch = intFlag('benchmark', 'batch', values.batch, 256);
+  const lr = numFlag('benchmark', 'lr', values.lr, 5e-4);
+  const out = path.resolve(values.out!);
+  await prepareOut(out, !!values.force);
+  const backend = await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  const report = await runBenchmark({ data: values.data!, out, models, seeds, epochs, batch, lr, backend }, io);
+  io.stdout(benchmarkMarkdown(report).split('\n').slice(6, 8 + report.models.length).join('\n') + '\n');
+  io.stdout(`→ ${path.join(out, 'benchmark.md')}, ${path.join(out, 'benchmark.json')}\n`);
+  return 0;
+}

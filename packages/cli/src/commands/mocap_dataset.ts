@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { buildMocapDatasetFromFiles } from '@skelflow/graph/node';
+import { ProgressBar } from '../progress.js';
+import { parseFlags, UsageError, type Io } from '../usage_error.js';
+
+export const MOCAP_DATASET_USAGE = `Usage: skelflow mocap-dataset --manifest <manifest.json> --mocap <dir> --out <dir>
+
+Builds a labelled pose-track anomaly dataset from motion capture (CMU ASF/AMC): the manifest lists
+normal training clips (source frame ranges, camera views, seeds) and test clips spliced from
+labelled segments (normal | abnormal) with continuous root position and heading. Every clip is
+resampled to the manifest's fps (30), filmed by virtual pinhole cameras (856×480) and degraded like
+a pose estimator + tracker (jitter, confidences, missed joints and frames, lost identities).
+Writes the ShanghaiTech layout that 'skelflow train' / 'skelflow eval' / 'skelflow benchmark' read:
+
+  <out>/pose/train/SS_CCCC_alphapose_tracked_person.json   (SS = camera, CCCC = manifest entry)
+  <out>/pose/test/SS_CCCC_alphapose_tracked_person.json
+  <out>/gt/test_frame_mask/SS_CCCC.npy                      (uint8, 1 = abnormal)
+  <out>/.skelflow-mocap-dataset                             (what was built, per clip)
+
+  --manifest  the manifest (see docs/mocap.md; the repository ships data/manifests/cmu-02-03.json)
+  --mocap     folder the manifest's clip files are relative to (CMU layout: 02/02.asf, 02/02_01.amc)
+  --out       output folder: new, empty, or written by this command before
+`;
+
+/** `skelflow mocap-dataset`. */
+export async function mocapDatasetCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags('mocap-dataset', argv, {
+    manifest: { type: 'string' },
+    mocap: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(MOCAP_DATASET_USAGE);
+    return 0;
+  }
+  for (const f of ['manifest', 'mocap', 'out'] as const) {
+    if (!values[f]) throw new UsageError(`--${f} is required (see --help)`, { source: 'skelflow mocap-dataset' });
+  }
+  const t0 = Date.now();
+  const bars = { read: new ProgressBar('reading mocap', 1, io.stderr), build: new ProgressBar('filming', 1, io.stderr) };
+  const { dataset, written } = await buildMocapDatasetFromFiles({
+    manifest: values.manifest!,
+    mocap: values.mocap!,
+    out: values.out!,
+    onProgress: (stage, done, total) => bars[stage].setTotal(total).update(done),
+  });
+  bars.build.done();
+  const m = dataset.meta;
+  const pct = (a: number, b: number) => (b > 0 ? ((100 * a) / b).toFixed(1) : '0.0');
+  io.stderr(
+    `train: ${m.train.clips} clips, ${m.train.frames} frames (${pct(m.train.detectedFrames, m.train.frames)} % detected)\n` +
+      `test:  ${m.test.clips} clips, ${m.test.frames} frames, ${m.test.abnormalFrames} abnormal (${pct(m.test.abnormalFrames, m.test.frames)} %), ${pct(m.test.detectedFrames, m.test.frames)} % detected\n`,
+  );
+  io.stdout(`wrote ${written.files.length} files (${(written.bytes / 1e6).toFixed(1)} MB) to ${path.resolve(written.dir)} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  return 0;
+}
