@@ -24,7 +24,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // One worker: with two on a 2-core machine plus the typecheck process, the main process can be
+    // starved long enough for vitest's worker RPC to time out (seen in CI as "Timeout calling onTaskUpdate").
+    poolOptions: { forks: { maxForks: 1, minForks: 1 } },
     typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'] },
   },
 });

@@ -7,7 +7,7 @@ import type { StgNfConfig } from './config.js';
 const STEP = /^flow\.layers\.(\d+)\.(actnorm\.(bias|logs)|block\.0\.(.+))$/;
 
 /**
- * The @skelflow state name of a key of the original's PyTorch `state_dict`, or null for keys that
+ * The `@skelflow` state name of a key of the original's PyTorch `state_dict`, or null for keys that
  * have no counterpart (`prior_h*`: the prior is rebuilt from R). Conv and ActNorm tensors only
  * differ by unit axes, so the data can be copied as is.
  *

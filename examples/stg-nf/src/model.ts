@@ -31,7 +31,7 @@ import { resolveStgNfConfig, type ResolvedStgNfConfig, type StgNfConfig } from '
  * @param config - {@link StgNfConfig}; defaults are the original's (T = 24, K = 8, R = 3).
  * @example
  * ```ts
- * import { createStgNf } from '@skelflow/stg-nf';
+ * import { createStgNf } from '`@skelflow/stg-nf`';
  * const model = createStgNf({ segLen: 24, seed: 1 });
  * const nll = model.nll(tf.randomNormal([4, 2, 24, 18])); // [4] bits/dim
  * ```

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { SkelflowError } from './errors.js';
 
-/** Backends @skelflow selects by name. `auto` = wasm in Node, the tfjs default elsewhere. */
+/** Backends `@skelflow` selects by name. `auto` = wasm in Node, the tfjs default elsewhere. */
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu' | 'auto';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
@@ -17,7 +17,7 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node;
  * @returns the name of the backend actually in use.
  * @example
  * ```ts
- * import { initBackend } from '@skelflow/core';
+ * import { initBackend } from '`@skelflow/core`';
  * const used = await initBackend('cpu'); // 'cpu'
  * ```
  */

@@ -1,5 +1,5 @@
 /**
- * Base class of every error @skelflow throws on purpose. `source` names the file or argument the
+ * Base class of every error `@skelflow` throws on purpose. `source` names the file or argument the
  * problem came from and `location` the place inside it (a key path, row, person/frame), so a
  * command-line front end can print one line instead of a stack trace.
  *

@@ -1,5 +1,5 @@
 /**
- * @skelflow/hyperbolic — Poincaré-ball geometry and HGCN-style layers for TensorFlow.js.
+ * `@skelflow/hyperbolic` — Poincaré-ball geometry and HGCN-style layers for TensorFlow.js.
  *
  * @packageDocumentation
  */

@@ -33,7 +33,7 @@ function countsWithPositives(labels: BinaryLabels, scores: ArrayLike<number>, na
  *
  * @example
  * ```ts
- * import { averagePrecision } from '@skelflow/metrics';
+ * import { averagePrecision } from '`@skelflow/metrics`';
  * averagePrecision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]); // 0.8333333333333333
  * ```
  */
@@ -65,7 +65,7 @@ export function averagePrecision(labels: BinaryLabels, scores: ArrayLike<number>
  *
  * @example
  * ```ts
- * import { prCurve } from '@skelflow/metrics';
+ * import { prCurve } from '`@skelflow/metrics`';
  * const { precision, recall } = prCurve([0, 1, 1], [0.2, 0.2, 0.9]);
  * // precision [1, 1, 0.6666666666666666], recall [0, 0.5, 1]
  * ```

@@ -245,7 +245,7 @@ function cutCurve(s: Sweep, counts: Float64Array, denom: number, numFrames: numb
  *
  * @example
  * ```ts
- * import { rbdcTbdc } from '@skelflow/metrics';
+ * import { rbdcTbdc } from '`@skelflow/metrics`';
  * const r = rbdcTbdc(
  *   [{ name: 'v1', tracks: [[0, 0, 0, 0, 9, 9], [0, 1, 0, 0, 9, 9]],
  *      detections: [[0, 0, 0, 9, 9, 0.9], [1, 50, 50, 59, 59, 0.8]] }],

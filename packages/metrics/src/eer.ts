@@ -23,7 +23,7 @@ import type { BinaryLabels } from './validate';
  *
  * @example
  * ```ts
- * import { equalErrorRate } from '@skelflow/metrics';
+ * import { equalErrorRate } from '`@skelflow/metrics`';
  * equalErrorRate([0, 1], [0.5, 0.5]); // 0.5
  * equalErrorRate([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]); // 0
  * ```

@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import { rocAuc, MetricsInputError } from '@skelflow/metrics';
+ * import { rocAuc, MetricsInputError } from '`@skelflow/metrics`';
  * try {
  *   rocAuc([0, 1], [0.2, NaN]);
  * } catch (e) {

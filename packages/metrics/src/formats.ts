@@ -57,7 +57,7 @@ function parseRows(text: string, source: string, check: (row: number[], source: 
  *
  * @example
  * ```ts
- * import { parseTracks } from '@skelflow/metrics';
+ * import { parseTracks } from '`@skelflow/metrics`';
  * parseTracks('0,12,10,20,50,90\n0,13,11,20,51,90\n', 'tracks/01_0014.txt');
  * // [[0, 12, 10, 20, 50, 90], [0, 13, 11, 20, 51, 90]]
  * ```
@@ -83,7 +83,7 @@ export function parseTracks(text: string, source: string): number[][] {
  *
  * @example
  * ```ts
- * import { parseDetections } from '@skelflow/metrics';
+ * import { parseDetections } from '`@skelflow/metrics`';
  * parseDetections('12,10,20,50,90,0.93\n', 'detections/01_0014.txt'); // [[12, 10, 20, 50, 90, 0.93]]
  * ```
  */
@@ -108,7 +108,7 @@ function formatRows(rows: ReadonlyArray<ArrayLike<number>>): string {
  *
  * @example
  * ```ts
- * import { formatTracks } from '@skelflow/metrics';
+ * import { formatTracks } from '`@skelflow/metrics`';
  * formatTracks([[0, 12, 10, 20, 50, 90]]); // '0,12,10,20,50,90\n'
  * ```
  */
@@ -127,7 +127,7 @@ export function formatTracks(rows: ReadonlyArray<ArrayLike<number>>): string {
  *
  * @example
  * ```ts
- * import { formatDetections } from '@skelflow/metrics';
+ * import { formatDetections } from '`@skelflow/metrics`';
  * formatDetections([[12, 10, 20, 50, 90, 0.93]]); // '12,10,20,50,90,0.93\n'
  * ```
  */

@@ -35,7 +35,7 @@ export function iouCorners(
  *
  * @example
  * ```ts
- * import { boxIou } from '@skelflow/metrics';
+ * import { boxIou } from '`@skelflow/metrics`';
  * boxIou([0, 0, 9, 9], [0, 0, 9, 0]); // 0.1
  * boxIou([0, 0, 9, 9], [9, 9, 18, 18]); // 1 / 199 (one shared pixel)
  * ```

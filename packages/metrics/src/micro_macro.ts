@@ -33,7 +33,7 @@ function videoSource(v: VideoScores, i: number, field: string): string {
  *
  * @example
  * ```ts
- * import { microMacroAuc } from '@skelflow/metrics';
+ * import { microMacroAuc } from '`@skelflow/metrics`';
  * const r = microMacroAuc([
  *   { name: 'a', labels: [0, 0, 1, 1], scores: [0.1, 0.2, 0.3, 0.4] },
  *   { name: 'b', labels: [0, 0, 0], scores: [0.5, 0.6, 0.7] },

@@ -72,7 +72,7 @@ function jointCount(joints: ReadonlyArray<ArrayLike<number>>, numFrames: number,
  *
  * @example
  * ```ts
- * import { evaluateClip } from '@skelflow/metrics';
+ * import { evaluateClip } from '`@skelflow/metrics`';
  * const d = evaluateClip(
  *   { frameScores: [0.1, 0.2, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1] },
  *   { frame: 0.5, clipMax: 2 },
@@ -154,7 +154,7 @@ export function evaluateClip(clip: ClipScores, thresholds: MultiLevelThresholds)
  *
  * @example
  * ```ts
- * import { calibrateMultiLevel, evaluateClip } from '@skelflow/metrics';
+ * import { calibrateMultiLevel, evaluateClip } from '`@skelflow/metrics`';
  * const th = calibrateMultiLevel(
  *   [{ frameScores: [0, 1, 2] }, { frameScores: [1, 2, 3] }],
  *   { framePercentile: 50, clipPercentile: 100 },

@@ -22,7 +22,7 @@ export interface CalibrationStats {
  *
  * @example
  * ```ts
- * import { minMaxNormalise } from '@skelflow/metrics';
+ * import { minMaxNormalise } from '`@skelflow/metrics`';
  * minMaxNormalise([2, 4, 3]); // [0, 1, 0.5]
  * ```
  */
@@ -56,7 +56,7 @@ export function minMaxNormalise(x: ArrayLike<number>): Float64Array {
  *
  * @example
  * ```ts
- * import { calibrationStats } from '@skelflow/metrics';
+ * import { calibrationStats } from '`@skelflow/metrics`';
  * calibrationStats([1, 2, 3, 4]); // { mean: 2.5, std: 1.118033988749895, count: 4 }
  * ```
  */
@@ -90,7 +90,7 @@ export function calibrationStats(calibration: ArrayLike<number>): CalibrationSta
  *
  * @example
  * ```ts
- * import { zNormalise } from '@skelflow/metrics';
+ * import { zNormalise } from '`@skelflow/metrics`';
  * zNormalise([3, 5], [1, 3]); // [1, 3]   (mean 2, std 1)
  * ```
  */

@@ -44,7 +44,7 @@ function nonNegative(v: number | undefined, fallback: number, source: string): n
 
 /**
  * Turns per-person per-frame anomaly scores of a pose model into detection regions, so
- * that RBDC/TBDC ({@link rbdc}, {@link tbdc}) can be computed for any @skelflow model: the
+ * that RBDC/TBDC ({@link rbdc}, {@link tbdc}) can be computed for any `@skelflow` model: the
  * region of a person is the bounding box of its detected keypoints, enlarged by a margin
  * (a skeleton's box is tighter than the person's, whose ground-truth box includes the
  * body outline), optionally clipped to the image.
@@ -61,7 +61,7 @@ function nonNegative(v: number | undefined, fallback: number, source: string): n
  *
  * @example
  * ```ts
- * import { poseRegions } from '@skelflow/metrics';
+ * import { poseRegions } from '`@skelflow/metrics`';
  * const { detections } = poseRegions(
  *   [{ frame: 7, keypoints: [100, 50, 0.9, 120, 150, 0.8, 0, 0, 0], score: 2.5 }],
  *   { margin: 0.1 },

@@ -49,7 +49,7 @@ import type { DetectionCriteriaOptions, RbdcResult, VideoRegions } from './detec
  *
  * @example
  * ```ts
- * import { rbdc } from '@skelflow/metrics';
+ * import { rbdc } from '`@skelflow/metrics`';
  * const { rbdc: value, curve } = rbdc(
  *   [
  *     { name: 'abnormal', tracks: [[0, 3, 10, 10, 40, 60], [0, 4, 12, 10, 42, 60]],

@@ -25,7 +25,7 @@ import type { BinaryLabels } from './validate';
  *
  * @example
  * ```ts
- * import { rocAuc } from '@skelflow/metrics';
+ * import { rocAuc } from '`@skelflow/metrics`';
  * rocAuc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]); // 0.75
  * ```
  */
@@ -61,7 +61,7 @@ export function rocAuc(labels: BinaryLabels, scores: ArrayLike<number>, names?: 
  *
  * @example
  * ```ts
- * import { rocCurve } from '@skelflow/metrics';
+ * import { rocCurve } from '`@skelflow/metrics`';
  * const { fpr, tpr, thresholds } = rocCurve([0, 1, 1], [0.2, 0.2, 0.9]);
  * // fpr [0, 0, 1], tpr [0, 0.5, 1], thresholds [Infinity, 0.9, 0.2]
  * ```

@@ -51,7 +51,7 @@ function kernelRadius(sigma: number, options: GaussianFilterOptions): number {
  *
  * @example
  * ```ts
- * import { gaussianKernel1d } from '@skelflow/metrics';
+ * import { gaussianKernel1d } from '`@skelflow/metrics`';
  * gaussianKernel1d(1, 1); // [0.2740686, 0.4518628, 0.2740686]
  * ```
  */
@@ -97,7 +97,7 @@ export function gaussianKernel1d(sigma: number, radius: number): Float64Array {
  *
  * @example
  * ```ts
- * import { gaussianFilter1d } from '@skelflow/metrics';
+ * import { gaussianFilter1d } from '`@skelflow/metrics`';
  * gaussianFilter1d([1, 2, 3, 4, 5], 1);
  * // [1.42704095, 2.06782203, 3, 3.93217797, 4.57295905] (as in SciPy's documentation)
  * ```
@@ -153,7 +153,7 @@ export interface MovingAverageOptions {
  *
  * @example
  * ```ts
- * import { movingAverage } from '@skelflow/metrics';
+ * import { movingAverage } from '`@skelflow/metrics`';
  * movingAverage([0, 0, 3, 0, 0], 3); // [0, 1, 1, 1, 0]
  * movingAverage([3, 0, 0], 2, { align: 'trailing', mode: 'nearest' }); // [3, 1.5, 0]
  * ```

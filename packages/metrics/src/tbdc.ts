@@ -23,7 +23,7 @@ import type { DetectionCriteriaOptions, TbdcResult, VideoRegions } from './detec
  *
  * @example
  * ```ts
- * import { tbdc } from '@skelflow/metrics';
+ * import { tbdc } from '`@skelflow/metrics`';
  * const track = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((f) => [0, f, 0, 0, 9, 9]);
  * tbdc([{ tracks: track, detections: [[5, 0, 0, 9, 9, 0.8]] }], 50).tbdc; // 1 (1 of 10 frames hit >= 0.1)
  * ```

@@ -45,7 +45,7 @@ export function percentileOfSorted(sorted: ArrayLike<number>, q: number): number
  *
  * @example
  * ```ts
- * import { percentile } from '@skelflow/metrics';
+ * import { percentile } from '`@skelflow/metrics`';
  * percentile([10, 7, 4, 3, 2, 1], 50); // 3.5
  * ```
  */
@@ -71,7 +71,7 @@ export function percentile(values: ArrayLike<number>, q: number): number {
  *
  * @example
  * ```ts
- * import { percentileThreshold, applyThreshold } from '@skelflow/metrics';
+ * import { percentileThreshold, applyThreshold } from '`@skelflow/metrics`';
  * const t = percentileThreshold([0.1, 0.2, 0.3, 0.4, 0.5], 75); // 0.4
  * applyThreshold([0.35, 0.45], t).flaggedFrames; // [1]
  * ```
@@ -96,7 +96,7 @@ export function percentileThreshold(calibration: ArrayLike<number>, q: number): 
  *
  * @example
  * ```ts
- * import { applyThreshold } from '@skelflow/metrics';
+ * import { applyThreshold } from '`@skelflow/metrics`';
  * applyThreshold([0.1, 0.9, 0.5], 0.5); // flaggedFrames [1], fraction 1/3
  * ```
  */

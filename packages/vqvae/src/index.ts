@@ -1,5 +1,5 @@
 /**
- * @skelflow/vqvae — vector quantisation (VQ-VAE) for TensorFlow.js.
+ * `@skelflow/vqvae` — vector quantisation (VQ-VAE) for TensorFlow.js.
  *
  * @packageDocumentation
  */

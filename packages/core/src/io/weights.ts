@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 import { InputError, WeightsError } from '../errors.js';
 
-/** The `model.json` of a saved @skelflow model: tfjs's weights-manifest layout plus our config. */
+/** The `model.json` of a saved `@skelflow` model: tfjs's weights-manifest layout plus our config. */
 export interface ModelJson {
   format: 'skelflow-weights';
   generatedBy: string;

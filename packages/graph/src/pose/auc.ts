@@ -7,7 +7,7 @@ import { InputError } from '@skelflow/core';
  * statistic from the two classes' sorted scores, in O(n log n) with native typed-array sorts;
  * the counts are integers (times ½), exact in float64, so only the final division rounds.
  *
- * TODO(lead): replace with @skelflow/metrics `rocAuc(labels, scores)`.
+ * TODO(lead): replace with `@skelflow/metrics` `rocAuc(labels, scores)`.
  *
  * @internal Not exported from the package; `evaluateFrames` uses it.
  * @throws InputError if the lengths differ, a label is not 0/1, a score is NaN, or only one

@@ -99,7 +99,7 @@ export function expCorrectlyRounded(x: number): number {
  * - the sum runs centre first, then symmetric pairs from the outside in, as SciPy's
  *   `NI_Correlate1D` does for symmetric kernels.
  *
- * TODO(lead): replace with @skelflow/metrics `gaussianFilter1d(x, sigma, { truncate, mode: 'reflect' })`.
+ * TODO(lead): replace with `@skelflow/metrics` `gaussianFilter1d(x, sigma, { truncate, mode: 'reflect' })`.
  *
  * @internal Not exported from the package; use {@link smoothStgNf}.
  */

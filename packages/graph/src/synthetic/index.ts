@@ -1,6 +1,6 @@
 /**
  * Deterministic, seeded procedural generator of COCO-17 pose tracks — the embedded demo dataset
- * of @skelflow (ShanghaiTech/STG-NF layout). Browser-safe: the file writer lives in
+ * of `@skelflow` (ShanghaiTech/STG-NF layout). Browser-safe: the file writer lives in
  * `./write_dataset.ts` (Node only) and is deliberately not re-exported here.
  *
  * @module

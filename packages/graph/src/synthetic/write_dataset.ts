@@ -100,7 +100,7 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
  * @throws InputError when `dir` is a file, or a non-empty directory without the marker.
  * @example
  * ```ts
- * import { generateDemoDataset } from '@skelflow/graph';
+ * import { generateDemoDataset } from '`@skelflow/graph`';
  * import { writeDemoDataset } from './write_dataset.js';
  * writeDemoDataset('data/demo', generateDemoDataset({ seed: 7 }));
  * // data/demo/pose/train/01_0001_alphapose_tracked_person.json, …, data/demo/gt/test_frame_mask/01_0001.npy
