@@ -7,12 +7,8 @@ import { runCli } from '@skelflow/cli';
 import { readGtDir, readPoseDir } from '@skelflow/graph/node';
 import { hasShared, sharedDir } from '../../core/test/helpers.js';
 import { summarize } from '../src/commands/benchmark.js';
+import { capture } from './helpers.js';
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) }, out, err };
-}
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-bench-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

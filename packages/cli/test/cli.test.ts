@@ -5,12 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@skelflow/core';
 import { runCli } from '@skelflow/cli';
 import { hasShared, sharedDir } from '../../core/test/helpers.js';
+import { capture } from './helpers.js';
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) }, out, err };
-}
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-cli-'));
 

@@ -8,6 +8,7 @@ import {
 import { COCO17_KEYPOINTS } from '../src/synthetic/skeleton.js';
 import { readAsfAmc } from '../src/node.js';
 import { expectInputError, hasShared, sharedDir } from '../../core/test/helpers.js';
+import { expectClose, jointAt } from './mocap_helpers.js';
 
 const CMU = path.join(sharedDir, 'data/cmu-mocap');
 const hasCmu = hasShared && fs.existsSync(path.join(CMU, '02/02.asf'));
@@ -85,17 +86,7 @@ function tinyAmc(frames: { root: number[]; a: number; c: [number, number]; d: [n
   return out.join('\r\n') + '\r\n';
 }
 
-function jointAt(clip: MotionClip3D, f: number, name: string): number[] {
-  const j = clip.jointNames.indexOf(name);
-  expect(j, name).toBeGreaterThanOrEqual(0);
-  const o = (f * clip.jointNames.length + j) * 3;
-  return Array.from(clip.joints.subarray(o, o + 3));
-}
 
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what = ''): void {
-  expect(a.length, what).toBe(b.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `${what}[${i}]: ${a[i]} vs ${b[i]}`).toBeLessThanOrEqual(tol);
-}
 
 /** COCO sources for the tiny skeleton (any joints will do; hips must differ horizontally at rest). */
 const TINY_COCO = {

@@ -6,6 +6,7 @@ import { BVH_COCO_CANDIDATES, bvhForwardKinematics, bvhToClip, parseBvh, parseBv
 import { COCO17_KEYPOINTS } from '../src/synthetic/skeleton.js';
 import { readBvh } from '../src/node.js';
 import { expectInputError } from '../../core/test/helpers.js';
+import { expectClose, jointAt } from './mocap_helpers.js';
 
 // Channels: Hips X Y Z pos, Z X Y rot | Spine Z X Y | Leg Z X Y  (12 per frame).
 const TINY_BVH = [
@@ -64,17 +65,7 @@ const TINY_MAP = {
   head: 'Spine', headBase: 'Spine', headEnd: 'Spine_end',
 };
 
-function jointAt(clip: MotionClip3D, f: number, name: string): number[] {
-  const j = clip.jointNames.indexOf(name);
-  expect(j, name).toBeGreaterThanOrEqual(0);
-  const o = (f * clip.jointNames.length + j) * 3;
-  return Array.from(clip.joints.subarray(o, o + 3));
-}
 
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what = ''): void {
-  expect(a.length, what).toBe(b.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `${what}[${i}]: ${a[i]} vs ${b[i]}`).toBeLessThanOrEqual(tol);
-}
 
 describe('BVH reader and forward kinematics', () => {
   it('parses the hierarchy, channels and motion', () => {
