@@ -3,3 +3,4 @@ export * from './pose/read_dir.js';
 export * from './synthetic/write_dataset.js';
 export * from './mocap/read_files.js';
 export * from './mocap/write_builder.js';
+export * from './io/write_layout.js';

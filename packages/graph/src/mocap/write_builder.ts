@@ -7,8 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError, writeAtomic } from '@skelflow/core';
-import { encodeNpyUint8 } from '../synthetic/write_dataset.js';
+import { InputError } from '@skelflow/core';
+import { poseDatasetFiles, writePoseDataset } from '../io/write_layout.js';
 import { buildMocapDataset, type MocapDataset } from './builder.js';
 import { manifestClipFiles, manifestClipNames, parseMocapManifest, type MocapManifest } from './manifest.js';
 import { readAsfAmc, readBvh } from './read_files.js';
@@ -32,16 +32,8 @@ export const MOCAP_DATASET_MARKER = '.skelflow-mocap-dataset';
  * ```
  */
 export function mocapDatasetFiles(ds: MocapDataset): { path: string; data: string | Uint8Array }[] {
-  const files: { path: string; data: string | Uint8Array }[] = [];
-  for (const c of ds.train) files.push({ path: `pose/train/${c.name}_alphapose_tracked_person.json`, data: JSON.stringify(c.persons) });
-  for (const c of ds.test) files.push({ path: `pose/test/${c.name}_alphapose_tracked_person.json`, data: JSON.stringify(c.persons) });
-  for (const g of ds.gt) files.push({ path: `gt/test_frame_mask/${g.name}.npy`, data: encodeNpyUint8(g.mask) });
-  return files;
+  return poseDatasetFiles(ds);
 }
-
-// Our own files, which a rewrite may replace or delete: pose JSONs, masks, leftovers of interrupted writes.
-const OWN_FILE = /^(\d{2}_\d{4}_alphapose_tracked_person\.json|\d{2}_\d{4}\.npy|.+\.tmp-\d+-\d+)$/;
-const OWN_DIRS = ['pose/train', 'pose/test', 'gt/test_frame_mask'];
 
 /**
  * Writes a built dataset to `dir` (see {@link mocapDatasetFiles}) plus the
@@ -60,33 +52,7 @@ const OWN_DIRS = ['pose/train', 'pose/test', 'gt/test_frame_mask'];
  * ```
  */
 export async function writeMocapDataset(dir: string, ds: MocapDataset): Promise<{ dir: string; files: string[]; bytes: number }> {
-  const marker = path.join(dir, MOCAP_DATASET_MARKER);
-  if (fs.existsSync(dir)) {
-    if (!fs.statSync(dir).isDirectory()) throw new InputError('exists and is not a folder', { source: dir });
-    const entries = fs.readdirSync(dir);
-    const marked = entries.includes(MOCAP_DATASET_MARKER) && fs.lstatSync(marker).isFile();
-    if (entries.length > 0 && !marked) {
-      throw new InputError(`refusing to write into a non-empty folder without a ${MOCAP_DATASET_MARKER} marker (choose an empty or new folder)`, { source: dir });
-    }
-  }
-  fs.mkdirSync(dir, { recursive: true });
-  // Marker first: an interrupted write leaves a folder this function may overwrite later.
-  await writeAtomic(marker, JSON.stringify(ds.meta, null, 1) + '\n');
-  const files = mocapDatasetFiles(ds);
-  const wanted = new Set(files.map((f) => f.path));
-  for (const sub of OWN_DIRS) {
-    const d = path.join(dir, sub);
-    fs.mkdirSync(d, { recursive: true });
-    for (const name of fs.readdirSync(d)) {
-      if (OWN_FILE.test(name) && !wanted.has(`${sub}/${name}`) && fs.lstatSync(path.join(d, name)).isFile()) fs.rmSync(path.join(d, name));
-    }
-  }
-  let bytes = 0;
-  for (const f of files) {
-    await writeAtomic(path.join(dir, f.path), f.data);
-    bytes += typeof f.data === 'string' ? Buffer.byteLength(f.data) : f.data.length;
-  }
-  return { dir, files: files.map((f) => f.path), bytes };
+  return writePoseDataset(dir, ds, MOCAP_DATASET_MARKER);
 }
 
 /**
