@@ -10,18 +10,32 @@ export interface Io {
   stderr: (s: string) => void;
 }
 
-/** `util.parseArgs` in strict mode, turning its errors into {@link UsageError}s. */
+/**
+ * `util.parseArgs` in strict mode for one command: adds `--help`/`-h`, turns parse errors into
+ * {@link UsageError}s, and (unless help was asked for) checks that every `required` flag was given.
+ */
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
   argv: string[],
   options: T,
-): { values: { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string } } {
+  required: readonly (keyof T & string)[] = [],
+): { values: { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string }; help: boolean } {
+  let parsed: Record<string, string | boolean | undefined>;
   try {
-    const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-    return { values: values as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string } };
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, ''), { source: `skelflow ${command}` });
   }
+  const help = parsed.help === true;
+  if (!help) {
+    for (const f of required) {
+      if (!parsed[f]) throw new UsageError(`--${f} is required (see --help)`, { source: `skelflow ${command}` });
+    }
+  }
+  return { values: parsed as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string }, help };
 }
 
 /** Parses a positive integer flag value. */

@@ -7,7 +7,7 @@ import { runCli } from '@skelflow/cli';
 import { readGtDir, readPoseDir } from '@skelflow/graph/node';
 import { hasShared, sharedDir } from '../../core/test/helpers.js';
 import { summarize } from '../src/commands/benchmark.js';
-import { capture } from './helpers.js';
+import { capture, expectUsageFailure } from './helpers.js';
 
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-bench-'));
@@ -65,13 +65,7 @@ describe('skelflow mocap-dataset and benchmark: usage', () => {
       [['mocap-dataset', '--manifest', manifest, '--mocap', root, '--out', path.join(root, 'd')], /bad\.json: test\[0\]\.segments\[1\]\.clip: unknown clip 'no-such-clip'/],
       [['mocap-dataset', '--manifest', path.join(root, 'missing.json'), '--mocap', root, '--out', path.join(root, 'd')], /missing\.json: cannot read the manifest/],
     ];
-    for (const [argv, re] of cases) {
-      const c = capture();
-      expect(await runCli(argv, c.io), argv.join(' ')).toBe(2);
-      const err = c.err.join('');
-      expect(err).toMatch(re);
-      expect(err.trim().split('\n')).toHaveLength(1);
-    }
+    for (const [argv, re] of cases) await expectUsageFailure(argv, re);
   });
 
   it('summarize: mean and sample standard deviation', () => {

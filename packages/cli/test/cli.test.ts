@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@skelflow/core';
 import { runCli } from '@skelflow/cli';
 import { hasShared, sharedDir } from '../../core/test/helpers.js';
-import { capture } from './helpers.js';
+import { capture, expectUsageFailure } from './helpers.js';
 
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-cli-'));
@@ -67,14 +67,7 @@ describe('skelflow command line', () => {
       [['train', '--model', 'lstm', '--poses', 'p', '--out', 'o'], /unknown --model 'lstm'/],
       [['eval', '--model', 'm', '--poses', 'p', '--gt', 'g', '--out', path.join(tmp(), 'r.json'), '--gt-convention', 'avenue'], /--gt-convention must be/],
     ];
-    for (const [argv, re] of cases) {
-      const c = capture();
-      expect(await runCli(argv, c.io), argv.join(' ')).toBe(2);
-      const err = c.err.join('');
-      expect(err).toMatch(re);
-      expect(err.trim().split('\n')).toHaveLength(1);
-      expect(err).not.toMatch(/\n\s+at /);
-    }
+    for (const [argv, re] of cases) await expectUsageFailure(argv, re);
   });
 
   it('bad input files: the file (and person/frame) named, exit code 2', async () => {

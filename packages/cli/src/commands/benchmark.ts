@@ -275,7 +275,7 @@ export async function runBenchmark(
 
 /** `skelflow benchmark`. */
 export async function benchmarkCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseFlags('benchmark', argv, {
+  const { values, help } = parseFlags('benchmark', argv, {
     data: { type: 'string' },
     out: { type: 'string' },
     models: { type: 'string' },
@@ -285,14 +285,10 @@ export async function benchmarkCommand(argv: string[], io: Io): Promise<number> 
     lr: { type: 'string' },
     backend: { type: 'string' },
     force: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
+  }, ['data', 'out']);
+  if (help) {
     io.stdout(BENCHMARK_USAGE);
     return 0;
-  }
-  for (const f of ['data', 'out'] as const) {
-    if (!values[f]) throw new UsageError(`--${f} is required (see --help)`, { source: 'skelflow benchmark' });
   }
   const models = (values.models ?? 'stg-nf').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (models.length === 0) throw new UsageError('--models is empty', { source: 'skelflow benchmark' });

@@ -33,16 +33,15 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
 
 /** `skelflow demo`. */
 export async function demoCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseFlags('demo', argv, {
+  const { values, help } = parseFlags('demo', argv, {
     out: { type: 'string' },
     scale: { type: 'string' },
     seed: { type: 'string' },
     epochs: { type: 'string' },
     backend: { type: 'string' },
     force: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) {
+  if (help) {
     io.stdout(DEMO_USAGE);
     return 0;
   }

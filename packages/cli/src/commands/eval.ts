@@ -112,7 +112,7 @@ export async function evaluateStgNf(
 
 /** `skelflow eval`. */
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseFlags('eval', argv, {
+  const { values, help } = parseFlags('eval', argv, {
     model: { type: 'string' },
     poses: { type: 'string' },
     gt: { type: 'string' },
@@ -123,14 +123,10 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     batch: { type: 'string' },
     backend: { type: 'string' },
     force: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
+  }, ['model', 'poses', 'gt', 'out']);
+  if (help) {
     io.stdout(EVAL_USAGE);
     return 0;
-  }
-  for (const f of ['model', 'poses', 'gt', 'out'] as const) {
-    if (!values[f]) throw new UsageError(`--${f} is required (see --help)`, { source: 'skelflow eval' });
   }
   const convention = (values['gt-convention'] ?? 'shanghaitech') as GroundTruthConvention;
   if (convention !== 'shanghaitech' && convention !== 'ubnormal') {

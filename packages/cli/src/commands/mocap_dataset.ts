@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { buildMocapDatasetFromFiles } from '@skelflow/graph/node';
 import { ProgressBar } from '../progress.js';
-import { parseFlags, UsageError, type Io } from '../usage_error.js';
+import { parseFlags, type Io } from '../usage_error.js';
 
 export const MOCAP_DATASET_USAGE = `Usage: skelflow mocap-dataset --manifest <manifest.json> --mocap <dir> --out <dir>
 
@@ -24,18 +24,14 @@ Writes the ShanghaiTech layout that 'skelflow train' / 'skelflow eval' / 'skelfl
 
 /** `skelflow mocap-dataset`. */
 export async function mocapDatasetCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseFlags('mocap-dataset', argv, {
+  const { values, help } = parseFlags('mocap-dataset', argv, {
     manifest: { type: 'string' },
     mocap: { type: 'string' },
     out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
+  }, ['manifest', 'mocap', 'out']);
+  if (help) {
     io.stdout(MOCAP_DATASET_USAGE);
     return 0;
-  }
-  for (const f of ['manifest', 'mocap', 'out'] as const) {
-    if (!values[f]) throw new UsageError(`--${f} is required (see --help)`, { source: 'skelflow mocap-dataset' });
   }
   const t0 = Date.now();
   const bars = { read: new ProgressBar('reading mocap', 1, io.stderr), build: new ProgressBar('filming', 1, io.stderr) };

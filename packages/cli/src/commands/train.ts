@@ -75,7 +75,7 @@ export async function trainFromFolders(options: TrainOptions, io: Io): Promise<{
 
 /** `skelflow train`. */
 export async function trainCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseFlags('train', argv, {
+  const { values, help } = parseFlags('train', argv, {
     model: { type: 'string' },
     poses: { type: 'string' },
     'abnormal-poses': { type: 'string' },
@@ -88,17 +88,13 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     seed: { type: 'string' },
     backend: { type: 'string' },
     force: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
+  }, ['poses', 'out']);
+  if (help) {
     io.stdout(TRAIN_USAGE);
     return 0;
   }
   if ((values.model ?? 'stg-nf') !== 'stg-nf') {
     throw new UsageError(`unknown --model '${values.model}' (available: stg-nf)`, { source: 'skelflow train' });
-  }
-  for (const f of ['poses', 'out'] as const) {
-    if (!values[f]) throw new UsageError(`--${f} is required (see --help)`, { source: 'skelflow train' });
   }
   const out = values.out!;
   if (!values.force && (await fs.stat(`${out}/model.json`).then(() => true, () => false))) {
