@@ -4,6 +4,7 @@ import {
   ActNorm,
   AffineCoupling,
   Chain,
+  FusedFlow,
   GmmPrior,
   InvertibleConv1x1,
   InvertibleConv1x1LU,
@@ -68,6 +69,11 @@ export class StgNf extends Module {
     this.flow = this.addModule('flow', new NormalizingFlow(new Chain(steps), prior));
   }
 
+  override dispose(): void {
+    this.fusedFlow?.dispose();
+    super.dispose();
+  }
+
   /** The ActNorm layers, in step order. */
   actNorms(): ActNorm[] {
     return (this.flow.transform as Chain).steps.map((s) => (s as Chain).steps[0] as ActNorm);
@@ -106,10 +112,37 @@ export class StgNf extends Module {
   }
 
   /**
-   * Normality scores (−NLL, higher = more normal) of segments given as a flat float32 array
-   * `[N, C, T, V]`, computed in eval mode in batches. The train/eval mode is restored after.
+   * The flow compiled to typed-array kernels ({@link FusedFlow}), with the current weights pulled
+   * in, or `null` if this configuration has none (e.g. a non-uniform adjacency or an invertible
+   * 1×1 convolution). Compiled once; every call re-reads the weights.
    */
-  scoreSegments(data: Float32Array, options: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {}): Float32Array {
+  fused(): FusedFlow | null {
+    if (this.fusedFlow === undefined) {
+      const f = FusedFlow.tryCreate(this.flow, [this.config.channels, this.config.segLen, this.config.joints]);
+      this.fusedFlow = f instanceof FusedFlow ? f : null;
+      this.fusedReason = f instanceof FusedFlow ? '' : f.reason;
+      return this.fusedFlow;
+    }
+    this.fusedFlow?.pull();
+    return this.fusedFlow;
+  }
+
+  /** Why {@link StgNf.fused} is `null` ('' when it is not). */
+  get fusedUnavailableReason(): string {
+    this.fused();
+    return this.fusedReason;
+  }
+
+  private fusedFlow: FusedFlow | null | undefined = undefined;
+  private fusedReason = '';
+
+  /**
+   * Normality scores (−NLL, higher = more normal) of segments given as a flat float32 array
+   * `[N, C, T, V]`, computed in eval mode. By default on the fused typed-array engine (and its
+   * worker threads for large inputs) when the model has one; `engine: 'tfjs'` uses tensors, in
+   * batches of `batchSize`. The two agree to float32 rounding. The train/eval mode is restored after.
+   */
+  scoreSegments(data: Float32Array, options: ScoreSegmentsOptions = {}): Float32Array {
     const { channels, segLen, joints } = this.config;
     const per = channels * segLen * joints;
     if (data.length % per !== 0) {
@@ -117,6 +150,23 @@ export class StgNf extends Module {
     }
     const n = data.length / per;
     const out = new Float32Array(n);
+    const engine = options.engine ?? 'auto';
+    if (engine !== 'tfjs' && n > 0) {
+      const fused = this.fused();
+      if (fused) {
+        const step = options.onProgress ? Math.max(1, options.batchSize ?? 8192) : n;
+        for (let s = 0; s < n; s += step) {
+          const e = Math.min(n, s + step);
+          const nll = fused.nllBitsPerDim(data.subarray(s * per, e * per), options.threads === undefined ? {} : { threads: options.threads });
+          for (let i = 0; i < nll.length; i++) out[s + i] = -nll[i]!;
+          options.onProgress?.(e, n);
+        }
+        return out;
+      }
+      if (engine === 'fused') {
+        throw new InputError(`this model has no fused engine: ${this.fusedReason}`, { source: 'StgNf.scoreSegments', location: 'engine' });
+      }
+    }
     const batch = options.batchSize ?? 1024;
     const wasTraining = this.training;
     this.eval();
@@ -134,6 +184,17 @@ export class StgNf extends Module {
     }
     return out;
   }
+}
+
+/** Options of {@link StgNf.scoreSegments}. */
+export interface ScoreSegmentsOptions {
+  /** Segments per tensor batch (tfjs engine) or per progress report (fused engine). */
+  batchSize?: number;
+  /** `'auto'` (default): the fused engine when the model has one, else tensors. */
+  engine?: 'auto' | 'fused' | 'tfjs';
+  /** Worker threads of the fused engine besides the caller; default: cores − 1 (Node). */
+  threads?: number;
+  onProgress?: (done: number, total: number) => void;
 }
 
 function makePermutation(kind: ResolvedStgNfConfig['permutation'], channels: number, rng: Rng): BijectorModule {

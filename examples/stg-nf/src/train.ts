@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Adamax, InputError, Rng, exponentialDecay, fit, type BatchProgress } from '@skelflow/core';
+import { FusedAdamax, clipGradNormInPlace, type FusedFlow } from '@skelflow/flows';
 import type { StgNf } from './model.js';
 
 /** Options of {@link trainStgNf}; defaults are the original's. */
@@ -15,6 +16,11 @@ export interface TrainStgNfOptions {
   seed?: number;
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (epoch: number, meanLoss: number) => void;
+  /**
+   * `'auto'` (default): the fused typed-array engine with its hand-written backward pass when the
+   * model has one (same updates as the tensor path up to float32 rounding), else tensors.
+   */
+  engine?: 'auto' | 'fused' | 'tfjs';
 }
 
 /**
@@ -52,6 +58,14 @@ export async function trainStgNf(
   const batchSize = options.batchSize ?? 256;
   const lr = options.lr ?? 5e-4;
   const rng = new Rng(options.seed ?? 0);
+  const engine = options.engine ?? 'auto';
+  if (engine !== 'tfjs') {
+    const fused = model.fused();
+    if (fused) return trainFused(model, fused, data, labels, n, per, rng, { ...options, batchSize, lr });
+    if (engine === 'fused') {
+      throw new InputError(`this model has no fused engine: ${model.fusedUnavailableReason}`, { source: 'trainStgNf', location: 'engine' });
+    }
+  }
   const params = model.parameters();
   const optimizer = new Adamax(params, { lr });
   model.train();
@@ -64,12 +78,7 @@ export async function trainStgNf(
       epochs: options.epochs ?? 8,
       clipNorm: options.clipNorm ?? 100,
       schedule: exponentialDecay(lr, options.lrDecay ?? 0.99),
-      batches: () => {
-        const order = rng.permutation(n);
-        const out: number[][] = [];
-        for (let s = 0; s < n; s += batchSize) out.push(order.slice(s, s + batchSize));
-        return out;
-      },
+      batches: () => epochBatches(rng, n, batchSize),
       loss: (idx) => {
         const b = idx.length;
         for (let i = 0; i < b; i++) {
@@ -86,4 +95,63 @@ export async function trainStgNf(
   } finally {
     optimizer.dispose();
   }
+}
+
+/** The batches of one epoch: the same seeded order on both engines. */
+function epochBatches(rng: Rng, n: number, batchSize: number): number[][] {
+  const order = rng.permutation(n);
+  const out: number[][] = [];
+  for (let s = 0; s < n; s += batchSize) out.push(order.slice(s, s + batchSize));
+  return out;
+}
+
+async function trainFused(
+  model: StgNf,
+  fused: FusedFlow,
+  data: Float32Array,
+  labels: Int8Array | undefined,
+  n: number,
+  per: number,
+  rng: Rng,
+  options: TrainStgNfOptions & { batchSize: number; lr: number },
+): Promise<number[]> {
+  const { batchSize, lr } = options;
+  const epochs = options.epochs ?? 8;
+  const clipNorm = options.clipNorm ?? 100;
+  const schedule = exponentialDecay(lr, options.lrDecay ?? 0.99);
+  const optimizer = new FusedAdamax(fused.params.length, { lr });
+  const batchBuf = new Float64Array(batchSize * per);
+  const labelBuf = new Float64Array(batchSize);
+  const history: number[] = [];
+  model.train();
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      optimizer.lr = schedule(epoch);
+      const batches = epochBatches(rng, n, batchSize);
+      let sum = 0;
+      for (let i = 0; i < batches.length; i++) {
+        const idx = batches[i]!;
+        const b = idx.length;
+        for (let k = 0; k < b; k++) {
+          batchBuf.set(data.subarray(idx[k]! * per, (idx[k]! + 1) * per), k * per);
+          if (labels) labelBuf[k] = labels[idx[k]!]!;
+        }
+        const loss = fused.lossAndGrad(batchBuf.subarray(0, b * per), labels ? labelBuf.subarray(0, b) : undefined);
+        const gradNorm = clipGradNormInPlace(fused.grads, clipNorm);
+        optimizer.step(fused.params, fused.grads);
+        sum += loss;
+        options.onBatch?.({ epoch, batch: i, batches: batches.length, loss, gradNorm, lr: optimizer.lr });
+        // Yield to the event loop so progress output and timers run during long epochs.
+        if (i % 8 === 7) await new Promise((res) => setTimeout(res, 0));
+      }
+      // The module's variables follow the fused copy after every epoch.
+      fused.push();
+      const mean = batches.length ? sum / batches.length : NaN;
+      history.push(mean);
+      options.onEpoch?.(epoch, mean);
+    }
+  } finally {
+    fused.push();
+  }
+  return history;
 }

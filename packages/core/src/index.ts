@@ -4,6 +4,8 @@ export * from './random.js';
 export * from './module.js';
 export * from './nn/batch_norm.js';
 export * from './nn/channel_matmul.js';
+export * from './fused/plan.js';
+export * from './fused/batch_norm_plan.js';
 export * from './optim/optimizer.js';
 export * from './optim/adamax.js';
 export * from './optim/clip.js';

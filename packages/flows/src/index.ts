@@ -11,3 +11,4 @@ export * from './affine_coupling.js';
 export * from './priors/diagonal_gaussian_prior.js';
 export * from './priors/gmm_prior.js';
 export * from './flow.js';
+export * from './fused/index.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm, InputError, Module, ShapeError } from '@skelflow/core';
+import { BatchNorm, InputError, Module, ShapeError, batchNormPlan, type FusableConditioner, type FusedPlanContext, type StgcnUniformPlan } from '@skelflow/core';
 import { resolveRng, type InitOptions } from './common.js';
 import { GraphConv, type AdjacencyInput } from './graph_conv.js';
 import { PointwiseConv, TemporalConv } from './temporal_conv.js';
@@ -67,7 +67,7 @@ export interface STGCNBlockOptions extends InitOptions {
  * const h = block.call(tf.randomNormal([8, 1, 24, 18])); // [8, 2, 24, 18], ≥ 0
  * ```
  */
-export class STGCNBlock extends Module {
+export class STGCNBlock extends Module implements FusableConditioner {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly temporalKernel: number;
@@ -107,6 +107,33 @@ export class STGCNBlock extends Module {
       this.resConv = null;
       this.resBn = null;
     }
+  }
+
+  /**
+   * The fused engine's description of this block (see `@skelflow/flows`' `FusedFlow`), or `null`
+   * when the adjacency is not uniform (only the uniform graph product has a fused kernel).
+   */
+  fusedPlan(ctx: FusedPlanContext): StgcnUniformPlan | null {
+    if (!this.gcn.usesFastPath || this.gcn.uniformWeights === null) return null;
+    const resBn = this.resBn;
+    return {
+      kind: 'stgcn-uniform',
+      cin: this.inChannels,
+      cout: this.outChannels,
+      kt: this.temporalKernel,
+      partitions: [...this.gcn.uniformWeights],
+      gcnWeight: ctx.param(this.gcn.weight),
+      gcnBias: this.gcn.bias ? ctx.param(this.gcn.bias) : -1,
+      bn1: batchNormPlan(this.tcnBn1, ctx),
+      tcnWeight: ctx.param(this.tcnConv.weight),
+      tcnBias: this.tcnConv.bias ? ctx.param(this.tcnConv.bias) : -1,
+      bn2: batchNormPlan(this.tcnBn2, ctx),
+      residual: this.residual,
+      resWeight: this.resConv ? ctx.param(this.resConv.weight) : -1,
+      resBias: this.resConv?.bias ? ctx.param(this.resConv.bias) : -1,
+      resBn: resBn ? batchNormPlan(resBn, ctx) : null,
+      finalRelu: this.finalActivation === 'relu',
+    };
   }
 
   /** `[B, Cin, T, V]` → `[B, Cout, T, V]`; in train mode also updates the BatchNorm statistics. */

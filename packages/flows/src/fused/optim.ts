@@ -1,0 +1,72 @@
+/** Options of {@link FusedAdamax}; defaults are PyTorch's `torch.optim.Adamax` (lr 2e-3). */
+export interface FusedAdamaxOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+/**
+ * Adamax on a flat parameter vector, with PyTorch's update (`exp_inf = max(β₂·exp_inf, |g| + ε)`,
+ * step `lr/(1 − β₁ᵗ) · m/exp_inf`), for {@link FusedFlow} training. Parameters are rounded to
+ * float32 after every step, so they always equal what the tensor variables hold after a push.
+ *
+ * References: Kingma & Ba, "Adam", ICLR 2015 (Adamax, §7.1); PyTorch `torch.optim.Adamax`.
+ *
+ * @param size - number of parameters.
+ * @example
+ * ```ts
+ * const opt = new FusedAdamax(fused.params.length, { lr: 5e-4 });
+ * fused.lossAndGrad(batch);
+ * opt.step(fused.params, fused.grads);
+ * ```
+ */
+export class FusedAdamax {
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private readonly m: Float64Array;
+  private readonly u: Float64Array;
+  private t = 0;
+
+  constructor(size: number, options: FusedAdamaxOptions = {}) {
+    this.lr = options.lr ?? 2e-3;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.m = new Float64Array(size);
+    this.u = new Float64Array(size);
+  }
+
+  step(params: Float64Array, grads: Float64Array): void {
+    this.t += 1;
+    const clr = this.lr / (1 - this.beta1 ** this.t);
+    const { beta1, beta2, eps, weightDecay } = this;
+    for (let i = 0; i < params.length; i++) {
+      const g = weightDecay !== 0 ? grads[i]! + weightDecay * params[i]! : grads[i]!;
+      const m = beta1 * this.m[i]! + (1 - beta1) * g;
+      const a = Math.abs(g) + eps;
+      const u = Math.max(beta2 * this.u[i]!, a);
+      this.m[i] = m;
+      this.u[i] = u;
+      params[i] = Math.fround(params[i]! - clr * (m / u));
+    }
+  }
+}
+
+/**
+ * PyTorch's `clip_grad_norm_` on a flat gradient: if the global L2 norm exceeds `maxNorm`, scales
+ * the gradient by `maxNorm/(norm + 1e-6)`. Returns the norm before clipping.
+ */
+export function clipGradNormInPlace(grads: Float64Array, maxNorm: number): number {
+  let sq = 0;
+  for (let i = 0; i < grads.length; i++) sq += grads[i]! * grads[i]!;
+  const norm = Math.sqrt(sq);
+  const coef = maxNorm / (norm + 1e-6);
+  if (coef < 1) for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! * coef;
+  return norm;
+}
