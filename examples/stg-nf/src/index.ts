@@ -3,3 +3,4 @@ export * from './model.js';
 export * from './checkpoint.js';
 export * from './train.js';
 export * from './persist.js';
+export * from './streaming.js';

@@ -68,14 +68,30 @@ export class FusedFlow {
     return r.ok ? new FusedFlow(r.layout) : { reason: r.reason };
   }
 
-  /** Reads the module's variables into the flat vectors. */
+  /**
+   * Reads the module's variables into the flat vectors — only those assigned since the last pull
+   * or push (`assign` gives a variable new data), so repeated calls cost next to nothing.
+   */
   pull(): void {
-    for (const p of this.layout.params) this.params.set(p.variable.dataSync(), p.offset);
-    for (const b of this.layout.buffers) this.buffers.set(b.variable.dataSync(), b.offset);
+    for (const p of this.layout.params) this.pullOne(p.variable, this.params, p.offset);
+    for (const b of this.layout.buffers) this.pullOne(b.variable, this.buffers, b.offset);
   }
 
-  /** Writes the flat vectors back into the module's variables (float32). */
+  private readonly seen = new Map<tf.Variable, object>();
+
+  private pullOne(v: tf.Variable, into: Float64Array, offset: number): void {
+    if (this.seen.get(v) === v.dataId) return;
+    into.set(v.dataSync(), offset);
+    this.seen.set(v, v.dataId);
+  }
+
+  /**
+   * Writes the flat vectors back into the module's variables (float32), and rounds the flat
+   * vectors to what the variables now hold, so a model loaded from those variables scores the same.
+   */
   push(): void {
+    for (let i = 0; i < this.params.length; i++) this.params[i] = Math.fround(this.params[i]!);
+    for (let i = 0; i < this.buffers.length; i++) this.buffers[i] = Math.fround(this.buffers[i]!);
     tf.tidy(() => {
       for (const p of this.layout.params) {
         p.variable.assign(tf.tensor(Float32Array.from(this.params.subarray(p.offset, p.offset + p.size)), p.variable.shape, 'float32'));
@@ -85,6 +101,8 @@ export class FusedFlow {
         b.variable.assign(tf.tensor(b.variable.dtype === 'int32' ? Int32Array.from(v) : Float32Array.from(v), b.variable.shape, b.variable.dtype));
       }
     });
+    for (const p of this.layout.params) this.seen.set(p.variable, p.variable.dataId);
+    for (const b of this.layout.buffers) this.seen.set(b.variable, b.variable.dataId);
   }
 
   private count(x: ArrayLike<number>, source: string): number {

@@ -60,6 +60,21 @@ export function createFusedKernels(): FusedKernels {
   const EXP_TABLE = new Float64Array(EXP_STEPS * EXP_LIMIT + 1);
   for (let i = 0; i < EXP_TABLE.length; i++) EXP_TABLE[i] = Math.exp(-i / EXP_STEPS);
 
+  // sigmoid on [0, 24) at steps of 1/32 as Taylor coefficients (value, first derivative, second/2,
+  // third/6) per node, 24 KB so it stays in L1: the cubic step's error is below
+  // max|fourth derivative|/24 * (1/32)^4 < 6e-9. Beyond 24, 1 - sigmoid < 4e-11 is computed exactly.
+  const SIG_STEPS = 32;
+  const SIG_LAST = SIG_STEPS * 24;
+  const SIG_TABLE = new Float64Array(4 * SIG_LAST);
+  for (let i = 0; i < SIG_LAST; i++) {
+    const s = 1 / (1 + Math.exp(-i / SIG_STEPS));
+    const d1 = s * (1 - s);
+    SIG_TABLE[4 * i] = s;
+    SIG_TABLE[4 * i + 1] = d1;
+    SIG_TABLE[4 * i + 2] = (d1 * (1 - 2 * s)) / 2;
+    SIG_TABLE[4 * i + 3] = (d1 * (1 - 6 * s + 6 * s * s)) / 6;
+  }
+
   function expNeg(x: number): number {
     if (x >= EXP_LIMIT) return 0;
     if (!(x >= 0)) return Math.exp(-x); // negative or NaN: the exact routine
@@ -173,7 +188,30 @@ export function createFusedKernels(): FusedKernels {
     const N = T * V;
     const sums = ws.get(key + 'S', B * cin * T);
     sumJoints(x, sums, B * cin, T, V);
-    // Uniform partitions: y = Σ_k a_k (W_k Σ_v x + V b_k) at every joint.
+    const q = tcnBranchForward(net, P, S, sums, B, T, V, train, ws, key);
+    if (net.residual === 'conv') {
+      const rr = ws.get(key + 'rr', B * cout * N);
+      residualConv(net, P, x, rr, B, N);
+      bnForward(net.resBn as BatchNormPlan, P, S, rr, rr, train ? ws.get(key + 'xhr', B * cout * N) : null, B, N, 1, train, ws.get(key + 'invr', cout));
+      addJointConstant(q, rr, h, B * cout, T, V, net.finalRelu);
+    } else if (net.residual === 'identity') {
+      addJointConstant(q, x, h, B * cout, T, V, net.finalRelu);
+    } else {
+      broadcastJoints(q, h, B * cout, T, V, net.finalRelu);
+    }
+  }
+
+  /**
+   * The joint-constant part of a uniform ST-GCN block, from the joint sums `sums` `[B, cin, T]`:
+   * graph conv (Σ_k a_k (W_k·s + V b_k)), BatchNorm, ReLU, temporal conv, BatchNorm → q `[B, cout, T]`.
+   * Keeps what {@link tcnBranchBackward} needs under `key`.
+   */
+  function tcnBranchForward(
+    net: StgcnUniformPlan, P: Float64Array, S: Float64Array, sums: Float64Array, B: number, T: number, V: number,
+    train: boolean, ws: Scratch, key: string,
+  ): Float64Array {
+    const { cin, cout, kt } = net;
+    const pad = (kt - 1) >> 1;
     const weff = ws.get(key + 'weff', cout * cin);
     const beff = ws.get(key + 'beff', cout);
     effectiveGcn(net, P, V, weff, beff);
@@ -187,16 +225,7 @@ export function createFusedKernels(): FusedKernels {
     temporalConv(P, net.tcnWeight, net.tcnBias, r, cv, B, cout, T, kt);
     const q = ws.get(key + 'q', B * cout * T);
     bnForward(net.bn2, P, S, cv, q, train ? ws.get(key + 'xh2', B * cout * T) : null, B, T, V, train, ws.get(key + 'inv2', cout));
-    if (net.residual === 'conv') {
-      const rr = ws.get(key + 'rr', B * cout * N);
-      residualConv(net, P, x, rr, B, N);
-      bnForward(net.resBn as BatchNormPlan, P, S, rr, rr, train ? ws.get(key + 'xhr', B * cout * N) : null, B, N, 1, train, ws.get(key + 'invr', cout));
-      addJointConstant(q, rr, h, B * cout, T, V, net.finalRelu);
-    } else if (net.residual === 'identity') {
-      addJointConstant(q, x, h, B * cout, T, V, net.finalRelu);
-    } else {
-      broadcastJoints(q, h, B * cout, T, V, net.finalRelu);
-    }
+    return q;
   }
 
   /** s[r, t] = Σ_v x[r, t, v]. */
@@ -262,10 +291,11 @@ export function createFusedKernels(): FusedKernels {
         for (let i = 0; i < C; i++) {
           const w0 = w + (o * C + i) * kt;
           const ri = (b * C + i) * TP;
-          for (let t = 0; t < T; t++) {
-            let acc = 0;
-            for (let j = 0; j < kt; j++) acc += P[w0 + j]! * r[ri + t + j]!;
-            cv[out + t] = cv[out + t]! + acc;
+          // Tap by tap over t: independent multiply-adds, not one dependent chain per output.
+          for (let j = 0; j < kt; j++) {
+            const wj = P[w0 + j]!;
+            const rj = ri + j;
+            for (let t = 0; t < T; t++) cv[out + t] = cv[out + t]! + wj * r[rj + t]!;
           }
         }
       }
@@ -364,6 +394,32 @@ export function createFusedKernels(): FusedKernels {
     } else {
       dx.fill(0, 0, B * cin * N);
     }
+    const dS = ws.get(key + 'dS', B * cin * T);
+    tcnBranchBackward(net, P, G, dq, dS, B, T, V, ws, key);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < cin; i++) {
+        const xi = (b * cin + i) * N;
+        for (let t = 0; t < T; t++) {
+          const ds = dS[(b * cin + i) * T + t]!;
+          const o = xi + t * V;
+          for (let v = 0; v < V; v++) dx[o + v] = dx[o + v]! + ds;
+        }
+      }
+    }
+  }
+
+  /**
+   * Backward of {@link tcnBranchForward} (train mode): from dq `[B, cout, T]` accumulates the
+   * branch's parameter gradients into G and writes dS `[B, cin, T]`, the gradient with respect to
+   * the joint sums (so every joint of sample b, frame t gets dS[b, i, t]).
+   */
+  function tcnBranchBackward(
+    net: StgcnUniformPlan, P: Float64Array, G: Float64Array, dq: Float64Array, dS: Float64Array, B: number, T: number, V: number,
+    ws: Scratch, key: string,
+  ): void {
+    const { cin, cout, kt } = net;
+    const pad = (kt - 1) >> 1;
+    const TP = T + 2 * pad;
     const dcv = ws.get(key + 'dcv', B * cout * T);
     bnBackward(net.bn2, P, G, dq, ws.get(key + 'xh2', 0), dcv, B, T, true, ws.get(key + 'inv2', 0));
     const r = ws.get(key + 'r', 0);
@@ -383,10 +439,20 @@ export function createFusedKernels(): FusedKernels {
           const di = (b * cout + i) * T;
           for (let j = 0; j < kt; j++) {
             const w = P[w0 + j]!;
-            let sw = 0;
-            // Output t reads padded input t + j, i.e. unpadded t + j − pad.
-            for (let t = 0; t < T; t++) sw += dcv[d0 + t]! * r[ri + t + j]!;
-            G[w0 + j] = G[w0 + j]! + sw;
+            // Output t reads padded input t + j, i.e. unpadded t + j − pad. Four partial sums.
+            let sA = 0;
+            let sB = 0;
+            let sC = 0;
+            let sD = 0;
+            let t = 0;
+            for (; t + 3 < T; t += 4) {
+              sA += dcv[d0 + t]! * r[ri + t + j]!;
+              sB += dcv[d0 + t + 1]! * r[ri + t + 1 + j]!;
+              sC += dcv[d0 + t + 2]! * r[ri + t + 2 + j]!;
+              sD += dcv[d0 + t + 3]! * r[ri + t + 3 + j]!;
+            }
+            for (; t < T; t++) sA += dcv[d0 + t]! * r[ri + t + j]!;
+            G[w0 + j] = G[w0 + j]! + (sA + sB + sC + sD);
             const lo = Math.max(0, pad - j);
             const hi = Math.min(T, T + pad - j);
             for (let t = lo; t < hi; t++) dr[di + t + j - pad] = dr[di + t + j - pad]! + w * dcv[d0 + t]!;
@@ -422,12 +488,10 @@ export function createFusedKernels(): FusedKernels {
     }
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < cin; i++) {
-        const xi = (b * cin + i) * N;
         for (let t = 0; t < T; t++) {
           let ds = 0;
           for (let c = 0; c < cout; c++) ds += weff[c * cin + i]! * dg[(b * cout + c) * T + t]!;
-          const o = xi + t * V;
-          for (let v = 0; v < V; v++) dx[o + v] = dx[o + v]! + ds;
+          dS[(b * cin + i) * T + t] = ds;
         }
       }
     }
@@ -436,24 +500,7 @@ export function createFusedKernels(): FusedKernels {
   // ---------------------------------------------------------------- bijectors
   function actnormForward(L: ActNormPlan, P: Float64Array, S: Float64Array, x: Float64Array, y: Float64Array, B: number, N: number, ld: Float64Array, train: boolean): void {
     const C = L.channels;
-    if (train && S[L.initialized] === 0) {
-      // Data-dependent initialisation (Glow): zero mean, unit (population) std per channel.
-      for (let c = 0; c < C; c++) {
-        let sum = 0;
-        for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) sum += x[(b * C + c) * N + n]!;
-        const mean = sum / (B * N);
-        let sq = 0;
-        for (let b = 0; b < B; b++) {
-          for (let n = 0; n < N; n++) {
-            const d = x[(b * C + c) * N + n]! - mean;
-            sq += d * d;
-          }
-        }
-        P[L.bias + c] = Math.fround(-mean);
-        P[L.logs + c] = Math.fround(Math.log(L.scale / (Math.sqrt(sq / (B * N)) + 1e-6)));
-      }
-      S[L.initialized] = 1;
-    }
+    if (train && S[L.initialized] === 0) actnormInit(L, P, S, x, B, N);
     let sumLogs = 0;
     for (let c = 0; c < C; c++) sumLogs += P[L.logs + c]!;
     for (let b = 0; b < B; b++) {
@@ -465,6 +512,26 @@ export function createFusedKernels(): FusedKernels {
       }
       ld[b] = ld[b]! + sumLogs * N;
     }
+  }
+
+  /** Glow's data-dependent initialisation: zero mean, unit (population) std per channel of x. */
+  function actnormInit(L: ActNormPlan, P: Float64Array, S: Float64Array, x: Float64Array, B: number, N: number): void {
+    const C = L.channels;
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) sum += x[(b * C + c) * N + n]!;
+      const mean = sum / (B * N);
+      let sq = 0;
+      for (let b = 0; b < B; b++) {
+        for (let n = 0; n < N; n++) {
+          const d = x[(b * C + c) * N + n]! - mean;
+          sq += d * d;
+        }
+      }
+      P[L.bias + c] = Math.fround(-mean);
+      P[L.logs + c] = Math.fround(Math.log(L.scale / (Math.sqrt(sq / (B * N)) + 1e-6)));
+    }
+    S[L.initialized] = 1;
   }
 
   function actnormBackward(L: ActNormPlan, P: Float64Array, G: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array, B: number, N: number, wld: Float64Array): void {
@@ -669,6 +736,535 @@ export function createFusedKernels(): FusedKernels {
     return S[pr.logStd + (pr.logStdSize === 1 ? 0 : e)]!;
   }
 
+  // ---------------------------------------------------------------- STG-NF steps, train mode
+  /** One flow step of the shape STG-NF uses, recognised for the fused training path. */
+  interface StgnfStep {
+    an: ActNormPlan;
+    pm: PermutePlan;
+    cp: AffineCouplingPlan;
+  }
+
+  /**
+   * The plan as a list of [ActNorm, permutation, affine coupling] steps on two channels, with a
+   * 1 → 2 channel ReLU ST-GCN conditioner (residual conv or none) and the sigmoid(·+2) scale, or
+   * null. Those steps train with two passes over the data per step forward and two backward:
+   * ActNorm and the permutation fold into per-channel constants, and the residual BatchNorm's
+   * statistics follow from the moments of its one input channel.
+   */
+  function stgnfSteps(plan: FlowPlan): StgnfStep[] | null {
+    const L = plan.layers;
+    if (plan.channels !== 2 || L.length === 0 || L.length % 3 !== 0) return null;
+    const steps: StgnfStep[] = [];
+    for (let i = 0; i < L.length; i += 3) {
+      const an = L[i]!;
+      const pm = L[i + 1]!;
+      const cp = L[i + 2]!;
+      if (an.kind !== 'actnorm' || pm.kind !== 'permute' || cp.kind !== 'affine') return null;
+      const net = cp.net;
+      if (cp.c1 !== 1 || cp.scaleFn !== 'sigmoid2' || net.cin !== 1 || net.cout !== 2 || !net.finalRelu || net.residual === 'identity') return null;
+      steps.push({ an, pm, cp });
+    }
+    return steps;
+  }
+
+  function stgnfTrainForward(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float64Array, B: number, ld: Float64Array): Float64Array {
+    const T = plan.frames;
+    const V = plan.joints;
+    const N = T * V;
+    const BN = B * N;
+    let X = x;
+    for (let k = 0; k < steps.length; k++) {
+      const { an, pm, cp } = steps[k]!;
+      const net = cp.net;
+      const key = `F${k}.`;
+      if (S[an.initialized] === 0) actnormInit(an, P, S, X, B, N);
+      const perm = permutation(pm, S);
+      const p0 = perm[0]!;
+      const p1 = perm[1]!;
+      const e1 = Math.exp(P[an.logs + p0]!);
+      const c1 = P[an.bias + p0]! * e1;
+      const e2 = Math.exp(P[an.logs + p1]!);
+      const c2 = P[an.bias + p1]! * e2;
+      // Pass A: joint sums of x1 = e1·X[p0] + c1, and its moments (shifted by a sample value).
+      const sums = ws.get(key + 'S', B * T);
+      const shift = X[p0 * N]!;
+      let m1 = 0;
+      let m2 = 0;
+      for (let b = 0; b < B; b++) {
+        const o = (b * 2 + p0) * N;
+        for (let t = 0; t < T; t++) {
+          let acc = 0;
+          let sq = 0;
+          const r = o + t * V;
+          for (let v = 0; v < V; v++) {
+            const d = X[r + v]! - shift;
+            acc += d;
+            sq += d * d;
+          }
+          m1 += acc;
+          m2 += sq;
+          sums[b * T + t] = e1 * (acc + V * shift) + V * c1;
+        }
+      }
+      const meanX = m1 / BN;
+      const mom = ws.get(key + 'mom', 2);
+      const mean1 = e1 * (meanX + shift) + c1;
+      const var1 = e1 * e1 * Math.max(0, m2 / BN - meanX * meanX);
+      mom[0] = mean1;
+      mom[1] = var1;
+      const q = tcnBranchForward(net, P, S, sums, B, T, V, true, ws, key);
+      // Residual 1×1 conv + train-mode BatchNorm as res_o = ra_o·(x1 − mean1) + β_o.
+      let ra0 = 0;
+      let ra1 = 0;
+      let rd0 = 0;
+      let rd1 = 0;
+      if (net.residual === 'conv') {
+        const bn = net.resBn as BatchNormPlan;
+        const invr = ws.get(key + 'invr', 2);
+        const n = BN;
+        for (let o = 0; o < 2; o++) {
+          const w = P[net.resWeight + o]!;
+          const bias = net.resBias >= 0 ? P[net.resBias + o]! : 0;
+          const mean = w * mean1 + bias;
+          const variance = w * w * var1;
+          S[bn.runningMean + o] = (1 - bn.momentum) * S[bn.runningMean + o]! + bn.momentum * mean;
+          S[bn.runningVar + o] = (1 - bn.momentum) * S[bn.runningVar + o]! + bn.momentum * (n > 1 ? (variance * n) / (n - 1) : variance);
+          const iv = 1 / Math.sqrt(variance + bn.eps);
+          invr[o] = iv;
+          const ra = (bn.weight >= 0 ? P[bn.weight + o]! : 1) * w * iv;
+          const rd = (bn.bias >= 0 ? P[bn.bias + o]! : 0) - ra * mean1;
+          if (o === 0) [ra0, rd0] = [ra, rd];
+          else [ra1, rd1] = [ra, rd];
+        }
+        S[bn.numBatchesTracked] = S[bn.numBatchesTracked]! + 1;
+      }
+      // Pass B: the coupling, element by element; keeps s, the shift and dlog s/draw (0 where
+      // the ReLU cut the raw scale) for the backward pass.
+      const Y = ws.get(`F${k + 1}.X`, B * 2 * N);
+      const SC = ws.get(key + 'sc', BN);
+      const SH = ws.get(key + 'sh', BN);
+      const DL = ws.get(key + 'dl', BN);
+      const shiftFirst = cp.order === 'shiftThenScale';
+      let logsSum = 0;
+      for (let c = 0; c < 2; c++) logsSum += P[an.logs + c]!;
+      for (let b = 0; b < B; b++) {
+        const o1 = (b * 2 + p0) * N;
+        const o2 = (b * 2 + p1) * N;
+        const y1 = b * 2 * N;
+        const y2 = y1 + N;
+        const cb = b * N;
+        let logdet = logsSum * N;
+        for (let t = 0; t < T; t++) {
+          const q0 = q[(b * 2) * T + t]! + rd0;
+          const q1 = q[(b * 2 + 1) * T + t]! + rd1;
+          let prod = 1;
+          for (let v = 0; v < V; v++) {
+            const i = t * V + v;
+            const x1 = e1 * X[o1 + i]! + c1;
+            const x2 = e2 * X[o2 + i]! + c2;
+            const pre0 = q0 + ra0 * x1;
+            const sh = 0.5 * (pre0 + Math.abs(pre0));
+            const pre1 = q1 + ra1 * x1;
+            const a = 2 + 0.5 * (pre1 + Math.abs(pre1));
+            const y = a * SIG_STEPS;
+            let sig: number;
+            if (y < SIG_LAST) {
+              const yi = y | 0;
+              const ii = yi * 4;
+              const f = (y - yi) * (1 / SIG_STEPS);
+              sig = SIG_TABLE[ii]! + f * (SIG_TABLE[ii + 1]! + f * (SIG_TABLE[ii + 2]! + f * SIG_TABLE[ii + 3]!));
+            } else {
+              sig = 1 / (1 + expNeg(a));
+            }
+            const sc = sig + 1e-6;
+            Y[y1 + i] = x1;
+            Y[y2 + i] = shiftFirst ? (x2 + sh) * sc : x2 * sc + sh;
+            SC[cb + i] = sc;
+            SH[cb + i] = sh;
+            DL[cb + i] = pre1 > 0 ? (sig * (1 - sig)) / sc : 0;
+            prod *= sc;
+          }
+          logdet += Math.log(prod);
+        }
+        ld[b] = ld[b]! + logdet;
+      }
+      X = Y;
+    }
+    return X;
+  }
+
+  /** Backward of {@link stgnfTrainForward}: `dz` (consumed) → gradients in G. */
+  function stgnfTrainBackward(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, G: Float64Array, ws: Scratch, B: number, dz: Float64Array, wld: Float64Array): void {
+    const T = plan.frames;
+    const V = plan.joints;
+    const N = T * V;
+    const BN = B * N;
+    let dY = dz;
+    let dX = ws.get('stgnf.dX', B * 2 * N);
+    let swld = 0;
+    for (let b = 0; b < B; b++) swld += wld[b]!;
+    const dP0 = ws.get('stgnf.dpre0', BN);
+    const dP1 = ws.get('stgnf.dpre1', BN);
+    const dq = ws.get('stgnf.dq', B * 2 * T);
+    const dS = ws.get('stgnf.dS', B * T);
+    for (let k = steps.length - 1; k >= 0; k--) {
+      const { an, pm, cp } = steps[k]!;
+      const net = cp.net;
+      const key = `F${k}.`;
+      const X = k === 0 ? ws.get('input', 0) : ws.get(`F${k}.X`, 0);
+      const perm = permutation(pm, S);
+      const p0 = perm[0]!;
+      const p1 = perm[1]!;
+      const e1 = Math.exp(P[an.logs + p0]!);
+      const c1 = P[an.bias + p0]! * e1;
+      const e2 = Math.exp(P[an.logs + p1]!);
+      const c2 = P[an.bias + p1]! * e2;
+      const mom = ws.get(key + 'mom', 0);
+      const mean1 = mom[0]!;
+      const var1 = mom[1]!;
+      const SC = ws.get(key + 'sc', 0);
+      const SH = ws.get(key + 'sh', 0);
+      const DL = ws.get(key + 'dl', 0);
+      const shiftFirst = cp.order === 'shiftThenScale';
+      // Pass C: the coupling's backward; sums for the residual BatchNorm and ActNorm of x2.
+      let sd0 = 0;
+      let sd1 = 0;
+      let sdx0 = 0;
+      let sdx1 = 0;
+      let g2Sum = 0;
+      let g2y = 0;
+      for (let b = 0; b < B; b++) {
+        const w = wld[b]!;
+        const o1 = (b * 2 + p0) * N;
+        const o2 = (b * 2 + p1) * N;
+        const dy2 = b * 2 * N + N;
+        const cb = b * N;
+        for (let t = 0; t < T; t++) {
+          let acc0 = 0;
+          let acc1 = 0;
+          for (let v = 0; v < V; v++) {
+            const i = t * V + v;
+            const g = dY[dy2 + i]!;
+            const sc = SC[cb + i]!;
+            const sh = SH[cb + i]!;
+            const x1 = e1 * X[o1 + i]! + c1;
+            const x2 = e2 * X[o2 + i]! + c2;
+            let dsh: number;
+            let ds: number;
+            if (shiftFirst) {
+              dsh = g * sc;
+              ds = g * (x2 + sh);
+            } else {
+              dsh = g;
+              ds = g * x2;
+            }
+            const d0 = sh > 0 ? dsh : 0;
+            const d1 = DL[cb + i]! * (ds * sc + w);
+            acc0 += d0;
+            acc1 += d1;
+            const xc = x1 - mean1;
+            sdx0 += d0 * xc;
+            sdx1 += d1 * xc;
+            dP0[cb + i] = d0;
+            dP1[cb + i] = d1;
+            const dx2 = g * sc;
+            g2Sum += dx2;
+            g2y += dx2 * x2;
+            dX[o2 + i] = dx2 * e2;
+          }
+          dq[(b * 2) * T + t] = acc0;
+          dq[(b * 2 + 1) * T + t] = acc1;
+          sd0 += acc0;
+          sd1 += acc1;
+        }
+      }
+      // Residual BatchNorm + 1×1 conv backward from the sums: x̂_o = c_o (x1 − mean1).
+      let al0 = 0;
+      let al1 = 0;
+      let kConst = 0;
+      let kLin = 0;
+      if (net.residual === 'conv') {
+        const bn = net.resBn as BatchNormPlan;
+        const invr = ws.get(key + 'invr', 0);
+        const sd = [sd0, sd1];
+        const sdx = [sdx0, sdx1];
+        for (let o = 0; o < 2; o++) {
+          const w = P[net.resWeight + o]!;
+          const c = invr[o]! * w;
+          const gamma = bn.weight >= 0 ? P[bn.weight + o]! : 1;
+          const kr = gamma * invr[o]!;
+          const M = sd[o]! / BN;
+          const Q = (c * sdx[o]!) / BN;
+          if (bn.weight >= 0) G[bn.weight + o] = G[bn.weight + o]! + c * sdx[o]!;
+          if (bn.bias >= 0) G[bn.bias + o] = G[bn.bias + o]! + sd[o]!;
+          // Σ drr·x1 and Σ drr with drr = kr (dpre − M − c (x1 − mean1) Q); Σ (x1 − mean1) = 0.
+          G[net.resWeight + o] = G[net.resWeight + o]! + kr * (sdx[o]! - c * Q * BN * var1);
+          if (net.resBias >= 0) G[net.resBias + o] = G[net.resBias + o]! + 0;
+          const alpha = w * kr;
+          if (o === 0) al0 = alpha;
+          else al1 = alpha;
+          kConst -= alpha * M;
+          kLin -= alpha * c * Q;
+        }
+      }
+      tcnBranchBackward(net, P, G, dq, dS, B, T, V, ws, key);
+      // Pass D: dx1 = direct + residual + graph-conv paths; ActNorm of x1.
+      let g1Sum = 0;
+      let g1y = 0;
+      for (let b = 0; b < B; b++) {
+        const o1 = (b * 2 + p0) * N;
+        const dy1 = b * 2 * N;
+        const cb = b * N;
+        for (let t = 0; t < T; t++) {
+          const ds = dS[b * T + t]! + kConst;
+          for (let v = 0; v < V; v++) {
+            const i = t * V + v;
+            const x1 = e1 * X[o1 + i]! + c1;
+            const d = dY[dy1 + i]! + al0 * dP0[cb + i]! + al1 * dP1[cb + i]! + kLin * (x1 - mean1) + ds;
+            g1Sum += d;
+            g1y += d * x1;
+            dX[o1 + i] = d * e1;
+          }
+        }
+      }
+      G[an.bias + p0] = G[an.bias + p0]! + g1Sum * e1;
+      G[an.logs + p0] = G[an.logs + p0]! + g1y + N * swld;
+      G[an.bias + p1] = G[an.bias + p1]! + g2Sum * e2;
+      G[an.logs + p1] = G[an.logs + p1]! + g2y + N * swld;
+      const t = dY;
+      dY = dX;
+      dX = t;
+    }
+  }
+
+  /**
+   * Eval-mode log p for plans of {@link stgnfSteps} shape: one sample at a time through all steps
+   * in one loop nest with every constant in locals (ActNorm kept as a lazy per-channel affine, the
+   * permutation as a channel swap, BatchNorms and the residual folded), about twice as fast as the
+   * layer-generic sample loop.
+   */
+  function stgnfEvalSamples(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float32Array, n: number, out: Float64Array): void {
+    const T = plan.frames;
+    const V = plan.joints;
+    const N = T * V;
+    const D = 2 * N;
+    const K = steps.length;
+    // Per step: 24 scalars, then the temporal kernel (4·kt).
+    const STRIDE = 24;
+    let maxKt = 1;
+    for (const st of steps) maxKt = Math.max(maxKt, st.cp.net.kt);
+    const C = new Float64Array(K * (STRIDE + 4 * maxKt));
+    const stepStride = STRIDE + 4 * maxKt;
+    let actnormLogdet = 0;
+    for (let k = 0; k < K; k++) {
+      const { an, pm, cp } = steps[k]!;
+      const net = cp.net;
+      const prep = prepareCoupling(net, P, S, V);
+      const perm = permutation(pm, S);
+      const o = k * stepStride;
+      C[o] = Math.exp(P[an.logs]!);
+      C[o + 1] = Math.exp(P[an.logs + 1]!);
+      C[o + 2] = P[an.bias]!;
+      C[o + 3] = P[an.bias + 1]!;
+      C[o + 4] = perm[0]!; // which input channel becomes the conditioning one
+      C[o + 5] = prep.weff[0]!;
+      C[o + 6] = prep.weff[1]!;
+      C[o + 7] = prep.beff[0]!;
+      C[o + 8] = prep.beff[1]!;
+      C[o + 9] = prep.a1[0]!;
+      C[o + 10] = prep.a1[1]!;
+      C[o + 11] = prep.b1[0]!;
+      C[o + 12] = prep.b1[1]!;
+      C[o + 13] = prep.cb[0]!;
+      C[o + 14] = prep.cb[1]!;
+      C[o + 15] = prep.a2[0]!;
+      C[o + 16] = prep.a2[1]!;
+      C[o + 17] = prep.b2[0]! + prep.rd[0]!;
+      C[o + 18] = prep.b2[1]! + prep.rd[1]! + 2;
+      C[o + 19] = prep.ra[0]!;
+      C[o + 20] = prep.ra[1]!;
+      C[o + 21] = net.kt;
+      C[o + 22] = cp.order === 'shiftThenScale' ? 1 : 0;
+      for (let i = 0; i < 4 * net.kt; i++) C[o + STRIDE + i] = prep.w[i]!;
+      actnormLogdet += (P[an.logs]! + P[an.logs + 1]!) * N;
+    }
+    const pr = plan.prior;
+    const sigT = SIG_TABLE;
+    const za = ws.get('stgnfSample', D);
+    const pad = (maxKt - 1) >> 1;
+    const r0 = new Float64Array(T + 2 * pad);
+    const r1 = new Float64Array(T + 2 * pad);
+    const q0 = new Float64Array(T);
+    const q1 = new Float64Array(T);
+    const wk = new Float64Array(4 * maxKt);
+    const rowSums = new Float64Array(T);
+    for (let s = 0; s < n; s++) {
+      let rowSumsOf = -1;
+      for (let i = 0, j = s * D; i < D; i++, j++) za[i] = x[j]!;
+      // Channel c is al_c·za[off_c + i] + be_c.
+      let offA = 0;
+      let offB = N;
+      let alA = 1;
+      let beA = 0;
+      let alB = 1;
+      let beB = 0;
+      let logdet = actnormLogdet;
+      for (let k = 0; k < K; k++) {
+        const o = k * stepStride;
+        // ActNorm on both channels (A = channel 0, B = channel 1 of the input).
+        alA *= C[o]!;
+        beA = (beA + C[o + 2]!) * C[o]!;
+        alB *= C[o + 1]!;
+        beB = (beB + C[o + 3]!) * C[o + 1]!;
+        // Permutation: the conditioning channel is input channel C[o + 4].
+        let o1: number, o2: number, al1: number, be1: number, al2: number, be2: number;
+        if (C[o + 4] === 0) {
+          [o1, al1, be1, o2, al2, be2] = [offA, alA, beA, offB, alB, beB];
+        } else {
+          [o1, al1, be1, o2, al2, be2] = [offB, alB, beB, offA, alA, beA];
+        }
+        const kt = C[o + 21]!;
+        const p = (kt - 1) >> 1;
+        const w00 = C[o + 5]!;
+        const w10 = C[o + 6]!;
+        const bb0 = C[o + 7]!;
+        const bb1 = C[o + 8]!;
+        const a10 = C[o + 9]!;
+        const a11 = C[o + 10]!;
+        const b10 = C[o + 11]!;
+        const b11 = C[o + 12]!;
+        const bv = be1 * V;
+        r0.fill(0);
+        r1.fill(0);
+        // Joint sums of the stored conditioning channel: kept from the previous step when that
+        // step wrote this channel (with the reverse permutation, always after the first step).
+        if (rowSumsOf !== o1) {
+          for (let t = 0; t < T; t++) {
+            let accA = 0;
+            let accB = 0;
+            const rr = o1 + t * V;
+            let v = 0;
+            for (; v + 1 < V; v += 2) {
+              accA += za[rr + v]!;
+              accB += za[rr + v + 1]!;
+            }
+            if (v < V) accA += za[rr + v]!;
+            rowSums[t] = accA + accB;
+          }
+        }
+        for (let t = 0; t < T; t++) {
+          const sum = al1 * rowSums[t]! + bv;
+          const u0 = (w00 * sum + bb0) * a10 + b10;
+          const u1 = (w10 * sum + bb1) * a11 + b11;
+          r0[p + t] = u0 > 0 ? u0 : 0;
+          r1[p + t] = u1 > 0 ? u1 : 0;
+        }
+        const c0 = C[o + 13]!;
+        const c1 = C[o + 14]!;
+        const a20 = C[o + 15]!;
+        const a21 = C[o + 16]!;
+        const b20 = C[o + 17]!;
+        const b21 = C[o + 18]!;
+        const wo = o + STRIDE;
+        for (let i = 0; i < 4 * kt; i++) wk[i] = C[wo + i]!;
+        for (let t = 0; t < T; t++) {
+          // Four independent chains (two outputs × two inputs) instead of two.
+          let s00 = 0;
+          let s01 = 0;
+          let s10 = 0;
+          let s11 = 0;
+          for (let j = 0; j < kt; j++) {
+            const x0 = r0[t + j]!;
+            const x1 = r1[t + j]!;
+            s00 += wk[j]! * x0;
+            s01 += wk[kt + j]! * x1;
+            s10 += wk[2 * kt + j]! * x0;
+            s11 += wk[3 * kt + j]! * x1;
+          }
+          q0[t] = (c0 + s00 + s01) * a20 + b20;
+          q1[t] = (c1 + s10 + s11) * a21 + b21; // includes the +2 of sigmoid(raw + 2)
+        }
+        const ra0 = C[o + 19]! * al1;
+        const ra1 = C[o + 20]! * al1;
+        const rb0 = C[o + 19]! * be1;
+        const rb1 = C[o + 20]! * be1;
+        const shiftFirst = C[o + 22] === 1;
+        // Σ log s as the log of one product per step (s ∈ (1e-6, 1]; renormalised if it gets small).
+        let prod = 1;
+        for (let t = 0; t < T; t++) {
+          const Q0 = q0[t]! + rb0;
+          const Q1 = q1[t]! + rb1;
+          let rowSum = 0;
+          const i1 = o1 + t * V;
+          const i2 = o2 + t * V;
+          for (let v = 0; v < V; v++) {
+            const x1 = za[i1 + v]!;
+            // Branch-free ReLUs ((u + |u|)/2 is exact): their signs are data, i.e. unpredictable.
+            const u0 = Q0 + ra0 * x1;
+            const sh = 0.5 * (u0 + Math.abs(u0));
+            const u1 = Q1 + ra1 * x1 - 2;
+            const a = 2 + 0.5 * (u1 + Math.abs(u1));
+            // sigmoid(a), a >= 2, by a cubic Taylor step from the nearest node below: no exp, no division.
+            const y = a * SIG_STEPS;
+            let sig: number;
+            if (y < SIG_LAST) {
+              const yi = y | 0;
+              const ii = yi * 4;
+              const f = (y - yi) * (1 / SIG_STEPS);
+              sig = sigT[ii]! + f * (sigT[ii + 1]! + f * (sigT[ii + 2]! + f * sigT[ii + 3]!));
+            } else {
+              sig = 1 / (1 + expNeg(a));
+            }
+            const sc = sig + 1e-6;
+            const x2 = al2 * za[i2 + v]! + be2;
+            const out = shiftFirst ? (x2 + sh) * sc : x2 * sc + sh;
+            za[i2 + v] = out;
+            rowSum += out;
+            prod *= sc;
+          }
+          rowSums[t] = rowSum;
+          if (prod < 1e-200) {
+            logdet += Math.log(prod);
+            prod = 1;
+          }
+        }
+        logdet += Math.log(prod);
+        rowSumsOf = o2;
+        // Output channel 0 is the conditioning channel, 1 the transformed one (now materialised).
+        offA = o1;
+        alA = al1;
+        beA = be1;
+        offB = o2;
+        alB = 1;
+        beB = 0;
+      }
+      let acc = 0;
+      if (pr.kind === 'gmm') {
+        const mu = S[pr.radius]!;
+        let sq = 0;
+        for (let i = 0; i < N; i++) {
+          const d = alA * za[offA + i]! + beA - mu;
+          const d2 = alB * za[offB + i]! + beB - mu;
+          sq += d * d + d2 * d2;
+        }
+        acc = -0.5 * (sq / (1 + pr.varianceEps) + D * LOG_2PI);
+      } else {
+        for (let c = 0; c < 2; c++) {
+          const off = c === 0 ? offA : offB;
+          const al = c === 0 ? alA : alB;
+          const be = c === 0 ? beA : beB;
+          for (let i = 0; i < N; i++) {
+            const e = c * N + i;
+            const ls = S[pr.logStd + (pr.logStdSize === 1 ? 0 : e)]!;
+            const d = al * za[off + i]! + be - S[pr.mean + (pr.meanSize === 1 ? 0 : e)]!;
+            acc += -0.5 * (2 * ls + (d * d) / (Math.exp(2 * ls) + pr.varianceEps) + LOG_2PI);
+          }
+        }
+      }
+      out[s] = acc + logdet;
+    }
+  }
+
   // ---------------------------------------------------------------- drivers
   function forward(
     plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float64Array, B: number,
@@ -682,7 +1278,12 @@ export function createFusedKernels(): FusedKernels {
     const ld = ws.get('logdet', B);
     ld.fill(0, 0, B);
     let cur = x;
-    plan.layers.forEach((L, i) => {
+    const fast = train ? stgnfSteps(plan) : null;
+    if (fast) {
+      const input = ws.get('input', B * D);
+      if (input !== x) input.set(x.subarray(0, B * D));
+      cur = stgnfTrainForward(fast, plan, P, S, ws, input, B, ld);
+    } else plan.layers.forEach((L, i) => {
       // Train mode keeps every layer's output for the backward pass; eval mode ping-pongs.
       const out = ws.get(train ? `act${i + 1}` : `pp${i & 1}`, B * D);
       const key = train ? `L${i}.` : `${L.kind}.`;
@@ -726,7 +1327,7 @@ export function createFusedKernels(): FusedKernels {
     const D = C * N;
     G.fill(0);
     const L = plan.layers.length;
-    const z = L === 0 ? ws.get('input', 0) : ws.get(`act${L}`, 0);
+    const z = L === 0 ? ws.get('input', 0) : stgnfSteps(plan) ? ws.get(`F${L / 3}.X`, 0) : ws.get(`act${L}`, 0);
     let dcur = ws.get('d0', B * D);
     let dnext = ws.get('d1', B * D);
     const eps = plan.prior.varianceEps;
@@ -734,10 +1335,21 @@ export function createFusedKernels(): FusedKernels {
     for (let b = 0; b < B; b++) {
       // loss = Σ_b w_b·(−log p_b): ∂/∂z = w_b (z − μ)/σ², ∂/∂logdet_b = −w_b.
       wld[b] = -w[b]!;
-      for (let e = 0; e < D; e++) {
-        const ls = priorLogStd(plan, S, e);
-        dcur[b * D + e] = (w[b]! * (z[b * D + e]! - priorMean(plan, S, labels, b, e))) / (Math.exp(2 * ls) + eps);
+      if (plan.prior.kind === 'gmm') {
+        const mu = priorMean(plan, S, labels, b, 0);
+        const k = w[b]! / (1 + eps);
+        for (let e = 0; e < D; e++) dcur[b * D + e] = k * (z[b * D + e]! - mu);
+      } else {
+        for (let e = 0; e < D; e++) {
+          const ls = priorLogStd(plan, S, e);
+          dcur[b * D + e] = (w[b]! * (z[b * D + e]! - priorMean(plan, S, labels, b, e))) / (Math.exp(2 * ls) + eps);
+        }
       }
+    }
+    const fast = stgnfSteps(plan);
+    if (fast) {
+      stgnfTrainBackward(fast, plan, P, S, G, ws, B, dcur, wld);
+      return;
     }
     for (let i = L - 1; i >= 0; i--) {
       const layer = plan.layers[i]!;
@@ -857,6 +1469,56 @@ export function createFusedKernels(): FusedKernels {
     }
   }
 
+  /** {@link conditionerRows} for a 1 → 2 channel block (STG-NF's), with its loops unrolled over channels. */
+  function conditionerRows12(
+    k: CouplingEval, kt: number, za: Float64Array, o: number, al: number, be: number, T: number, V: number,
+    r0: Float64Array, r1: Float64Array, q: Float64Array,
+  ): void {
+    const pad = (kt - 1) >> 1;
+    r0.fill(0, 0, pad);
+    r1.fill(0, 0, pad);
+    r0.fill(0, pad + T, T + 2 * pad);
+    r1.fill(0, pad + T, T + 2 * pad);
+    const w00 = k.weff[0]!;
+    const w10 = k.weff[1]!;
+    const bb0 = k.beff[0]!;
+    const bb1 = k.beff[1]!;
+    const a10 = k.a1[0]!;
+    const a11 = k.a1[1]!;
+    const b10 = k.b1[0]!;
+    const b11 = k.b1[1]!;
+    const bv = be * V;
+    for (let t = 0; t < T; t++) {
+      let acc = 0;
+      const rr = o + t * V;
+      for (let v = 0; v < V; v++) acc += za[rr + v]!;
+      const sum = al * acc + bv;
+      const u0 = (w00 * sum + bb0) * a10 + b10;
+      const u1 = (w10 * sum + bb1) * a11 + b11;
+      r0[pad + t] = u0 > 0 ? u0 : 0;
+      r1[pad + t] = u1 > 0 ? u1 : 0;
+    }
+    const w = k.w;
+    const c0 = k.cb[0]!;
+    const c1 = k.cb[1]!;
+    const a20 = k.a2[0]!;
+    const a21 = k.a2[1]!;
+    const b20 = k.b2[0]! + k.rd[0]!;
+    const b21 = k.b2[1]! + k.rd[1]!;
+    for (let t = 0; t < T; t++) {
+      let s0 = c0;
+      let s1 = c1;
+      for (let j = 0; j < kt; j++) {
+        const x0 = r0[t + j]!;
+        const x1 = r1[t + j]!;
+        s0 += w[j]! * x0 + w[kt + j]! * x1;
+        s1 += w[2 * kt + j]! * x0 + w[3 * kt + j]! * x1;
+      }
+      q[t] = s0 * a20 + b20;
+      q[T + t] = s1 * a21 + b21;
+    }
+  }
+
   /**
    * STG-NF's coupling on one sample in one pass per element: one conditioning and one
    * transformed channel, a 1 → 2 ST-GCN conditioner, sigmoid(raw + 2) + 1e-6 scale. Returns Σ log s.
@@ -888,8 +1550,21 @@ export function createFusedKernels(): FusedKernels {
           if (sh < 0) sh = 0;
           if (a < 2) a = 2;
         }
-        const e = expNeg(a >= 0 ? a : -a);
-        const sc = (a >= 0 ? 1 / (1 + e) : e / (1 + e)) + 1e-6;
+        let sc: number;
+        if (a >= 0) {
+          // expNeg inlined: this loop is the scoring path's hot spot.
+          const y = a * EXP_STEPS;
+          let e = 0;
+          if (y < EXP_STEPS * EXP_LIMIT) {
+            const i = y | 0;
+            const f = (y - i) * (1 / EXP_STEPS);
+            e = EXP_TABLE[i]! * (1 - f * (1 - f * (0.5 - f * (1 / 6 - f * (1 / 24 - f * (1 / 120))))));
+          }
+          sc = 1 / (1 + e) + 1e-6;
+        } else {
+          const e = expNeg(-a);
+          sc = e / (1 + e) + 1e-6;
+        }
         const i2 = o2 + r0 + v;
         const x2 = al2 * za[i2]! + be2;
         za[i2] = shiftFirst ? (x2 + sh) * sc : x2 * sc + sh;
@@ -952,6 +1627,11 @@ export function createFusedKernels(): FusedKernels {
    * channels, and BatchNorms and residual convolutions are folded into per-channel constants.
    */
   function logProbSamples(plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float32Array, n: number, out: Float64Array): void {
+    const steps = stgnfSteps(plan);
+    if (steps) {
+      stgnfEvalSamples(steps, plan, P, S, ws, x, n, out);
+      return;
+    }
     const C = plan.channels;
     const T = plan.frames;
     const V = plan.joints;
@@ -976,6 +1656,9 @@ export function createFusedKernels(): FusedKernels {
     const r = ws.get('evalR', maxCout * (T + 2 * maxPad));
     const q = ws.get('evalQ', maxCout * T);
     const h = ws.get('evalH', maxCout * N);
+    // Zero-padded rows of the 1 → 2 fast path (pads stay zero: only the middle is written).
+    const r0 = new Float64Array(T + 2 * maxPad);
+    const r1 = new Float64Array(T + 2 * maxPad);
     let actnormLogdet = 0;
     for (const L of plan.layers) if (L.kind === 'actnorm') for (let c = 0; c < L.channels; c++) actnormLogdet += P[L.logs + c]! * N;
     const pr = plan.prior;
@@ -998,7 +1681,7 @@ export function createFusedKernels(): FusedKernels {
       }
     };
     for (let s = 0; s < n; s++) {
-      za.set(x.subarray(s * D, (s + 1) * D));
+      for (let i = 0, j = s * D; i < D; i++, j++) za[i] = x[j]!;
       for (let c = 0; c < C; c++) {
         off[c] = c * N;
         al[c] = 1;
@@ -1027,7 +1710,8 @@ export function createFusedKernels(): FusedKernels {
           const k = prep[li]!;
           for (let i = 0; i < L.c1; i++) condOff[i] = off[i]!;
           if (L.c1 === 1 && C === 2 && L.scaleFn === 'sigmoid2') {
-            conditionerRows(L.net, k, za, condOff, al, be, T, V, sums, r, q);
+            if (L.net.cout === 2) conditionerRows12(k, L.net.kt, za, off[0]!, al[0]!, be[0]!, T, V, r0, r1, q);
+            else conditionerRows(L.net, k, za, condOff, al, be, T, V, sums, r, q);
             logdet += coupling1x1Sigmoid2(L, k, za, off[0]!, off[1]!, q, T, V, al[0]!, be[0]!, al[1]!, be[1]!);
             al[1] = 1;
             be[1] = 0;

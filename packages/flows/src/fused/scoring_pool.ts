@@ -21,12 +21,24 @@ function nodeBuiltin<T>(name: string): T | null {
 
 /** The worker's program: the kernels' own source, then a loop answering jobs through shared memory. */
 function workerSource(): string {
+  // Bundlers and dev-time transpilers (esbuild's keepNames) may wrap functions in a __name helper
+  // that lives outside the function's text; the worker defines a no-op one. A failure to build the
+  // kernels answers the handshake with 2 at once instead of leaving the caller to time out.
   return `
 const { parentPort, workerData } = require('node:worker_threads');
-const kernels = (${createFusedKernels.toString()})();
-const ws = kernels.createScratch();
+var __name = (f) => f;
 const ctrl = new Int32Array(workerData.ctrl);
+let kernels = null;
+let ws = null;
+try {
+  kernels = (${createFusedKernels.toString()})();
+  ws = kernels.createScratch();
+} catch (e) {
+  Atomics.store(ctrl, 0, 2);
+  Atomics.notify(ctrl, 0);
+}
 parentPort.on('message', (job) => {
+  if (!kernels) return;
   try {
     if (job.kind === 'logProb') {
       kernels.logProbSamples(job.plan, job.params, job.buffers, ws, new Float32Array(job.x), job.count, new Float64Array(job.out));
