@@ -41,7 +41,16 @@ parentPort.on('message', (job) => {
   if (!kernels) return;
   try {
     if (job.kind === 'logProb') {
-      kernels.logProbSamples(job.plan, job.params, job.buffers, ws, new Float32Array(job.x), job.count, new Float64Array(job.out));
+      // Claim chunks from the shared counter until none are left (the caller does the same).
+      const x = new Float32Array(job.x);
+      const out = new Float64Array(job.out);
+      const counter = new Int32Array(job.counter);
+      for (;;) {
+        const start = Atomics.add(counter, 0, 1) * job.chunk;
+        if (start >= job.n) break;
+        const end = Math.min(job.n, start + job.chunk);
+        kernels.logProbSamples(job.plan, job.params, job.buffers, ws, x.subarray(start * job.event, end * job.event), end - start, out.subarray(start, end));
+      }
     }
     Atomics.store(ctrl, 0, 1);
   } catch (e) {
@@ -56,6 +65,9 @@ interface Slot {
   worker: NodeWorker;
   ctrl: Int32Array;
 }
+
+/** Samples per claimed chunk: small enough to balance the threads, large enough to amortise a claim. */
+const CHUNK = 32;
 
 /** Waits (blocking) until a worker sets its flag; false on timeout. */
 function waitFlag(ctrl: Int32Array, timeoutMs: number): number {
@@ -111,48 +123,68 @@ export class ScoringPool {
     return this.slots[i]!;
   }
 
+  /** Shared input/output/counter memory, reused across calls (grown when too small). */
+  private shared: { x: Float32Array; out: Float64Array; counter: Int32Array } | null = null;
+
+  private sharedFor(values: number, n: number): { x: Float32Array; out: Float64Array; counter: Int32Array } {
+    const cur = this.shared;
+    if (cur && cur.x.length >= values && cur.out.length >= n) return cur;
+    const next = {
+      x: new Float32Array(new SharedArrayBuffer(Math.max(values, cur?.x.length ?? 0) * 4)),
+      out: new Float64Array(new SharedArrayBuffer(Math.max(n, cur?.out.length ?? 0) * 8)),
+      counter: new Int32Array(new SharedArrayBuffer(4)),
+    };
+    this.shared = next;
+    return next;
+  }
+
   /**
-   * Splits `n` samples into `extra + 1` contiguous shares; `local` computes the first on this
-   * thread. Falls back to `local` for everything if a worker is unavailable or fails.
+   * Evaluates `n` samples on this thread and `extra` workers, which claim chunks of `CHUNK`
+   * samples from a shared counter until none are left (so a slower thread simply takes fewer).
+   * `local` runs a range on this thread. If a worker is unavailable or fails, its claimed chunks
+   * are redone here.
    */
   logProb(
     plan: FlowPlan, params: Float64Array, buffers: Float64Array, x: Float32Array, n: number, extra: number, out: Float64Array,
     local: (x: Float32Array, n: number, out: Float64Array) => void,
   ): void {
     const event = plan.channels * plan.frames * plan.joints;
-    const shares = extra + 1;
-    const bounds = Array.from({ length: shares + 1 }, (_, i) => Math.round((i * n) / shares));
-    const jobs: { slot: Slot; start: number; count: number; res: Float64Array }[] = [];
-    for (let i = 1; i < shares; i++) {
-      const slot = this.slot(i - 1);
+    const slots: Slot[] = [];
+    for (let i = 0; i < extra; i++) {
+      const slot = this.slot(i);
       if (!slot) break;
-      const start = bounds[i]!;
-      const count = bounds[i + 1]! - start;
-      const xs = new Float32Array(new SharedArrayBuffer(count * event * 4));
-      xs.set(x.subarray(start * event, (start + count) * event));
-      const res = new Float64Array(new SharedArrayBuffer(count * 8));
+      slots.push(slot);
+    }
+    if (slots.length === 0) {
+      local(x, n, out);
+      return;
+    }
+    const sh = this.sharedFor(n * event, n);
+    sh.x.set(x.subarray(0, n * event));
+    Atomics.store(sh.counter, 0, 0);
+    for (const slot of slots) {
       Atomics.store(slot.ctrl, 0, 0);
-      slot.worker.postMessage({ kind: 'logProb', plan, params, buffers, x: xs.buffer, out: res.buffer, count });
-      jobs.push({ slot, start, count, res });
+      slot.worker.postMessage({ kind: 'logProb', plan, params, buffers, x: sh.x.buffer, out: sh.out.buffer, counter: sh.counter.buffer, n, chunk: CHUNK, event });
     }
-    const run = (start: number, end: number): void => {
-      if (end > start) local(x.subarray(start * event, end * event), end - start, out.subarray(start, end));
-    };
-    if (jobs.length === 0) {
-      run(0, n);
-    } else {
-      run(0, jobs[0]!.start);
-      const last = jobs[jobs.length - 1]!;
-      run(last.start + last.count, n); // shares no worker took
+    const done = new Uint8Array(Math.ceil(n / CHUNK));
+    for (;;) {
+      const c = Atomics.add(sh.counter, 0, 1);
+      const start = c * CHUNK;
+      if (start >= n) break;
+      const end = Math.min(n, start + CHUNK);
+      local(x.subarray(start * event, end * event), end - start, out.subarray(start, end));
+      done[c] = 1;
     }
-    for (const j of jobs) {
-      if (waitFlag(j.slot.ctrl, 600_000) === 1) {
-        out.set(j.res, j.start);
-      } else {
-        this.broken = true;
-        run(j.start, j.start + j.count);
-      }
+    let failed = false;
+    for (const slot of slots) if (waitFlag(slot.ctrl, 600_000) !== 1) failed = true;
+    for (let c = 0; c < done.length; c++) {
+      if (done[c]) continue;
+      const start = c * CHUNK;
+      const end = Math.min(n, start + CHUNK);
+      if (failed) local(x.subarray(start * event, end * event), end - start, out.subarray(start, end));
+      else out.set(sh.out.subarray(start, end), start);
     }
+    if (failed) this.broken = true;
   }
 
   close(): void {
