@@ -65,7 +65,9 @@ export function createFusedKernels(): FusedKernels {
   // max|fourth derivative|/24 * (1/32)^4 < 6e-9. Beyond 24, sigmoid is 1 to within 4e-11.
   const SIG_STEPS = 32;
   const SIG_LAST = SIG_STEPS * 24;
-  const SIG_TABLE = new Float64Array(4 * SIG_LAST);
+  // One extra node (1, 0, 0, 0) at 24: clamping the argument there gives 1 without a branch.
+  const SIG_TABLE = new Float64Array(4 * SIG_LAST + 4);
+  SIG_TABLE[4 * SIG_LAST] = 1;
   for (let i = 0; i < SIG_LAST; i++) {
     const s = 1 / (1 + Math.exp(-i / SIG_STEPS));
     const d1 = s * (1 - s);
@@ -1298,31 +1300,61 @@ export function createFusedKernels(): FusedKernels {
           let rowSum = 0;
           const i1 = o1 + t * V;
           const i2 = o2 + t * V;
-          for (let v = 0; v < V; v++) {
+          // Two joints per iteration: two independent dependency chains for the scheduler.
+          let prodB = 1;
+          let rowSumB = 0;
+          let v = 0;
+          for (; v + 1 < V; v += 2) {
             const x1 = za[i1 + v]!;
+            const x1b = za[i1 + v + 1]!;
             // Branch-free ReLUs ((u + |u|)/2 is exact): their signs are data, i.e. unpredictable.
+            const u0 = Q0 + ra0 * x1;
+            const u0b = Q0 + ra0 * x1b;
+            const sh = 0.5 * (u0 + Math.abs(u0));
+            const shb = 0.5 * (u0b + Math.abs(u0b));
+            const u1 = Q1 + ra1 * x1 - 2;
+            const u1b = Q1 + ra1 * x1b - 2;
+            // sigmoid(a), a >= 2, by a cubic Taylor step from the nearest node below (no exp, no
+            // division, no branch); a ≥ 24 is clamped onto the last node, 1 (1 − sigmoid < 4e-11).
+            const y = Math.min((2 + 0.5 * (u1 + Math.abs(u1))) * SIG_STEPS, SIG_LAST);
+            const yb = Math.min((2 + 0.5 * (u1b + Math.abs(u1b))) * SIG_STEPS, SIG_LAST);
+            const yi = y | 0;
+            const yib = yb | 0;
+            const ii = yi * 4;
+            const iib = yib * 4;
+            const f = (y - yi) * (1 / SIG_STEPS);
+            const fb = (yb - yib) * (1 / SIG_STEPS);
+            const sc = sigT[ii]! + f * (sigT[ii + 1]! + f * (sigT[ii + 2]! + f * sigT[ii + 3]!)) + 1e-6;
+            const scb = sigT[iib]! + fb * (sigT[iib + 1]! + fb * (sigT[iib + 2]! + fb * sigT[iib + 3]!)) + 1e-6;
+            const x2 = al2 * za[i2 + v]! + be2;
+            const x2b = al2 * za[i2 + v + 1]! + be2;
+            const out = shiftFirst ? (x2 + sh) * sc : x2 * sc + sh;
+            const outb = shiftFirst ? (x2b + shb) * scb : x2b * scb + shb;
+            za[i2 + v] = out;
+            za[i2 + v + 1] = outb;
+            rowSum += out;
+            rowSumB += outb;
+            prod *= sc;
+            prodB *= scb;
+          }
+          for (; v < V; v++) {
+            const x1 = za[i1 + v]!;
             const u0 = Q0 + ra0 * x1;
             const sh = 0.5 * (u0 + Math.abs(u0));
             const u1 = Q1 + ra1 * x1 - 2;
-            const a = 2 + 0.5 * (u1 + Math.abs(u1));
-            // sigmoid(a), a >= 2, by a cubic Taylor step from the nearest node below: no exp, no division.
-            const y = a * SIG_STEPS;
-            let sig: number;
-            if (y < SIG_LAST) {
-              const yi = y | 0;
-              const ii = yi * 4;
-              const f = (y - yi) * (1 / SIG_STEPS);
-              sig = sigT[ii]! + f * (sigT[ii + 1]! + f * (sigT[ii + 2]! + f * sigT[ii + 3]!));
-            } else {
-              sig = 1; // a ≥ 24: 1 − sigmoid(a) < 4e-11
-            }
-            const sc = sig + 1e-6;
+            const y = Math.min((2 + 0.5 * (u1 + Math.abs(u1))) * SIG_STEPS, SIG_LAST);
+            const yi = y | 0;
+            const ii = yi * 4;
+            const f = (y - yi) * (1 / SIG_STEPS);
+            const sc = sigT[ii]! + f * (sigT[ii + 1]! + f * (sigT[ii + 2]! + f * sigT[ii + 3]!)) + 1e-6;
             const x2 = al2 * za[i2 + v]! + be2;
             const out = shiftFirst ? (x2 + sh) * sc : x2 * sc + sh;
             za[i2 + v] = out;
             rowSum += out;
             prod *= sc;
           }
+          rowSum += rowSumB;
+          prod *= prodB;
           rowSums[t] = rowSum;
           if (prod < 1e-200) {
             logdet += Math.log(prod);
