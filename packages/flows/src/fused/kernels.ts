@@ -969,16 +969,12 @@ export function createFusedKernels(): FusedKernels {
             const sh = 0.5 * (pre0 + Math.abs(pre0));
             const pre1 = q1 + ra1 * x1;
             const a = 2 + 0.5 * (pre1 + Math.abs(pre1));
-            const y = a * SIG_STEPS;
-            let sig: number;
-            if (y < SIG_LAST) {
-              const yi = y | 0;
-              const ii = yi * 4;
-              const f = (y - yi) * (1 / SIG_STEPS);
-              sig = SIG_TABLE[ii]! + f * (SIG_TABLE[ii + 1]! + f * (SIG_TABLE[ii + 2]! + f * SIG_TABLE[ii + 3]!));
-            } else {
-              sig = 1; // a ≥ 24: 1 − sigmoid(a) < 4e-11
-            }
+            // Branch-free table sigmoid, as in stgnfEvalSamples.
+            const y = Math.min(a * SIG_STEPS, SIG_LAST);
+            const yi = y | 0;
+            const ii = yi * 4;
+            const f = (y - yi) * (1 / SIG_STEPS);
+            const sig = SIG_TABLE[ii]! + f * (SIG_TABLE[ii + 1]! + f * (SIG_TABLE[ii + 2]! + f * SIG_TABLE[ii + 3]!));
             const sc = sig + 1e-6;
             Y[y1 + i] = x1;
             Y[y2 + i] = shiftFirst ? (x2 + sh) * sc : x2 * sc + sh;
