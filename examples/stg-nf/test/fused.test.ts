@@ -282,6 +282,23 @@ describe('fused engine in the STG-NF model', () => {
     model.dispose();
   });
 
+  it('follows weights assigned on the tensor side (pull re-reads what changed)', () => {
+    const model = createStgNf({ segLen: 16, seed: 8 });
+    const per = 2 * 16 * 18;
+    const r = new Rng(12);
+    const data = Float32Array.from({ length: 8 * per }, () => r.normal());
+    const before = model.scoreSegments(data, { engine: 'fused', threads: 0 });
+    const logs = model.actNorms()[3]!.logs;
+    tf.tidy(() => logs.assign(tf.add(logs, 0.3)));
+    const after = model.scoreSegments(data, { engine: 'fused', threads: 0 });
+    const ref = model.scoreSegments(data, { engine: 'tfjs' });
+    for (let i = 0; i < 8; i++) {
+      expect(Math.abs(after[i]! - before[i]!)).toBeGreaterThan(1e-3);
+      expect(Math.abs(after[i]! - ref[i]!)).toBeLessThan(1e-4);
+    }
+    model.dispose();
+  });
+
   it('a flow without fused kernels says why, and engine "fused" is then an input error', () => {
     const flow = new NormalizingFlow(new Chain([new ActNorm(2), new InvertibleConv1x1(2, 1)]), new GmmPrior([2, 4, 3]));
     const r = FusedFlow.tryCreate(flow, [2, 4, 3]);
