@@ -1190,12 +1190,10 @@ export function createFusedKernels(): FusedKernels {
     const pr = plan.prior;
     const sigT = SIG_TABLE;
     const za = ws.get('stgnfSample', D);
-    const pad = (maxKt - 1) >> 1;
-    const r0 = new Float64Array(T + 2 * pad);
-    const r1 = new Float64Array(T + 2 * pad);
+    const r = new Float64Array(2 * (T + maxKt - 1));
+    const cv = new Float64Array(2 * T);
     const q0 = new Float64Array(T);
     const q1 = new Float64Array(T);
-    const wk = new Float64Array(4 * maxKt);
     const rowSums = new Float64Array(T);
     for (let s = 0; s < n; s++) {
       let rowSumsOf = -1;
@@ -1224,6 +1222,7 @@ export function createFusedKernels(): FusedKernels {
         }
         const kt = C[o + 21]!;
         const p = (kt - 1) >> 1;
+        const TP = T + kt - 1;
         const w00 = C[o + 5]!;
         const w10 = C[o + 6]!;
         const bb0 = C[o + 7]!;
@@ -1233,8 +1232,7 @@ export function createFusedKernels(): FusedKernels {
         const b10 = C[o + 11]!;
         const b11 = C[o + 12]!;
         const bv = be1 * V;
-        r0.fill(0);
-        r1.fill(0);
+        r.fill(0, 0, 2 * TP);
         // Joint sums of the stored conditioning channel: kept from the previous step when that
         // step wrote this channel (with the reverse permutation, always after the first step).
         if (rowSumsOf !== o1) {
@@ -1255,33 +1253,19 @@ export function createFusedKernels(): FusedKernels {
           const sum = al1 * rowSums[t]! + bv;
           const u0 = (w00 * sum + bb0) * a10 + b10;
           const u1 = (w10 * sum + bb1) * a11 + b11;
-          r0[p + t] = u0 > 0 ? u0 : 0;
-          r1[p + t] = u1 > 0 ? u1 : 0;
+          r[p + t] = u0 > 0 ? u0 : 0;
+          r[TP + p + t] = u1 > 0 ? u1 : 0;
         }
-        const c0 = C[o + 13]!;
-        const c1 = C[o + 14]!;
+        // The temporal conv (bias C[o + 13..14]) then BatchNorm and the residual's constant; q1
+        // includes the +2 of sigmoid(raw + 2).
+        temporalConv2(C, o + STRIDE, o + 13, r, cv, 1, T, kt);
         const a20 = C[o + 15]!;
         const a21 = C[o + 16]!;
         const b20 = C[o + 17]!;
         const b21 = C[o + 18]!;
-        const wo = o + STRIDE;
-        for (let i = 0; i < 4 * kt; i++) wk[i] = C[wo + i]!;
         for (let t = 0; t < T; t++) {
-          // Four independent chains (two outputs × two inputs) instead of two.
-          let s00 = 0;
-          let s01 = 0;
-          let s10 = 0;
-          let s11 = 0;
-          for (let j = 0; j < kt; j++) {
-            const x0 = r0[t + j]!;
-            const x1 = r1[t + j]!;
-            s00 += wk[j]! * x0;
-            s01 += wk[kt + j]! * x1;
-            s10 += wk[2 * kt + j]! * x0;
-            s11 += wk[3 * kt + j]! * x1;
-          }
-          q0[t] = (c0 + s00 + s01) * a20 + b20;
-          q1[t] = (c1 + s10 + s11) * a21 + b21; // includes the +2 of sigmoid(raw + 2)
+          q0[t] = cv[t]! * a20 + b20;
+          q1[t] = cv[T + t]! * a21 + b21;
         }
         const ra0 = C[o + 19]! * al1;
         const ra1 = C[o + 20]! * al1;
