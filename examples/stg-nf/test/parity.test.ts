@@ -67,7 +67,7 @@ describe.skipIf(!hasShared).each(BACKENDS)('STG-NF parity with the original on %
 
   describe.each(CHECKPOINTS)('%s', (name) => {
     // describe bodies run even when skipped: read the files only when ../shared is there.
-    const { ckpt, golden, ckptPath } = hasShared ? load(name) : (null as unknown as ReturnType<typeof load>);
+    const { ckpt, golden, ckptPath } = hasShared ? load(name) : ({} as ReturnType<typeof load>);
 
     it('eval mode: NLL and z within 1e-4', () => {
       const model = stgNfFromCheckpoint(ckpt, ckptPath);
