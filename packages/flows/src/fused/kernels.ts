@@ -870,6 +870,19 @@ export function createFusedKernels(): FusedKernels {
     return steps;
   }
 
+  /**
+   * ActNorm and the permutation of one STG-NF-shaped step as two per-channel affines on the step's
+   * input X: the conditioning channel is x1 = e1·X[p0] + c1, the transformed one x2 = e2·X[p1] + c2.
+   */
+  function stepAffine(an: ActNormPlan, pm: PermutePlan, P: Float64Array, S: Float64Array): { p0: number; p1: number; e1: number; c1: number; e2: number; c2: number } {
+    const perm = permutation(pm, S);
+    const p0 = perm[0]!;
+    const p1 = perm[1]!;
+    const e1 = Math.exp(P[an.logs + p0]!);
+    const e2 = Math.exp(P[an.logs + p1]!);
+    return { p0, p1, e1, c1: P[an.bias + p0]! * e1, e2, c2: P[an.bias + p1]! * e2 };
+  }
+
   function stgnfTrainForward(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float64Array, B: number, ld: Float64Array): Float64Array {
     const T = plan.frames;
     const V = plan.joints;
@@ -881,13 +894,7 @@ export function createFusedKernels(): FusedKernels {
       const net = cp.net;
       const key = `F${k}.`;
       if (S[an.initialized] === 0) actnormInit(an, P, S, X, B, N);
-      const perm = permutation(pm, S);
-      const p0 = perm[0]!;
-      const p1 = perm[1]!;
-      const e1 = Math.exp(P[an.logs + p0]!);
-      const c1 = P[an.bias + p0]! * e1;
-      const e2 = Math.exp(P[an.logs + p1]!);
-      const c2 = P[an.bias + p1]! * e2;
+      const { p0, p1, e1, c1, e2, c2 } = stepAffine(an, pm, P, S);
       // Pass A: joint sums of x1 = e1·X[p0] + c1, and its moments (shifted by a sample value).
       const sums = ws.get(key + 'S', B * T);
       const shift = X[p0 * N]!;
@@ -1011,13 +1018,7 @@ export function createFusedKernels(): FusedKernels {
       const net = cp.net;
       const key = `F${k}.`;
       const X = k === 0 ? ws.get('input', 0) : ws.get(`F${k}.X`, 0);
-      const perm = permutation(pm, S);
-      const p0 = perm[0]!;
-      const p1 = perm[1]!;
-      const e1 = Math.exp(P[an.logs + p0]!);
-      const c1 = P[an.bias + p0]! * e1;
-      const e2 = Math.exp(P[an.logs + p1]!);
-      const c2 = P[an.bias + p1]! * e2;
+      const { p0, p1, e1, c1, e2, c2 } = stepAffine(an, pm, P, S);
       const mom = ws.get(key + 'mom', 0);
       const mean1 = mom[0]!;
       const var1 = mom[1]!;
