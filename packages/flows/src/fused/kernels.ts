@@ -29,8 +29,6 @@ export interface FusedKernels {
    * first), after a `forward(..., train = true)` call on the same batch.
    */
   backward(plan: FlowPlan, P: Float64Array, S: Float64Array, G: Float64Array, ws: Scratch, B: number, labels: ArrayLike<number> | null, w: Float64Array): void;
-  /** Eval-mode log p of `n` samples from a float32 array, in chunks of `chunk` (cache-sized). */
-  logProbChunked(plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float32Array, n: number, chunk: number, out: Float64Array): void;
   /**
    * Eval-mode log p of `n` float32 samples, one sample at a time (the fast scoring path; same
    * function as `forward(..., train = false)`).
@@ -1583,111 +1581,7 @@ export function createFusedKernels(): FusedKernels {
     }
   }
 
-  /** {@link conditionerRows} for a 1 → 2 channel block (STG-NF's), with its loops unrolled over channels. */
-  function conditionerRows12(
-    k: CouplingEval, kt: number, za: Float64Array, o: number, al: number, be: number, T: number, V: number,
-    r0: Float64Array, r1: Float64Array, q: Float64Array,
-  ): void {
-    const pad = (kt - 1) >> 1;
-    r0.fill(0, 0, pad);
-    r1.fill(0, 0, pad);
-    r0.fill(0, pad + T, T + 2 * pad);
-    r1.fill(0, pad + T, T + 2 * pad);
-    const w00 = k.weff[0]!;
-    const w10 = k.weff[1]!;
-    const bb0 = k.beff[0]!;
-    const bb1 = k.beff[1]!;
-    const a10 = k.a1[0]!;
-    const a11 = k.a1[1]!;
-    const b10 = k.b1[0]!;
-    const b11 = k.b1[1]!;
-    const bv = be * V;
-    for (let t = 0; t < T; t++) {
-      let acc = 0;
-      const rr = o + t * V;
-      for (let v = 0; v < V; v++) acc += za[rr + v]!;
-      const sum = al * acc + bv;
-      const u0 = (w00 * sum + bb0) * a10 + b10;
-      const u1 = (w10 * sum + bb1) * a11 + b11;
-      r0[pad + t] = u0 > 0 ? u0 : 0;
-      r1[pad + t] = u1 > 0 ? u1 : 0;
-    }
-    const w = k.w;
-    const c0 = k.cb[0]!;
-    const c1 = k.cb[1]!;
-    const a20 = k.a2[0]!;
-    const a21 = k.a2[1]!;
-    const b20 = k.b2[0]! + k.rd[0]!;
-    const b21 = k.b2[1]! + k.rd[1]!;
-    for (let t = 0; t < T; t++) {
-      let s0 = c0;
-      let s1 = c1;
-      for (let j = 0; j < kt; j++) {
-        const x0 = r0[t + j]!;
-        const x1 = r1[t + j]!;
-        s0 += w[j]! * x0 + w[kt + j]! * x1;
-        s1 += w[2 * kt + j]! * x0 + w[3 * kt + j]! * x1;
-      }
-      q[t] = s0 * a20 + b20;
-      q[T + t] = s1 * a21 + b21;
-    }
-  }
 
-  /**
-   * STG-NF's coupling on one sample in one pass per element: one conditioning and one
-   * transformed channel, a 1 → 2 ST-GCN conditioner, sigmoid(raw + 2) + 1e-6 scale. Returns Σ log s.
-   */
-  function coupling1x1Sigmoid2(
-    L: AffineCouplingPlan, k: CouplingEval, za: Float64Array, o1: number, o2: number, q: Float64Array, T: number, V: number,
-    al1: number, be1: number, al2: number, be2: number,
-  ): number {
-    // cross layout: channel 0 is the shift, 1 the raw scale; half: the same for c2 = 1. The
-    // channels are stored as x = al·stored + be (ActNorm applied lazily); the affine of the
-    // conditioning channel folds into the residual's coefficients, the other's into the update.
-    const ra0 = k.ra[0]! * al1;
-    const ra1 = k.ra[1]! * al1;
-    const rb0 = k.ra[0]! * be1;
-    const rb1 = k.ra[1]! * be1;
-    const relu = L.net.finalRelu;
-    const shiftFirst = L.order === 'shiftThenScale';
-    let logdet = 0;
-    for (let t = 0; t < T; t++) {
-      const q0 = q[t]! + rb0;
-      const q1 = q[T + t]! + 2 + rb1;
-      let prod = 1;
-      const r0 = t * V;
-      for (let v = 0; v < V; v++) {
-        const x1 = za[o1 + r0 + v]!;
-        let sh = q0 + ra0 * x1;
-        let a = q1 + ra1 * x1;
-        if (relu) {
-          if (sh < 0) sh = 0;
-          if (a < 2) a = 2;
-        }
-        let sc: number;
-        if (a >= 0) {
-          // expNeg inlined: this loop is the scoring path's hot spot.
-          const y = a * EXP_STEPS;
-          let e = 0;
-          if (y < EXP_STEPS * EXP_LIMIT) {
-            const i = y | 0;
-            const f = (y - i) * (1 / EXP_STEPS);
-            e = EXP_TABLE[i]! * (1 - f * (1 - f * (0.5 - f * (1 / 6 - f * (1 / 24 - f * (1 / 120))))));
-          }
-          sc = 1 / (1 + e) + 1e-6;
-        } else {
-          const e = expNeg(-a);
-          sc = e / (1 + e) + 1e-6;
-        }
-        const i2 = o2 + r0 + v;
-        const x2 = al2 * za[i2]! + be2;
-        za[i2] = shiftFirst ? (x2 + sh) * sc : x2 * sc + sh;
-        prod *= sc;
-      }
-      logdet += Math.log(prod);
-    }
-    return logdet;
-  }
 
   /** Any coupling on one sample: materialises h per element, then applies the scale and shift. */
   function couplingGeneralEval(
@@ -1770,9 +1664,6 @@ export function createFusedKernels(): FusedKernels {
     const r = ws.get('evalR', maxCout * (T + 2 * maxPad));
     const q = ws.get('evalQ', maxCout * T);
     const h = ws.get('evalH', maxCout * N);
-    // Zero-padded rows of the 1 → 2 fast path (pads stay zero: only the middle is written).
-    const r0 = new Float64Array(T + 2 * maxPad);
-    const r1 = new Float64Array(T + 2 * maxPad);
     let actnormLogdet = 0;
     for (const L of plan.layers) if (L.kind === 'actnorm') for (let c = 0; c < L.channels; c++) actnormLogdet += P[L.logs + c]! * N;
     const pr = plan.prior;
@@ -1823,17 +1714,10 @@ export function createFusedKernels(): FusedKernels {
         } else {
           const k = prep[li]!;
           for (let i = 0; i < L.c1; i++) condOff[i] = off[i]!;
-          if (L.c1 === 1 && C === 2 && L.scaleFn === 'sigmoid2') {
-            if (L.net.cout === 2) conditionerRows12(k, L.net.kt, za, off[0]!, al[0]!, be[0]!, T, V, r0, r1, q);
-            else conditionerRows(L.net, k, za, condOff, al, be, T, V, sums, r, q);
-            logdet += coupling1x1Sigmoid2(L, k, za, off[0]!, off[1]!, q, T, V, al[0]!, be[0]!, al[1]!, be[1]!);
-            al[1] = 1;
-            be[1] = 0;
-          } else {
-            materialise();
-            conditionerRows(L.net, k, za, condOff, al, be, T, V, sums, r, q);
-            logdet += couplingGeneralEval(L, k, za, off, q, T, V, h);
-          }
+          // STG-NF-shaped plans take stgnfEvalSamples; here the general route is enough.
+          materialise();
+          conditionerRows(L.net, k, za, condOff, al, be, T, V, sums, r, q);
+          logdet += couplingGeneralEval(L, k, za, off, q, T, V, h);
         }
       }
       materialise();
@@ -1860,17 +1744,6 @@ export function createFusedKernels(): FusedKernels {
     }
   }
 
-  function logProbChunked(plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float32Array, n: number, chunk: number, out: Float64Array): void {
-    const D = plan.channels * plan.frames * plan.joints;
-    const buf = ws.get('chunk', chunk * D);
-    const lp = ws.get('chunkLogp', chunk);
-    for (let s = 0; s < n; s += chunk) {
-      const b = Math.min(chunk, n - s);
-      for (let i = 0; i < b * D; i++) buf[i] = x[s * D + i]!;
-      forward(plan, P, S, ws, buf, b, null, false, lp);
-      for (let i = 0; i < b; i++) out[s + i] = lp[i]!;
-    }
-  }
 
-  return { forward, backward, logProbChunked, logProbSamples, createScratch };
+  return { forward, backward, logProbSamples, createScratch };
 }
