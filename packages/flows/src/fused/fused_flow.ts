@@ -114,8 +114,9 @@ export class FusedFlow {
   }
 
   /**
-   * log p(x) in nats for `[N, C, T, V]` samples (eval mode: BatchNorm running statistics), in
-   * cache-sized chunks, split over worker threads when `options.threads` allows.
+   * log p(x) in nats for `[N, C, T, V]` samples (eval mode: BatchNorm running statistics), one
+   * sample at a time so its numbers stay in cache, split over worker threads when `options.threads`
+   * allows.
    */
   logProb(x: Float32Array, options: FusedLogProbOptions = {}): Float64Array {
     const n = this.count(x, 'FusedFlow.logProb');
