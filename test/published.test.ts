@@ -41,7 +41,15 @@ const backend = await initBackend('wasm');
 const model = createStgNf({ segLen: 8, seed: 1 });
 const x = new Rng(2).normalTensor([3, 2, 8, 18]);
 const nll = model.nll(x).dataSync();
-console.log(JSON.stringify({ backend, nll: Array.from(nll), auc: rocAuc([0, 1, 1, 0], [0.1, 0.8, 0.7, 0.3]),
+// The fused engine from the bundle, on a worker thread (its source is the bundled kernel text).
+const segs = Float32Array.from(new Rng(3).normalTensor([600 * 2 * 8 * 18]).dataSync());
+const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
+const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
+let fusedDiff = 0;
+for (let i = 0; i < 600; i++) fusedDiff = Math.max(fusedDiff, Math.abs(fusedScores[i] - tensorScores[i]));
+const workers = model.fused().workerThreads;
+model.dispose();
+console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, auc: rocAuc([0, 1, 1, 0], [0.1, 0.8, 0.7, 0.3]),
   A: buildAdjacency('openpose18', { strategy: 'uniform', maxHop: 8 }).A[0][0][0],
   types: [typeof ActNorm, typeof Chain, typeof VectorQuantizer, typeof PoincareBall, typeof runCli, typeof readPoseDir] }));
 `,
@@ -50,6 +58,8 @@ console.log(JSON.stringify({ backend, nll: Array.from(nll), auc: rocAuc([0, 1, 1
     expect(r.backend).toBe('wasm');
     expect(r.nll).toHaveLength(3);
     expect(r.nll.every(Number.isFinite)).toBe(true);
+    expect(r.fusedDiff).toBeLessThan(1e-4);
+    expect(r.workers).toBe(1);
     expect(r.auc).toBe(1);
     expect(r.A).toBeCloseTo(1 / 18, 7);
     expect(r.types).toEqual(Array(6).fill('function'));

@@ -64,6 +64,7 @@ describe.skipIf(!hasShared).each(CHECKPOINTS)('fused engine vs the original STG-
     expect(zErr).toBeLessThan(1e-4);
     // A worker thread runs the same code on its share: identical numbers.
     const nll2 = fused.nllBitsPerDim(x, { threads: 1, minPerThread: 1 });
+    expect(fused.workerThreads).toBe(1);
     expect(Array.from(nll2)).toEqual(Array.from(nll));
     model.dispose();
   });

@@ -182,6 +182,11 @@ export class FusedFlow {
     return loss;
   }
 
+  /** Worker threads running (started by a threaded {@link FusedFlow.logProb} call, and healthy). */
+  get workerThreads(): number {
+    return this.pool?.liveWorkers ?? 0;
+  }
+
   /** Stops the worker threads, if any were started. */
   dispose(): void {
     this.pool?.close();

@@ -187,6 +187,11 @@ export class ScoringPool {
     if (failed) this.broken = true;
   }
 
+  /** Workers started and not marked broken. */
+  get liveWorkers(): number {
+    return this.broken ? 0 : this.slots.length;
+  }
+
   close(): void {
     for (const s of this.slots) void s.worker.terminate();
     this.slots.length = 0;
