@@ -1095,9 +1095,9 @@ export function createFusedKernels(): FusedKernels {
           const Q = (c * sdx[o]!) / BN;
           if (bn.weight >= 0) G[bn.weight + o] = G[bn.weight + o]! + c * sdx[o]!;
           if (bn.bias >= 0) G[bn.bias + o] = G[bn.bias + o]! + sd[o]!;
-          // Σ drr·x1 and Σ drr with drr = kr (dpre − M − c (x1 − mean1) Q); Σ (x1 − mean1) = 0.
+          // Σ drr·x1 with drr = kr (dpre − M − c (x1 − mean1) Q). Σ drr, the conv bias's gradient,
+          // is exactly 0 (the batch mean removes the bias), so G keeps its zero there.
           G[net.resWeight + o] = G[net.resWeight + o]! + kr * (sdx[o]! - c * Q * BN * var1);
-          if (net.resBias >= 0) G[net.resBias + o] = G[net.resBias + o]! + 0;
           const alpha = w * kr;
           if (o === 0) al0 = alpha;
           else al1 = alpha;
@@ -1439,7 +1439,8 @@ export function createFusedKernels(): FusedKernels {
     const D = C * N;
     G.fill(0);
     const L = plan.layers.length;
-    const z = L === 0 ? ws.get('input', 0) : stgnfSteps(plan) ? ws.get(`F${L / 3}.X`, 0) : ws.get(`act${L}`, 0);
+    const fast = stgnfSteps(plan);
+    const z = L === 0 ? ws.get('input', 0) : fast ? ws.get(`F${L / 3}.X`, 0) : ws.get(`act${L}`, 0);
     let dcur = ws.get('d0', B * D);
     let dnext = ws.get('d1', B * D);
     const eps = plan.prior.varianceEps;
@@ -1458,7 +1459,6 @@ export function createFusedKernels(): FusedKernels {
         }
       }
     }
-    const fast = stgnfSteps(plan);
     if (fast) {
       stgnfTrainBackward(fast, plan, P, S, G, ws, B, dcur, wld);
       return;
@@ -1526,63 +1526,6 @@ export function createFusedKernels(): FusedKernels {
     return { weff, beff, a1, b1, w, cb, a2, b2, ra, rd };
   }
 
-  /**
-   * The conditioner's joint-constant part for one sample: q[o, t] (temporal branch after its
-   * BatchNorm) plus the residual's constant, from the conditioning channels at offsets `off`.
-   */
-  function conditionerRows(
-    net: StgcnUniformPlan, k: CouplingEval, za: Float64Array, off: Int32Array, al: Float64Array, be: Float64Array, T: number, V: number,
-    sums: Float64Array, r: Float64Array, q: Float64Array,
-  ): void {
-    const { cin, cout, kt } = net;
-    const pad = (kt - 1) >> 1;
-    const TP = T + 2 * pad;
-    for (let i = 0; i < cin; i++) {
-      const o = off[i]!;
-      const a = al[i]!;
-      const b = be[i]! * V;
-      for (let t = 0; t < T; t++) {
-        let acc = 0;
-        const rr = o + t * V;
-        for (let v = 0; v < V; v++) acc += za[rr + v]!;
-        sums[i * T + t] = a * acc + b;
-      }
-    }
-    for (let c = 0; c < cout; c++) {
-      const ro = c * TP;
-      for (let p = 0; p < pad; p++) {
-        r[ro + p] = 0;
-        r[ro + pad + T + p] = 0;
-      }
-      for (let t = 0; t < T; t++) {
-        let g = k.beff[c]!;
-        for (let i = 0; i < cin; i++) g += k.weff[c * cin + i]! * sums[i * T + t]!;
-        const u = g * k.a1[c]! + k.b1[c]!;
-        r[ro + pad + t] = u > 0 ? u : 0;
-      }
-    }
-    // Accumulate tap by tap (axpy over t): independent sums per frame instead of one long
-    // dependent chain per output, several times faster on a scalar core.
-    for (let o = 0; o < cout; o++) {
-      const qo = o * T;
-      q.fill(k.cb[o]!, qo, qo + T);
-      for (let i = 0; i < cout; i++) {
-        const w0 = (o * cout + i) * kt;
-        const ri = i * TP;
-        for (let j = 0; j < kt; j++) {
-          const w = k.w[w0 + j]!;
-          const rj = ri + j;
-          for (let t = 0; t < T; t++) q[qo + t] = q[qo + t]! + w * r[rj + t]!;
-        }
-      }
-      const a2 = k.a2[o]!;
-      const b2 = k.b2[o]! + k.rd[o]!;
-      for (let t = 0; t < T; t++) q[qo + t] = q[qo + t]! * a2 + b2;
-    }
-  }
-
-
-
   /** Any coupling on one sample: materialises h per element, then applies the scale and shift. */
   function couplingGeneralEval(
     L: AffineCouplingPlan, k: CouplingEval, za: Float64Array, off: Int32Array, q: Float64Array, T: number, V: number, h: Float64Array,
@@ -1593,7 +1536,7 @@ export function createFusedKernels(): FusedKernels {
     const c2 = L.channels - L.c1;
     for (let o = 0; o < cout; o++) {
       for (let t = 0; t < T; t++) {
-        const qv = q[o * T + t]!;
+        const qv = q[o * T + t]! + k.rd[o]!;
         for (let v = 0; v < V; v++) {
           const n = t * V + v;
           let val = qv;
@@ -1648,79 +1591,50 @@ export function createFusedKernels(): FusedKernels {
     const za = ws.get('sample', D);
     let off = new Int32Array(C);
     let tmp = new Int32Array(C);
-    const condOff = new Int32Array(C);
-    let maxCout = 1;
-    let maxPad = 0;
+    let maxC = 1;
     const prep = plan.layers.map((L) => {
-      if (L.kind === 'affine') {
-        maxCout = Math.max(maxCout, L.net.cout, L.net.cin);
-        maxPad = Math.max(maxPad, (L.net.kt - 1) >> 1);
-        return prepareCoupling(L.net, P, S, V);
-      }
-      return null;
+      if (L.kind !== 'affine') return null;
+      maxC = Math.max(maxC, L.net.cout, L.net.cin);
+      return prepareCoupling(L.net, P, S, V);
     });
     const perms = plan.layers.map((L) => (L.kind === 'permute' ? permutation(L, S) : null));
-    const sums = ws.get('evalSums', maxCout * T);
-    const r = ws.get('evalR', maxCout * (T + 2 * maxPad));
-    const q = ws.get('evalQ', maxCout * T);
-    const h = ws.get('evalH', maxCout * N);
+    const sums = ws.get('evalSums', maxC * T);
+    const h = ws.get('evalH', maxC * N);
     let actnormLogdet = 0;
     for (const L of plan.layers) if (L.kind === 'actnorm') for (let c = 0; c < L.channels; c++) actnormLogdet += P[L.logs + c]! * N;
     const pr = plan.prior;
-    // Channel c of the current tensor is al[c]·za[off[c] + i] + be[c]: ActNorm only updates
-    // (al, be), permutations relabel, a coupling folds them into its reads and writes.
-    let al = new Float64Array(C);
-    let be = new Float64Array(C);
-    let alTmp = new Float64Array(C);
-    let beTmp = new Float64Array(C);
-    const expLogs = plan.layers.map((L) => (L.kind === 'actnorm' ? Array.from({ length: C }, (_, c) => Math.exp(P[L.logs + c]!)) : null));
-    const materialise = (): void => {
-      for (let c = 0; c < C; c++) {
-        const a = al[c]!;
-        const b = be[c]!;
-        if (a === 1 && b === 0) continue;
-        const o = off[c]!;
-        for (let i = 0; i < N; i++) za[o + i] = a * za[o + i]! + b;
-        al[c] = 1;
-        be[c] = 0;
-      }
-    };
     for (let s = 0; s < n; s++) {
       for (let i = 0, j = s * D; i < D; i++, j++) za[i] = x[j]!;
-      for (let c = 0; c < C; c++) {
-        off[c] = c * N;
-        al[c] = 1;
-        be[c] = 0;
-      }
+      for (let c = 0; c < C; c++) off[c] = c * N;
       let logdet = actnormLogdet;
       for (let li = 0; li < plan.layers.length; li++) {
         const L = plan.layers[li]!;
         if (L.kind === 'actnorm') {
-          const e = expLogs[li]!;
           for (let c = 0; c < C; c++) {
-            al[c] = al[c]! * e[c]!;
-            be[c] = (be[c]! + P[L.bias + c]!) * e[c]!;
+            const e = Math.exp(P[L.logs + c]!);
+            const b = P[L.bias + c]!;
+            const o = off[c]!;
+            for (let i = 0; i < N; i++) za[o + i] = (za[o + i]! + b) * e;
           }
         } else if (L.kind === 'permute') {
+          // Relabel the channels instead of moving them.
           const perm = perms[li]!;
-          for (let c = 0; c < C; c++) {
-            tmp[c] = off[perm[c]!]!;
-            alTmp[c] = al[perm[c]!]!;
-            beTmp[c] = be[perm[c]!]!;
-          }
+          for (let c = 0; c < C; c++) tmp[c] = off[perm[c]!]!;
           [off, tmp] = [tmp, off];
-          [al, alTmp] = [alTmp, al];
-          [be, beTmp] = [beTmp, be];
         } else {
-          const k = prep[li]!;
-          for (let i = 0; i < L.c1; i++) condOff[i] = off[i]!;
-          // STG-NF-shaped plans take stgnfEvalSamples; here the general route is enough.
-          materialise();
-          conditionerRows(L.net, k, za, condOff, al, be, T, V, sums, r, q);
-          logdet += couplingGeneralEval(L, k, za, off, q, T, V, h);
+          // The conditioner's joint-constant part, as in training with a batch of one (eval mode).
+          for (let i = 0; i < L.c1; i++) {
+            const o = off[i]!;
+            for (let t = 0; t < T; t++) {
+              let acc = 0;
+              for (let v = 0; v < V; v++) acc += za[o + t * V + v]!;
+              sums[i * T + t] = acc;
+            }
+          }
+          const q = tcnBranchForward(L.net, P, S, sums, 1, T, V, false, ws, 'eval.');
+          logdet += couplingGeneralEval(L, prep[li]!, za, off, q, T, V, h);
         }
       }
-      materialise();
       let acc = 0;
       if (pr.kind === 'gmm') {
         const mu = S[pr.radius]!;
