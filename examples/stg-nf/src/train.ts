@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adamax, InputError, Rng, exponentialDecay, fit, type BatchProgress } from '@skelflow/core';
+import { Adamax, InputError, Rng, checkFiniteLoss, exponentialDecay, fit, runEpochs, type BatchProgress } from '@skelflow/core';
 import { FusedAdamax, clipGradNormInPlace, type FusedFlow } from '@skelflow/flows';
 import type { StgNf } from './model.js';
 
@@ -116,42 +116,37 @@ async function trainFused(
   options: TrainStgNfOptions & { batchSize: number; lr: number },
 ): Promise<number[]> {
   const { batchSize, lr } = options;
-  const epochs = options.epochs ?? 8;
   const clipNorm = options.clipNorm ?? 100;
   const schedule = exponentialDecay(lr, options.lrDecay ?? 0.99);
   const optimizer = new FusedAdamax(fused.params.length, { lr });
   const batchBuf = new Float64Array(batchSize * per);
   const labelBuf = new Float64Array(batchSize);
-  const history: number[] = [];
   model.train();
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      optimizer.lr = schedule(epoch);
-      const batches = epochBatches(rng, n, batchSize);
-      let sum = 0;
-      for (let i = 0; i < batches.length; i++) {
-        const idx = batches[i]!;
+    return await runEpochs<number[]>({
+      epochs: options.epochs ?? 8,
+      batches: () => epochBatches(rng, n, batchSize),
+      lrFor: (epoch) => (optimizer.lr = schedule(epoch)),
+      step: (idx) => {
         const b = idx.length;
         for (let k = 0; k < b; k++) {
           batchBuf.set(data.subarray(idx[k]! * per, (idx[k]! + 1) * per), k * per);
           if (labels) labelBuf[k] = labels[idx[k]!]!;
         }
         const loss = fused.lossAndGrad(batchBuf.subarray(0, b * per), labels ? labelBuf.subarray(0, b) : undefined);
+        checkFiniteLoss(loss);
         const gradNorm = clipGradNormInPlace(fused.grads, clipNorm);
         optimizer.step(fused.params, fused.grads);
-        sum += loss;
-        options.onBatch?.({ epoch, batch: i, batches: batches.length, loss, gradNorm, lr: optimizer.lr });
-        // Yield to the event loop so progress output and timers run during long epochs.
-        if (i % 8 === 7) await new Promise((res) => setTimeout(res, 0));
-      }
+        return { loss, gradNorm };
+      },
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       // The module's variables follow the fused copy after every epoch.
-      fused.push();
-      const mean = batches.length ? sum / batches.length : NaN;
-      history.push(mean);
-      options.onEpoch?.(epoch, mean);
-    }
+      onEpoch: (epoch, mean) => {
+        fused.push();
+        options.onEpoch?.(epoch, mean);
+      },
+    });
   } finally {
     fused.push();
   }
-  return history;
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, Rng, initBackend, parseCheckpointJson } from '@skelflow/core';
+import { InputError, Rng, SkelflowError, initBackend, parseCheckpointJson } from '@skelflow/core';
 import {
   ActNorm,
   AffineCoupling,
@@ -21,7 +21,7 @@ import {
   type PriorModule,
 } from '@skelflow/flows';
 import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
-import { createStgNf, stgNfFromCheckpoint, stgNfNameFromTorch } from '@skelflow/stg-nf';
+import { createStgNf, stgNfFromCheckpoint, stgNfNameFromTorch, trainStgNf } from '@skelflow/stg-nf';
 import { BACKENDS, expectThrows, hasShared, sharedDir } from '../../../packages/core/test/helpers.js';
 
 // The fused typed-array engine (issue #6's fast path) against two independent references: the
@@ -297,6 +297,20 @@ describe('fused engine in the STG-NF model', () => {
       expect(Math.abs(after[i]! - before[i]!)).toBeGreaterThan(1e-3);
       expect(Math.abs(after[i]! - ref[i]!)).toBeLessThan(1e-4);
     }
+    model.dispose();
+  });
+
+  it('fused training stops with a typed error on a non-finite loss, before any update', async () => {
+    const model = createStgNf({ segLen: 16, seed: 2 });
+    const per = 2 * 16 * 18;
+    const data = new Float32Array(4 * per).fill(0.5);
+    data[per + 7] = NaN;
+    const weight = () => Array.from(new Map(model.namedParameters()).get('flow.transform.0.2.net.gcn.weight')!.dataSync());
+    const before = weight();
+    await expect(trainStgNf(model, data, undefined, { epochs: 1, batchSize: 4, engine: 'fused' })).rejects.toThrow(SkelflowError);
+    await expect(trainStgNf(model, data, undefined, { epochs: 1, batchSize: 4, engine: 'fused' })).rejects.toThrow(/loss is NaN/);
+    // No optimiser step was applied (ActNorm's data-dependent initialisation runs first, as on tensors).
+    expect(weight()).toEqual(before);
     model.dispose();
   });
 

@@ -32,9 +32,11 @@ export function trainStep(
   const loss = value.dataSync()[0]!;
   value.dispose();
   const list = params.map((p) => grads[p.name]!);
-  if (!Number.isFinite(loss)) {
+  try {
+    checkFiniteLoss(loss);
+  } catch (e) {
     tf.dispose(list);
-    throw new SkelflowError(`loss is ${loss}; training diverged or the input holds non-finite values`);
+    throw e;
   }
   let gradNorm: number;
   let used: tf.Tensor[];
@@ -50,6 +52,11 @@ export function trainStep(
   optimizer.step(used);
   tf.dispose(used);
   return { loss, gradNorm };
+}
+
+/** Throws before an update when the loss is not finite (diverged training or bad input). */
+export function checkFiniteLoss(loss: number): void {
+  if (!Number.isFinite(loss)) throw new SkelflowError(`loss is ${loss}; training diverged or the input holds non-finite values`);
 }
 
 /** Progress reported after every batch. */
@@ -77,9 +84,46 @@ export interface FitOptions<B> {
   onEpoch?: (epoch: number, meanLoss: number) => void;
 }
 
+/** Options of {@link runEpochs}: the loop without any tensor code. */
+export interface EpochLoopOptions<B> {
+  epochs: number;
+  /** The batches of an epoch (shuffle inside with a seeded `Rng`). */
+  batches: (epoch: number) => B[];
+  /** Sets the learning rate of an epoch and returns it (for progress reports). */
+  lrFor: (epoch: number) => number;
+  /** One optimisation step on a batch. */
+  step: (batch: B) => StepResult;
+  onBatch?: (p: BatchProgress) => void;
+  onEpoch?: (epoch: number, meanLoss: number) => void;
+}
+
 /**
- * A plain training loop: per epoch set the lr from the schedule, step over the batches, report.
- * Returns the mean loss of every epoch.
+ * The epoch loop shared by every trainer: per epoch set the lr, step over the batches, report
+ * progress, yield to the event loop every 8 batches (so progress output and timers run), and
+ * return the mean loss of every epoch.
+ */
+export async function runEpochs<B>(options: EpochLoopOptions<B>): Promise<number[]> {
+  const history: number[] = [];
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const lr = options.lrFor(epoch);
+    const batches = options.batches(epoch);
+    let sum = 0;
+    for (let i = 0; i < batches.length; i++) {
+      const r = options.step(batches[i]!);
+      sum += r.loss;
+      options.onBatch?.({ epoch, batch: i, batches: batches.length, loss: r.loss, gradNorm: r.gradNorm, lr });
+      if (i % 8 === 7) await new Promise((res) => setTimeout(res, 0));
+    }
+    const mean = batches.length ? sum / batches.length : NaN;
+    history.push(mean);
+    options.onEpoch?.(epoch, mean);
+  }
+  return history;
+}
+
+/**
+ * A plain training loop on tensors ({@link runEpochs} with {@link trainStep}): per epoch set the
+ * lr from the schedule, step over the batches, report. Returns the mean loss of every epoch.
  *
  * @example
  * ```ts
@@ -89,21 +133,16 @@ export interface FitOptions<B> {
  * ```
  */
 export async function fit<B>(options: FitOptions<B>): Promise<number[]> {
-  const history: number[] = [];
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
-    if (options.schedule) options.optimizer.lr = options.schedule(epoch);
-    const batches = options.batches(epoch);
-    let sum = 0;
-    for (let i = 0; i < batches.length; i++) {
-      const r = trainStep(options.params, () => options.loss(batches[i]!), options.optimizer, options.clipNorm);
-      sum += r.loss;
-      options.onBatch?.({ epoch, batch: i, batches: batches.length, loss: r.loss, gradNorm: r.gradNorm, lr: options.optimizer.lr });
-      // Yield to the event loop so progress output and timers run during long epochs.
-      if (i % 8 === 7) await new Promise((res) => setTimeout(res, 0));
-    }
-    const mean = batches.length ? sum / batches.length : NaN;
-    history.push(mean);
-    options.onEpoch?.(epoch, mean);
-  }
-  return history;
+  const { optimizer, schedule } = options;
+  return runEpochs<B>({
+    epochs: options.epochs,
+    batches: options.batches,
+    lrFor: (epoch) => {
+      if (schedule) optimizer.lr = schedule(epoch);
+      return optimizer.lr;
+    },
+    step: (batch) => trainStep(options.params, () => options.loss(batch), optimizer, options.clipNorm),
+    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+  });
 }
