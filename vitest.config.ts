@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
+import { workspacePackages } from './scripts/workspace.mjs';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -7,17 +8,10 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // test/published.test.ts, which runs `dist/` under plain node.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@skelflow/core': here('./packages/core/src/index.ts'),
-      '@skelflow/flows': here('./packages/flows/src/index.ts'),
-      '@skelflow/graph/node': here('./packages/graph/src/node.ts'),
-      '@skelflow/graph': here('./packages/graph/src/index.ts'),
-      '@skelflow/vqvae': here('./packages/vqvae/src/index.ts'),
-      '@skelflow/hyperbolic': here('./packages/hyperbolic/src/index.ts'),
-      '@skelflow/metrics': here('./packages/metrics/src/index.ts'),
-      '@skelflow/cli': here('./packages/cli/src/index.ts'),
-      '@skelflow/stg-nf': here('./examples/stg-nf/src/index.ts'),
-    },
+    // Every workspace entry point, exact-match, from the package folders (no hand-kept list).
+    alias: workspacePackages().flatMap((p) =>
+      p.entries.map((e) => ({ find: new RegExp(`^${e.subpath.replace(/[/.-]/g, '\\$&')}$`), replacement: here(`./${e.source}`) })),
+    ),
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],

@@ -8,7 +8,8 @@
 // 100,000 segments. Prints a table, then (last line) one JSON object, also written to
 // .cache/bench/stgnf.json. Ratios are ours ÷ reference, from the medians.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, Rng, type BackendName } from '@skelflow/core';
+import { initBackend, type BackendName } from '@skelflow/core';
+import { Rng } from '@skelflow/base';
 import * as stgnf from '@skelflow/stg-nf';
 import { createStgNf, trainStgNf, type StgNf, type TrainStgNfOptions } from '@skelflow/stg-nf';
 import { spawnSync } from 'node:child_process';

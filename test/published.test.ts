@@ -2,14 +2,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../packages/core/test/helpers.js';
+import { repoRoot } from '@skelflow/testing';
+import { workspacePackages } from '../scripts/workspace.mjs';
 
 // What we publish is dist/, not src/: these tests run the built packages under plain `node`
 // (no bundler, no tsx), once as ES modules and once as CommonJS. `pnpm test` builds first.
-const PACKAGES = ['core', 'flows', 'graph', 'vqvae', 'hyperbolic', 'metrics', 'cli', 'stg-nf'];
+const PACKAGES = workspacePackages().filter((p) => !p.private);
 const dir = path.join(repoRoot, '.tmp', 'published');
 
-const built = PACKAGES.every((p) => fs.existsSync(path.join(repoRoot, p === 'stg-nf' ? 'examples/stg-nf' : `packages/${p}`, 'dist', 'index.js')));
+const built = PACKAGES.every((p) => fs.existsSync(path.join(repoRoot, p.dir, 'dist', 'index.js')));
 
 function run(file: string, source: string): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -28,10 +29,11 @@ describe('the built packages under plain node', () => {
       'esm.mjs',
       `
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, Rng } from '@skelflow/core';
+import { initBackend, normalTensor } from '@skelflow/core';
+import { Rng } from '@skelflow/base';
 import { ActNorm, Chain } from '@skelflow/flows';
 import { buildAdjacency } from '@skelflow/graph';
-import { readPoseDir } from '@skelflow/graph/node';
+import { readPoseDir } from '@skelflow/pose/node';
 import { VectorQuantizer } from '@skelflow/vqvae';
 import { PoincareBall } from '@skelflow/hyperbolic';
 import { rocAuc } from '@skelflow/metrics';
@@ -39,10 +41,10 @@ import { runCli } from '@skelflow/cli';
 import { createStgNf } from '@skelflow/stg-nf';
 const backend = await initBackend('wasm');
 const model = createStgNf({ segLen: 8, seed: 1 });
-const x = new Rng(2).normalTensor([3, 2, 8, 18]);
+const x = normalTensor(new Rng(2), [3, 2, 8, 18]);
 const nll = model.nll(x).dataSync();
 // The fused engine from the bundle, on a worker thread (its source is the bundled kernel text).
-const segs = Float32Array.from(new Rng(3).normalTensor([600 * 2 * 8 * 18]).dataSync());
+const segs = Float32Array.from(normalTensor(new Rng(3), [600 * 2 * 8 * 18]).dataSync());
 const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
 const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
 let fusedDiff = 0;
@@ -69,13 +71,14 @@ console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, 
     const out = run(
       'cjs.cjs',
       `
-const { initBackend, Rng } = require('@skelflow/core');
+const { initBackend, normalTensor } = require('@skelflow/core');
+const { Rng } = require('@skelflow/base');
 const { createStgNf } = require('@skelflow/stg-nf');
 const { rocAuc } = require('@skelflow/metrics');
 const { GmmPrior } = require('@skelflow/flows');
 initBackend('cpu').then((backend) => {
   const model = createStgNf({ segLen: 8, seed: 1 });
-  const nll = model.nll(new Rng(2).normalTensor([2, 2, 8, 18])).dataSync();
+  const nll = model.nll(normalTensor(new Rng(2), [2, 2, 8, 18])).dataSync();
   console.log(JSON.stringify({ backend, nll: Array.from(nll), auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof GmmPrior }));
 });
 `,

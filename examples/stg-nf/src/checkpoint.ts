@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { WeightsError, parseCheckpointJson, type CheckpointJson } from '@skelflow/core';
+import { WeightsError } from '@skelflow/base';
+import { parseCheckpointJson, type CheckpointJson } from '@skelflow/core';
 import { stgcnKeyFromTorch } from '@skelflow/graph';
 import { StgNf } from './model.js';
 import type { StgNfConfig } from './config.js';

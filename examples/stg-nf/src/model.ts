@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, Module, Rng, ShapeError } from '@skelflow/core';
+import { InputError, Rng, ShapeError } from '@skelflow/base';
+import { Module } from '@skelflow/core';
 import {
   ActNorm,
   AffineCoupling,

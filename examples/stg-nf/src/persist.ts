@@ -1,4 +1,5 @@
-import { InputError, decodeIntoModule, parseCheckpointJson, readModelDir, saveModule, writeAtomic } from '@skelflow/core';
+import { InputError } from '@skelflow/base';
+import { decodeIntoModule, parseCheckpointJson, readModelDir, saveModule, writeAtomic } from '@skelflow/core';
 import { StgNf } from './model.js';
 import { stgNfFromCheckpoint } from './checkpoint.js';
 import type { StgNfConfig } from './config.js';

@@ -1,5 +1,5 @@
-import { InputError, ShapeError } from '@skelflow/core';
-import { normalizeSegment, STGNF_VID_RES, toOpenPose18 } from '@skelflow/graph';
+import { InputError, ShapeError } from '@skelflow/base';
+import { normalizeSegment, STGNF_VID_RES, toOpenPose18 } from '@skelflow/pose';
 import type { StgNf } from './model.js';
 
 /** One new detection of one tracked person, for {@link StreamingScorer.pushMany}. */

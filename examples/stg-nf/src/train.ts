@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adamax, InputError, Rng, checkFiniteLoss, exponentialDecay, fit, runEpochs, type BatchProgress } from '@skelflow/core';
+import { Adamax, checkFiniteLoss, exponentialDecay, fit, runEpochs, type BatchProgress } from '@skelflow/core';
+import { InputError, Rng } from '@skelflow/base';
 import { FusedAdamax, clipGradNormInPlace, type FusedFlow } from '@skelflow/flows';
 import type { StgNf } from './model.js';
 

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, Rng, SkelflowError, initBackend, parseCheckpointJson } from '@skelflow/core';
+import { InputError, Rng, SkelflowError } from '@skelflow/base';
+import { initBackend, parseCheckpointJson, normalTensor } from '@skelflow/core';
 import {
   ActNorm,
   AffineCoupling,
@@ -22,7 +23,7 @@ import {
 } from '@skelflow/flows';
 import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
 import { createStgNf, stgNfFromCheckpoint, stgNfNameFromTorch, trainStgNf } from '@skelflow/stg-nf';
-import { BACKENDS, expectThrows, hasShared, sharedDir } from '../../../packages/core/test/helpers.js';
+import { BACKENDS, expectThrows, hasShared, sharedDir } from '@skelflow/testing';
 
 // The fused typed-array engine (issue #6's fast path) against two independent references: the
 // original PyTorch STG-NF's goldens, and tfjs autodiff through our tensor layers on
@@ -182,7 +183,7 @@ function buildFlow(v: Variant, seed: number): NormalizingFlow {
   const prior: PriorModule =
     v.prior === 'gmm'
       ? new GmmPrior(event, { radius: 1.5, varianceEps: 1e-6 })
-      : new DiagonalGaussianPrior(event, { mean: tf.scalar(0.3), logStd: tf.mul(rng.normalTensor(event), 0.1), varianceEps: 1e-6 });
+      : new DiagonalGaussianPrior(event, { mean: tf.scalar(0.3), logStd: tf.mul(normalTensor(rng, event), 0.1), varianceEps: 1e-6 });
   return new NormalizingFlow(new Chain(steps), prior);
 }
 

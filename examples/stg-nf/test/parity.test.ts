@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adamax, initBackend, parseCheckpointJson, trainStep } from '@skelflow/core';
 import { stgNfFromCheckpoint, stgNfNameFromTorch } from '@skelflow/stg-nf';
-import { BACKENDS, hasShared, sharedDir } from '../../../packages/core/test/helpers.js';
+import { BACKENDS, hasShared, sharedDir } from '@skelflow/testing';
 
 // Parity with the original PyTorch STG-NF on its three released checkpoints: eval-mode latents
 // and NLL, and one full training step (train-mode BatchNorm, Adamax, clip 100) from the released

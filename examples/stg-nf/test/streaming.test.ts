@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, Rng, ShapeError, initBackend, parseCheckpointJson } from '@skelflow/core';
-import { parsePoseTrackJson, segmentTracks, toOpenPose18, type PersonTrack, type PoseTracks } from '@skelflow/graph';
+import { InputError, Rng, ShapeError } from '@skelflow/base';
+import { initBackend, parseCheckpointJson } from '@skelflow/core';
+import { parsePoseTrackJson, segmentTracks, toOpenPose18, type PersonTrack, type PoseTracks } from '@skelflow/pose';
 import { StreamingScorer, createStgNf, stgNfFromCheckpoint, type StgNf, type StreamingFrame } from '@skelflow/stg-nf';
-import { BACKENDS, expectInputError, expectThrows, hasShared, sharedDir } from '../../../packages/core/test/helpers.js';
+import { BACKENDS, expectInputError, expectThrows, hasShared, sharedDir } from '@skelflow/testing';
 
 // StreamingScorer against the batch pipeline (segmentTracks + scoreSegments, itself tested
 // against the original STG-NF's segmentation and scores): same score for every window the batch

@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adamax, Rng, initBackend, parseCheckpointJson, trainStep } from '@skelflow/core';
+import { Adamax, initBackend, parseCheckpointJson, trainStep, normalTensor } from '@skelflow/core';
+import { Rng } from '@skelflow/base';
 import os from 'node:os';
 import { createStgNf, loadStgNf, saveStgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
-import { BACKENDS, hasShared, sharedDir } from '../../../packages/core/test/helpers.js';
+import { BACKENDS, hasShared, sharedDir } from '@skelflow/testing';
 
 /** Smooth synthetic "walks": per-joint sinusoids with random phase and amplitude, normalised. */
 function syntheticSegments(n: number, segLen: number, seed: number): Float32Array {
@@ -41,7 +42,7 @@ describe('STG-NF training on wasm', () => {
     expect(history.every(Number.isFinite)).toBe(true);
     expect(history[history.length - 1]!).toBeLessThan(history[0]! - 0.1);
     // Trained segments are more likely than shuffled-joint noise of the same scale.
-    const noise = new Rng(9).normalTensor([64, 2, 16, 18]);
+    const noise = normalTensor(new Rng(9), [64, 2, 16, 18]);
     const normal = model.scoreSegments(data.subarray(0, 64 * 2 * 16 * 18));
     const odd = model.scoreSegments(noise.dataSync() as Float32Array);
     const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / a.length;

@@ -1,4 +1,4 @@
-import { SkelflowError } from '@skelflow/core';
+import { SkelflowError } from '@skelflow/base';
 import { benchmarkCommand } from './commands/benchmark.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';

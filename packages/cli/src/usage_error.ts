@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SkelflowError } from '@skelflow/core';
+import { SkelflowError } from '@skelflow/base';
 
 /** Bad flags or arguments: the CLI prints one line and exits with code 2. */
 export class UsageError extends SkelflowError {}

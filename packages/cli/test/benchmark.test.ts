@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@skelflow/core';
 import { runCli } from '@skelflow/cli';
-import { readGtDir, readPoseDir } from '@skelflow/graph/node';
-import { hasShared, sharedDir } from '../../core/test/helpers.js';
+import { readGtDir, readPoseDir } from '@skelflow/pose/node';
+import { hasShared, sharedDir } from '@skelflow/testing';
 import { summarize } from '../src/commands/benchmark.js';
 import { capture, expectUsageFailure } from './helpers.js';
 

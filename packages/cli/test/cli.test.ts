@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@skelflow/core';
 import { runCli } from '@skelflow/cli';
-import { hasShared, sharedDir } from '../../core/test/helpers.js';
+import { hasShared, sharedDir } from '@skelflow/testing';
 import { capture, expectUsageFailure } from './helpers.js';
 
 

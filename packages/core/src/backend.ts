@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Importing tfjs-layers registers the gradients of the core ops; tfjs-core alone has none.
 import '@tensorflow/tfjs-layers';
-import { SkelflowError } from './errors.js';
+import { SkelflowError } from '@skelflow/base';
 
 /** Backends `@skelflow` selects by name. `auto` = wasm in Node, the tfjs default elsewhere. */
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu' | 'auto';

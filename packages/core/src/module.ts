@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { WeightsError } from './errors.js';
+import { WeightsError } from '@skelflow/base';
 
 /**
  * A tree of named tensors, as PyTorch's `nn.Module` organises them: trainable parameters, buffers

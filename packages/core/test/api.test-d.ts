@@ -1,6 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { BatchNorm, InputError, Module, Optimizer, Rng, SkelflowError, StepResult } from '@skelflow/core';
+import type { BatchNorm } from '@skelflow/nn';
+import type { InputError, Rng, SkelflowError } from '@skelflow/base';
+import type { Module, Optimizer, StepResult } from '@skelflow/core';
 import { Adam, Adamax, clipGradNorm, initBackend, parseCheckpointJson, trainStep } from '@skelflow/core';
 import type { StgNf, StgNfConfig } from '@skelflow/stg-nf';
 import { createStgNf, loadStgNf, stgNfFromCheckpoint } from '@skelflow/stg-nf';

@@ -3,27 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  Adam,
-  Adamax,
-  BatchNorm,
-  InputError,
-  Module,
-  Rng,
-  WeightsError,
-  channelMatMul,
-  clipGradNorm,
-  cosineDecay,
-  decodeIntoModule,
-  encodeModule,
-  exponentialDecay,
-  initBackend,
-  parseCheckpointJson,
-  readModelDir,
-  saveModule,
-  trainStep,
-} from '@skelflow/core';
-import { BACKENDS } from './helpers.js';
+import { Adam, Adamax, Module, clipGradNorm, cosineDecay, decodeIntoModule, encodeModule, exponentialDecay, initBackend, parseCheckpointJson, readModelDir, saveModule, trainStep, normalTensor } from '@skelflow/core';
+import { BatchNorm, channelMatMul } from '@skelflow/nn';
+import { InputError, Rng, WeightsError } from '@skelflow/base';
+import { BACKENDS } from '@skelflow/testing';
 
 class Toy extends Module {
   readonly w = this.addParameter('w', tf.tensor([0.5, -1.5, 2]));
@@ -36,9 +19,9 @@ describe.each(BACKENDS)('core on %s', (backend) => {
   });
 
   it('Rng is deterministic and seed 0 is a real seed', () => {
-    const a = new Rng(0).normalTensor([5]).arraySync() as number[];
-    const b = new Rng(0).normalTensor([5]).arraySync() as number[];
-    const c = new Rng(1).normalTensor([5]).arraySync() as number[];
+    const a = normalTensor(new Rng(0), [5]).arraySync() as number[];
+    const b = normalTensor(new Rng(0), [5]).arraySync() as number[];
+    const c = normalTensor(new Rng(1), [5]).arraySync() as number[];
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     const p = new Rng(3).permutation(10);
@@ -86,8 +69,8 @@ describe.each(BACKENDS)('core on %s', (backend) => {
 
   it('channelMatMul equals a direct 1×1 convolution, with gradients', () => {
     const rng = new Rng(5);
-    const x = rng.normalTensor([2, 3, 4]);
-    const w = rng.normalTensor([2, 3]);
+    const x = normalTensor(rng, [2, 3, 4]);
+    const w = normalTensor(rng, [2, 3]);
     const y = channelMatMul(x, w).arraySync() as number[][][];
     const xa = x.arraySync() as number[][][];
     const wa = w.arraySync() as number[][];

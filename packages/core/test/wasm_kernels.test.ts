@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, Rng } from '@skelflow/core';
+import { initBackend, normalTensor } from '@skelflow/core';
+import { Rng } from '@skelflow/base';
 
 // The kernels register_wasm_kernels.ts installs on the wasm backend (wasm only by definition).
 describe('wasm kernel registrations', () => {
@@ -24,8 +25,8 @@ describe('wasm kernel registrations', () => {
     const x = tf.tensor1d(v);
     expect(tf.sum(x).dataSync()[0]).toBe(Math.fround(2 ** 24 + n - 1)); // a float32 running sum stays at 2^24
     const rng = new Rng(3);
-    const a = rng.normalTensor([3, 200]);
-    const b = rng.normalTensor([200, 4]);
+    const a = normalTensor(rng, [3, 200]);
+    const b = normalTensor(rng, [200, 4]);
     const got = tf.matMul(a, b).dataSync();
     const av = a.dataSync();
     const bv = b.dataSync();

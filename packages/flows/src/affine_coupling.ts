@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, Module } from '@skelflow/core';
+import { InputError } from '@skelflow/base';
+import { Module } from '@skelflow/core';
 import type { Bijector, ConditionerModule, ForwardResult, InverseResult } from './bijector.js';
 import { conditionerOutput, conditioningChannels, type CouplingOptions } from './coupling_utils.js';
 import { checkChannelsFirst, sliceChannels, splitChannels, sumPerSample } from './tensor_utils.js';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { InputError, ShapeError } from '@skelflow/core';
+import { InputError, ShapeError } from '@skelflow/base';
 import type { ConditionerModule } from './bijector.js';
 
 /** Options shared by the couplings. */

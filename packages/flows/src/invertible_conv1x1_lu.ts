@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { channelMatMul, Module, Rng } from '@skelflow/core';
+import { channelMatMul } from '@skelflow/nn';
+import { Module } from '@skelflow/core';
+import { Rng } from '@skelflow/base';
 import type { Bijector, ForwardResult, InverseResult } from './bijector.js';
 import { luDecompose, matrixInverse, randomOrthogonal } from './linalg.js';
 import { checkChannelsFirst, positionsPerChannel, repeatPerSample } from './tensor_utils.js';

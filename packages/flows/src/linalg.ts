@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '@skelflow/core';
-import type { Rng } from '@skelflow/core';
+import { ShapeError } from '@skelflow/base';
+import type { Rng } from '@skelflow/base';
 
 /**
  * Small dense linear algebra for the channel-mixing matrices of flows (C ≤ a few dozen).

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, channelMatMul } from '@skelflow/core';
+import { Module } from '@skelflow/core';
+import { channelMatMul } from '@skelflow/nn';
 import type { Bijector, ForwardResult, InverseResult } from './bijector.js';
 import { checkChannelsFirst } from './tensor_utils.js';
 

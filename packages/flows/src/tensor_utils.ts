@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '@skelflow/core';
+import { ShapeError } from '@skelflow/base';
 
 /** Throws unless `x` is `[B, C, ...]` (with C = `channels` when given). */
 export function checkChannelsFirst(x: tf.Tensor, source: string, channels?: number): void {

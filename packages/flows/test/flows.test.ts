@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, InputError, Rng, ShapeError } from '@skelflow/core';
+import { initBackend, normalTensor } from '@skelflow/core';
+import { InputError, Rng, ShapeError } from '@skelflow/base';
 import {
   ActNorm,
   AdditiveCoupling,
@@ -121,8 +122,8 @@ const CASES: BijectorCase[] = [
 function inputFor(c: BijectorCase, seed: number): { x: tf.Tensor; context: tf.Tensor | undefined } {
   const rng = new Rng(seed);
   return {
-    x: rng.normalTensor([BATCH, c.channels, ...REST]),
-    context: c.contextDim > 0 ? rng.normalTensor([BATCH, c.contextDim]) : undefined,
+    x: normalTensor(rng, [BATCH, c.channels, ...REST]),
+    context: c.contextDim > 0 ? normalTensor(rng, [BATCH, c.contextDim]) : undefined,
   };
 }
 
@@ -202,7 +203,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
       const a = actNorm(2, 30);
       const r = new ReverseChannels();
       const chain = new Chain([a, r]);
-      const x = new Rng(31).normalTensor([BATCH, 2, ...REST]);
+      const x = normalTensor(new Rng(31), [BATCH, 2, ...REST]);
       const viaChain = chain.forward(x);
       const s1 = a.forward(x);
       const s2 = r.forward(s1.y);
@@ -218,9 +219,9 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
     it('passes the context to every step', () => {
       const chain = new Chain([affine(2, CONTEXT_DIM, {}, 32), new ReverseChannels(), affine(2, CONTEXT_DIM, {}, 33)]);
       const rng = new Rng(34);
-      const x = rng.normalTensor([BATCH, 2, ...REST]);
-      const c1 = rng.normalTensor([BATCH, CONTEXT_DIM]);
-      const c2 = rng.normalTensor([BATCH, CONTEXT_DIM]);
+      const x = normalTensor(rng, [BATCH, 2, ...REST]);
+      const c1 = normalTensor(rng, [BATCH, CONTEXT_DIM]);
+      const c2 = normalTensor(rng, [BATCH, CONTEXT_DIM]);
       const y1 = chain.forward(x, c1);
       const y2 = chain.forward(x, c2);
       // Both couplings see the context: each of the two channels depends on it.
@@ -242,7 +243,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
       a.markInitialized();
       a.bias.assign(tf.tensor1d([1, -2]));
       a.logs.assign(tf.tensor1d([0.5, -0.25]));
-      const x = new Rng(40).normalTensor([BATCH, 2, ...REST]);
+      const x = normalTensor(new Rng(40), [BATCH, 2, ...REST]);
       const { y, logDet } = a.forward(x);
       const xv = x.arraySync() as number[][][][];
       const yv = y.arraySync() as number[][][][];
@@ -262,7 +263,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
       const a = new ActNorm(3);
       expect(a.isInitialized).toBe(false);
       const rng = new Rng(41);
-      const x = tf.tidy(() => tf.add(tf.mul(rng.normalTensor([8, 3, 5, 4]), tf.reshape(tf.tensor1d([0.5, 2, 7]), [1, 3, 1, 1])), tf.reshape(tf.tensor1d([3, -1, 10]), [1, 3, 1, 1])));
+      const x = tf.tidy(() => tf.add(tf.mul(normalTensor(rng, [8, 3, 5, 4]), tf.reshape(tf.tensor1d([0.5, 2, 7]), [1, 3, 1, 1])), tf.reshape(tf.tensor1d([3, -1, 10]), [1, 3, 1, 1])));
       const { y, logDet } = a.forward(x);
       const m = tf.moments(y, [0, 2, 3]);
       values(m.mean).forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-4));
@@ -281,7 +282,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
       }
       // A second batch does not re-initialise.
       const logsBefore = values(a.logs);
-      const x2 = new Rng(42).normalTensor([8, 3, 5, 4]);
+      const x2 = normalTensor(new Rng(42), [8, 3, 5, 4]);
       disposeResult(a.forward(x2));
       expect(values(a.logs)).toEqual(logsBefore);
       tf.dispose([x, y, logDet, m.mean, m.variance, x2]);
@@ -289,7 +290,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
     });
 
     it('does not initialise in eval mode, after markInitialized, or after loading an initialised state', () => {
-      const x = new Rng(43).normalTensor([4, 2, ...REST]);
+      const x = normalTensor(new Rng(43), [4, 2, ...REST]);
       const evalMode = new ActNorm(2).eval();
       disposeResult(evalMode.forward(x));
       expect(evalMode.isInitialized).toBe(false);
@@ -306,7 +307,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
       loaded.loadStateDict(trained.stateDict());
       expect(loaded.isInitialized).toBe(true);
       const logs = values(loaded.logs);
-      const other = new Rng(44).normalTensor([4, 2, ...REST]);
+      const other = normalTensor(new Rng(44), [4, 2, ...REST]);
       disposeResult(loaded.forward(other));
       expect(values(loaded.logs)).toEqual(logs);
       tf.dispose([x, other]);
@@ -315,7 +316,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
 
     it('honours the scale option (STG-NF actnorm_scale)', () => {
       const a = new ActNorm(2, { scale: 2 });
-      const x = new Rng(45).normalTensor([16, 2, ...REST]);
+      const x = normalTensor(new Rng(45), [16, 2, ...REST]);
       const { y, logDet } = a.forward(x);
       const m = tf.moments(y, [0, 2, 3]);
       values(m.variance).forEach((v) => expect(Math.sqrt(v)).toBeCloseTo(2, 3));
@@ -412,8 +413,8 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
     });
 
     it('logAbsDet and matrixInverse have gradients matching finite differences', () => {
-      const w0 = tf.tidy(() => tf.add(tf.eye(3), new Rng(52).normalTensor([3, 3], 0, 0.4)));
-      const probe = new Rng(53).normalTensor([3, 3]);
+      const w0 = tf.tidy(() => tf.add(tf.eye(3), normalTensor(new Rng(52), [3, 3], 0, 0.4)));
+      const probe = normalTensor(new Rng(53), [3, 3]);
       const fns: [string, (w: tf.Tensor) => tf.Tensor][] = [
         ['logAbsDet', (w) => logAbsDet(w)],
         ['matrixInverse', (w) => tf.sum(tf.mul(matrixInverse(w), probe))],
@@ -521,7 +522,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
       const event = [2, 3];
       const mean = tf.tensor2d([[0.5], [-1]]); // [2, 1] broadcasts over the 3 positions
       const logStd = tf.tensor1d([0.2, -0.1, 0.3]); // [3]
-      const z = new Rng(60).normalTensor([BATCH, ...event]);
+      const z = normalTensor(new Rng(60), [BATCH, ...event]);
       for (const eps of [0, 1e-6]) {
         const prior = new DiagonalGaussianPrior(event, { mean, logStd, varianceEps: eps });
         const lp = values(prior.logProb(z));
@@ -562,7 +563,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
     it('GmmPrior matches a direct formula: N(+R, I) for label +1, N(−R, I) for −1, +1 by default', () => {
       const event = [2, 3, 2];
       const radius = 3;
-      const z = new Rng(61).normalTensor([3, ...event], 1, 2);
+      const z = normalTensor(new Rng(61), [3, ...event], 1, 2);
       const labels = tf.tensor1d([1, -1, 1]);
       const prior = new GmmPrior(event, { radius, varianceEps: 1e-6 });
       const withLabels = values(prior.logProb(z, labels));
@@ -622,7 +623,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
 
     it('logProb = log p(z) + logDet, and bits/dim = −logProb / (ln 2 · C·T·V)', () => {
       const flow = stgnfLike(70);
-      const x = new Rng(71).normalTensor([4, 2, ...REST]);
+      const x = normalTensor(new Rng(71), [4, 2, ...REST]);
       const r = flow.forwardWithLogProb(x);
       const logPz = flow.prior.logProb(r.z);
       expect(maxAbsDiff(r.logPz, logPz)).toBeLessThan(1e-4);
@@ -645,9 +646,9 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
 
     it('samples deterministically given a seed, and the samples invert back to the prior draw', () => {
       const flow = stgnfLike(72, CONTEXT_DIM);
-      const x = new Rng(73).normalTensor([4, 2, ...REST]);
-      const context = new Rng(74).normalTensor([3, CONTEXT_DIM]);
-      const c4 = new Rng(75).normalTensor([4, CONTEXT_DIM]);
+      const x = normalTensor(new Rng(73), [4, 2, ...REST]);
+      const context = normalTensor(new Rng(74), [3, CONTEXT_DIM]);
+      const c4 = normalTensor(new Rng(75), [4, CONTEXT_DIM]);
       disposeResult(flow.forwardWithLogProb(x, { context: c4 })); // data-dependent ActNorm init
       flow.eval();
       const a = flow.sample(3, 'seed', { context });
@@ -664,7 +665,7 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
 
     it('leaks no tensors in logProb, nllBitsPerDim, forwardWithLogProb or sample', () => {
       const flow = stgnfLike(76);
-      const x = new Rng(77).normalTensor([4, 2, ...REST]);
+      const x = normalTensor(new Rng(77), [4, 2, ...REST]);
       disposeResult(flow.forwardWithLogProb(x));
       const before = tf.memory().numTensors;
       for (let i = 0; i < 2; i++) {
@@ -691,8 +692,8 @@ describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
       ];
       const flow = new NormalizingFlow(new Chain(steps), new DiagonalGaussianPrior([c, ...REST], { learnable: true }));
       const rng = new Rng(86);
-      const x = rng.normalTensor([6, c, ...REST]);
-      const context = rng.normalTensor([6, CONTEXT_DIM]);
+      const x = normalTensor(rng, [6, c, ...REST]);
+      const context = normalTensor(rng, [6, CONTEXT_DIM]);
       disposeResult(flow.forwardWithLogProb(x, { context })); // ActNorm init
       const params = flow.namedParameters();
       const { value, grads } = tf.variableGrads(

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { channelMatMul, Module, Rng } from '@skelflow/core';
+import { channelMatMul } from '@skelflow/nn';
+import { Module, normalTensor } from '@skelflow/core';
+import { Rng } from '@skelflow/base';
 import type { Bijector, Conditioner } from '../src/index.js';
 
 /** Backends every property is checked on (cpu: reference kernels; wasm: the Node default). */
@@ -18,9 +20,9 @@ export class TestConditioner extends Module implements Conditioner {
   constructor(inChannels: number, outChannels: number, seed: number | string, contextDim = 0) {
     super();
     const rng = new Rng(seed);
-    this.weight = this.addParameter('weight', rng.normalTensor([outChannels, inChannels], 0, 0.8));
-    this.bias = this.addParameter('bias', rng.normalTensor([outChannels], 0, 0.3));
-    this.contextWeight = contextDim > 0 ? this.addParameter('contextWeight', rng.normalTensor([outChannels, contextDim], 0, 0.8)) : null;
+    this.weight = this.addParameter('weight', normalTensor(rng, [outChannels, inChannels], 0, 0.8));
+    this.bias = this.addParameter('bias', normalTensor(rng, [outChannels], 0, 0.3));
+    this.contextWeight = contextDim > 0 ? this.addParameter('contextWeight', normalTensor(rng, [outChannels, contextDim], 0, 0.8)) : null;
   }
 
   call(x1: tf.Tensor, context?: tf.Tensor): tf.Tensor {
@@ -50,7 +52,7 @@ export class ConstantConditioner extends Module implements Conditioner {
 export function perturbParameters(m: Module, seed: number | string, std = 0.3): void {
   const rng = new Rng(seed);
   for (const [, v] of m.namedParameters()) {
-    tf.tidy(() => v.assign(tf.add(v, rng.normalTensor(v.shape, 0, std))));
+    tf.tidy(() => v.assign(tf.add(v, normalTensor(rng, v.shape, 0, std))));
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '@skelflow/core';
+import { InputError } from '@skelflow/base';
 import { buildAdjacency, hopDistance, normalizeDigraph, SkeletonGraph } from '../src/adjacency/index.js';
-import { COCO17, OPENPOSE18, type Skeleton } from '../src/layouts/index.js';
+import { COCO17, OPENPOSE18, type Skeleton } from '@skelflow/pose';
 
 // Adjacency construction is plain JavaScript (float64, then one float32 rounding): it never touches
 // a tfjs backend, so unlike the layer suites this one is not parametrised over cpu/wasm.

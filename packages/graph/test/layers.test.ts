@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm, initBackend, Rng, ShapeError, WeightsError } from '@skelflow/core';
+import { BatchNorm } from '@skelflow/nn';
+import { initBackend, normalTensor } from '@skelflow/core';
+import { Rng, ShapeError, WeightsError } from '@skelflow/base';
 import { SkeletonGraph } from '../src/adjacency/index.js';
-import {
-  GraphConv, PointwiseConv, STGCNBlock, TemporalConv, stgcnKeyFromTorch, stgcnStateFromTorch, temporalConv,
-} from '../src/layers/index.js';
+import { PointwiseConv, TemporalConv, temporalConv } from '@skelflow/nn';
+import { GraphConv, STGCNBlock, stgcnKeyFromTorch, stgcnStateFromTorch } from '../src/layers/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Independent oracles in plain JavaScript (float64 loops), shared by both backends.
@@ -19,7 +20,7 @@ function maxAbsDiff(a: Arr, b: Arr): number {
 }
 
 function randn(rng: Rng, shape: number[]): tf.Tensor {
-  return rng.normalTensor(shape);
+  return normalTensor(rng, shape);
 }
 
 /** y[b,o,t,v] = bias[o] + Σ_i Σ_k w[o,i,k] · x[b,i,t+k−p,v], zero outside [0, T). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, Module, Rng, ShapeError } from '@skelflow/core';
+import { InputError, Rng, ShapeError } from '@skelflow/base';
+import { Module, uniformTensor } from '@skelflow/core';
 import { PoincareBall } from './poincare_ball.js';
 
 /** Options of {@link HyperbolicLinear}. */
@@ -61,7 +62,7 @@ export class HyperbolicLinear extends Module {
     this.outFeatures = outFeatures;
     const rng = options.rng ?? new Rng(0);
     const bound = Math.sqrt(2) * Math.sqrt(6 / (inFeatures + outFeatures));
-    this.weight = this.addParameter('weight', rng.uniformTensor([outFeatures, inFeatures], -bound, bound));
+    this.weight = this.addParameter('weight', uniformTensor(rng, [outFeatures, inFeatures], -bound, bound));
     this.bias = (options.bias ?? true) ? this.addParameter('bias', tf.zeros([outFeatures])) : null;
     this.ball = options.ball ?? this.addModule('ball', new PoincareBall({ c: options.c ?? 1, learnable: options.learnableC ?? false }));
   }

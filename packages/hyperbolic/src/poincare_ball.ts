@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, Module, ShapeError } from '@skelflow/core';
+import { InputError, ShapeError } from '@skelflow/base';
+import { Module } from '@skelflow/core';
 
 /**
  * Smallest norm any formula divides by, as in HGCN and geoopt (`clamp_min(1e-15)`). It is applied

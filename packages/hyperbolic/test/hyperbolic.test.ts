@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, Rng, ShapeError, initBackend } from '@skelflow/core';
+import { InputError, Rng, ShapeError } from '@skelflow/base';
+import { initBackend } from '@skelflow/core';
 import { HyperbolicLinear, PoincareBall, hyperbolicActivation, hyperbolicAggregate } from '@skelflow/hyperbolic';
 
 const BACKENDS = ['cpu', 'wasm'] as const;

@@ -1,23 +1,5 @@
-// Test helpers: where the shared fixtures live, and a small seeded PRNG.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = dirname(fileURLToPath(import.meta.url));
-/** Repository root: packages/metrics/test -> ../../.. */
-export const repoRoot = resolve(here, '../../..');
-/** The shared test material lives next to the repository, never inside it. */
-export const sharedMetricsDir = resolve(repoRoot, '../shared/data/metrics');
-
-/** Loads a shared fixture, or returns undefined (with a visible warning) when absent. */
-export function loadSharedFixture<T>(file: string): T | undefined {
-  const path = resolve(sharedMetricsDir, file);
-  if (!existsSync(path)) {
-    console.warn(`skipping: ../shared/data/metrics/${file} not found (looked in ${sharedMetricsDir})`);
-    return undefined;
-  }
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
+// Test helpers: a small seeded PRNG and fixture decoding; the shared fixtures come from @skelflow/testing.
+export { loadSharedFixture } from '@skelflow/testing';
 
 /** JSON cannot hold non-finite numbers: the fixtures spell them as strings. */
 export function decodeNumber(v: number | string): number {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, Module, Rng, ShapeError } from '@skelflow/core';
+import { InputError, Rng, ShapeError } from '@skelflow/base';
+import { Module, uniformTensor } from '@skelflow/core';
 
 /** What {@link VectorQuantizer.call} and {@link VectorQuantizerEma.call} return. */
 export interface QuantizerOutput {
@@ -78,7 +79,7 @@ function checkSizes(numEmbeddings: number, embeddingDim: number, source: string)
 /** Sonnet's codebook initialisation, VarianceScaling(fan_in = D, uniform): U(−√(3/D), √(3/D)). */
 function initCodebook(rng: Rng, k: number, d: number): tf.Tensor {
   const bound = Math.sqrt(3 / d);
-  return rng.uniformTensor([k, d], -bound, bound);
+  return uniformTensor(rng, [k, d], -bound, bound);
 }
 
 /** Options of {@link VectorQuantizer}. */

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError, initBackend, writeAtomic } from '@skelflow/core';
+import { InputError } from '@skelflow/base';
+import { initBackend, writeAtomic } from '@skelflow/core';
 import { saveStgNf } from '@skelflow/stg-nf';
 import { intFlag, numFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
 import { evaluateStgNf } from './eval.js';

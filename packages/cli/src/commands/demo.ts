@@ -1,9 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError, initBackend, writeAtomic } from '@skelflow/core';
-import { demoDatasetStats, generateDemoDataset } from '@skelflow/graph';
-import { DEMO_MARKER, readGtDir, writeDemoDataset } from '@skelflow/graph/node';
+import { InputError } from '@skelflow/base';
+import { initBackend, writeAtomic } from '@skelflow/core';
+import { demoDatasetStats, generateDemoDataset } from '@skelflow/pose';
+import { DEMO_MARKER, writeDemoDataset } from '@skelflow/pose/node';
+import { readGtDir } from '@skelflow/pose/node';
 import { saveStgNf } from '@skelflow/stg-nf';
 import { reportHtml } from '../report_html.js';
 import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';

@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, initBackend, writeAtomic } from '@skelflow/core';
-import { evaluateFrames, scoresToFrames, segmentTracks, type GroundTruthConvention } from '@skelflow/graph';
-import { readGtDir, readPoseDir } from '@skelflow/graph/node';
+import { InputError } from '@skelflow/base';
+import { initBackend, writeAtomic } from '@skelflow/core';
+import { evaluateFrames, scoresToFrames, segmentTracks, type GroundTruthConvention } from '@skelflow/pose';
+import { readGtDir, readPoseDir } from '@skelflow/pose/node';
 import { loadStgNf } from '@skelflow/stg-nf';
 import { ProgressBar } from '../progress.js';
 import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';

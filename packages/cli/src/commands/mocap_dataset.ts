@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { buildMocapDatasetFromFiles } from '@skelflow/graph/node';
+import { buildMocapDatasetFromFiles } from '@skelflow/mocap/node';
 import { ProgressBar } from '../progress.js';
 import { parseFlags, type Io } from '../usage_error.js';
 

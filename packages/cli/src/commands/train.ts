@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
-import { InputError, initBackend } from '@skelflow/core';
-import { segmentTracks, type PoseClip } from '@skelflow/graph';
-import { readPoseDir } from '@skelflow/graph/node';
+import { InputError } from '@skelflow/base';
+import { initBackend } from '@skelflow/core';
+import { segmentTracks, type PoseClip } from '@skelflow/pose';
+import { readPoseDir } from '@skelflow/pose/node';
 import { createStgNf, saveStgNf, trainStgNf, type StgNf } from '@skelflow/stg-nf';
 import { ProgressBar } from '../progress.js';
 import { intFlag, numFlag, parseFlags, UsageError, type Io } from '../usage_error.js';

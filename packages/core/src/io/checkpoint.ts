@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError } from '@skelflow/base';
 
 /** One tensor of a checkpoint, row-major (C order). */
 export interface CheckpointTensor {

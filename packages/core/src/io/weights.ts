@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
-import { InputError, WeightsError } from '../errors.js';
+import { InputError, WeightsError } from '@skelflow/base';
 
 /** The `model.json` of a saved `@skelflow` model: tfjs's weights-manifest layout plus our config. */
 export interface ModelJson {

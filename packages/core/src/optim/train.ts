@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer } from './optimizer.js';
 import { clipGradNorm } from './clip.js';
 import type { LrSchedule } from './schedule.js';
-import { SkelflowError } from '../errors.js';
+import { SkelflowError } from '@skelflow/base';
 
 /** What one optimisation step measured. */
 export interface StepResult {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, ShapeError, type FlowPlan } from '@skelflow/core';
+import { InputError, ShapeError } from '@skelflow/base';
+import { type FlowPlan } from '@skelflow/core';
 import type { NormalizingFlow } from '../flow.js';
 import { compileFlow, type FusedLayout } from './compile.js';
 import { createFusedKernels, type Scratch } from './kernels.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Rng } from '@skelflow/core';
+import { Module, normalTensor } from '@skelflow/core';
+import { Rng } from '@skelflow/base';
 import type { Prior } from '../bijector.js';
 import { checkBroadcastable, checkEvent, checkVarianceEps, diagonalGaussianLogDensity } from './gaussian_log_density.js';
 
@@ -66,7 +67,7 @@ export class DiagonalGaussianPrior extends Module implements Prior {
   /** `n` samples `[n, ...eventShape]` = μ + σ·ε with ε drawn from `new Rng(seed)`. */
   sample(n: number, seed: number | string): tf.Tensor {
     return tf.tidy(() => {
-      const eps = new Rng(seed).normalTensor([n, ...this.eventShape]);
+      const eps = normalTensor(new Rng(seed), [n, ...this.eventShape]);
       return tf.add(this.mean, tf.mul(tf.exp(this.logStd), eps));
     });
   }

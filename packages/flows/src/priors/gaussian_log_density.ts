@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, ShapeError } from '@skelflow/core';
+import { InputError, ShapeError } from '@skelflow/base';
 import { sumPerSample } from '../tensor_utils.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Rng, ShapeError } from '@skelflow/core';
+import { Module, normalTensor } from '@skelflow/core';
+import { Rng, ShapeError } from '@skelflow/base';
 import type { Prior } from '../bijector.js';
 import { sampleVector } from '../tensor_utils.js';
 import { checkEvent, checkVarianceEps, diagonalGaussianLogDensity } from './gaussian_log_density.js';
@@ -58,7 +59,7 @@ export class GmmPrior extends Module implements Prior {
   /** `n` samples `[n, ...eventShape]` of the components picked by `labels` (default normal). */
   sample(n: number, seed: number | string, labels?: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const eps = new Rng(seed).normalTensor([n, ...this.eventShape]);
+      const eps = normalTensor(new Rng(seed), [n, ...this.eventShape]);
       return tf.add(eps, this.componentMean(n, labels, eps));
     });
   }

@@ -1,5 +1,5 @@
-import { InputError } from '@skelflow/core';
-import { getSkeleton, type LayoutName, type Skeleton } from '../layouts/index.js';
+import { InputError } from '@skelflow/base';
+import { getSkeleton, type LayoutName, type Skeleton } from '@skelflow/pose';
 
 /**
  * ST-GCN's partition strategies of a joint's neighbourhood, each giving a stack of K matrices:

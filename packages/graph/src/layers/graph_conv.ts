@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addChannelBias, channelMatMul, Module, ShapeError } from '@skelflow/core';
+import { addChannelBias, channelMatMul } from '@skelflow/nn';
+import { Module } from '@skelflow/core';
+import { ShapeError } from '@skelflow/base';
 import type { Adjacency } from '../adjacency/index.js';
-import { defaultInit, resolveRng, type InitOptions } from './common.js';
+import { defaultInit, resolveRng, type InitOptions } from '@skelflow/core';
 
 /**
  * A partitioned adjacency `[K, V, V]` in any of the forms GraphConv takes: a

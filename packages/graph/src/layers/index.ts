@@ -1,5 +1,3 @@
-export type { InitOptions } from './common.js';
-export * from './temporal_conv.js';
 export * from './graph_conv.js';
 export * from './stgcn_block.js';
 export * from './torch_state.js';

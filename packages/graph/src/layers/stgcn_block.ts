@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm, InputError, Module, ShapeError, batchNormPlan, type FusableConditioner, type FusedPlanContext, type StgcnUniformPlan } from '@skelflow/core';
-import { resolveRng, type InitOptions } from './common.js';
+import { BatchNorm, batchNormPlan } from '@skelflow/nn';
+import { InputError, ShapeError } from '@skelflow/base';
+import { Module, type FusableConditioner, type FusedPlanContext, type StgcnUniformPlan } from '@skelflow/core';
+import { resolveRng, type InitOptions } from '@skelflow/core';
 import { GraphConv, type AdjacencyInput } from './graph_conv.js';
-import { PointwiseConv, TemporalConv } from './temporal_conv.js';
+import { PointwiseConv, TemporalConv } from '@skelflow/nn';
 
 /**
  * Residual branch of {@link STGCNBlock}: `'none'` (STG-NF's first flow step), `'identity'`

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { WeightsError } from '@skelflow/core';
+import { WeightsError } from '@skelflow/base';
 
 const MODULES: readonly [string, string][] = [
   ['gcn.conv.', 'gcn.'],

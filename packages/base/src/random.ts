@@ -1,0 +1,81 @@
+import seedrandom from 'seedrandom';
+
+/**
+ * A seeded random stream (seedrandom's ARC4) for initialisation, shuffling and augmentation.
+ * Tensors are filled from this stream on the JavaScript side so that the same seed gives the same
+ * numbers on every backend — tfjs's own seeded ops differ per backend and treat seed 0 as "none".
+ *
+ * @example
+ * ```ts
+ * const rng = new Rng(42);
+ * const x = rng.normal(); // identical everywhere: the stream is JavaScript, not a tensor op
+ * const order = rng.permutation(10);
+ * ```
+ */
+export class Rng {
+  private readonly prng: seedrandom.PRNG;
+  private spare: number | null = null;
+  readonly seed: string;
+
+  /** @param seed - any number or string; the same seed gives the same stream. */
+  constructor(seed: number | string) {
+    this.seed = String(seed);
+    this.prng = seedrandom(this.seed);
+  }
+
+  /** Uniform in [0, 1). */
+  uniform(): number {
+    return this.prng.quick();
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.prng() * n);
+  }
+
+  /** Standard normal (Box–Muller, the second value is kept for the next call). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.prng();
+    const v = this.prng();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
+  permutation(n: number): number[] {
+    const p = Array.from({ length: n }, (_, i) => i);
+    this.shuffle(p);
+    return p;
+  }
+
+  /** Shuffles `a` in place and returns it. */
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(this.prng() * (i + 1));
+      const t = a[i]!;
+      a[i] = a[j]!;
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** A new independent stream derived from this one (for per-layer initialisers). */
+  fork(): Rng {
+    return new Rng(`${this.seed}/${Math.floor(this.prng() * 2 ** 32)}`);
+  }
+}
+
+/**
+ * Kaiming-uniform bound as PyTorch's default Conv/Linear initialisation uses it
+ * (`a = sqrt(5)` gives bound = 1/sqrt(fanIn)); the bias uses the same bound.
+ */
+export function defaultInitBound(fanIn: number): number {
+  return fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+}

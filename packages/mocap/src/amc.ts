@@ -1,0 +1,269 @@
+// Acclaim Motion Capture (AMC) parser and the ASF/AMC → MotionClip3D assembly. Browser-safe.
+import { InputError } from '@skelflow/base';
+import { parseAsf, type AsfSkeleton } from './asf.js';
+import { cocoFromPose, CMU_COCO_MAP, type CocoHeadOptions, type CocoSourceMap } from './coco_from_mocap.js';
+import { asfForwardKinematics, asfTree } from './kinematics.js';
+import type { MotionClip3D } from './types.js';
+
+/** What to do with AMC values outside the ASF `limits`. */
+export type AmcLimitPolicy = 'ignore' | 'clamp' | 'error';
+
+/** Options of {@link parseAmc}. */
+export interface AmcParseOptions {
+  /**
+   * Values outside the bone's ASF `limits`: `'ignore'` (default: the captured data is authoritative,
+   * and CMU files do step outside their limits), `'clamp'` them into range, or `'error'` (InputError
+   * with the line). A slack of 1e-6 (file units) absorbs round-off. Violations are counted in {@link AmcMotion.limitViolations} either way.
+   */
+  limits?: AmcLimitPolicy;
+}
+
+/** A parsed AMC file, bound to the skeleton it was parsed against. */
+export interface AmcMotion {
+  /** File name for messages. */
+  source: string;
+  /** Number of frames F. */
+  nFrames: number;
+  /** The frame number written before each frame (CMU: 1, 2, …). */
+  frameNumbers: Int32Array;
+  /** Angle unit of the values (`:DEGREES` / `:RADIANS`, else the ASF's `:units angle`). */
+  angleUnit: 'deg' | 'rad';
+  /** Root values `[F, root.order.length]` in `root.order` order (file units). */
+  root: Float64Array;
+  /** Per bone (index of `skeleton.bones`) its values `[F, bone.dof.length]` in dof order (file units). */
+  bones: Float64Array[];
+  /** Number of values outside the ASF limits (before clamping). */
+  limitViolations: number;
+}
+
+/**
+ * Parses an Acclaim Motion Capture (AMC) file against its ASF skeleton.
+ *
+ * Layout (CMU files): optional `#` comments, header keywords (`:FULLY-SPECIFIED`, `:DEGREES` or
+ * `:RADIANS`), then per frame a line with the frame number followed by one line per bone,
+ * `name v1 v2 …`, with values in the order of the root's `order` line or the bone's `dof` line.
+ * Every frame must list the root and every bone that has dofs exactly once (fully specified); a
+ * bone without dofs may appear with no values.
+ *
+ * References: Acclaim ASF/AMC format (Acclaim ATG); CMU Graphics Lab Motion Capture Database
+ * (mocap.cs.cmu.edu).
+ *
+ * @param text the AMC file's text (LF or CRLF)
+ * @param source file name for error messages
+ * @param skeleton the ASF it was captured with ({@link parseAsf})
+ * @param options limits policy
+ * @returns the motion
+ * @throws InputError with `source` and `location: 'line N'` for unknown bones, a wrong number of
+ *   values for a bone, non-numeric values, a bone repeated within a frame, data before the first
+ *   frame number, and frames missing bones (a truncated frame, reported at its last line)
+ *
+ * @example
+ * ```ts
+ * const skel = parseAsf(asfText, '02.asf');
+ * const motion = parseAmc(amcText, '02_01.amc', skel);
+ * motion.nFrames; // 343
+ * ```
+ */
+export function parseAmc(text: string, source: string, skeleton: AsfSkeleton, options: AmcParseOptions = {}): AmcMotion {
+  const policy = options.limits ?? 'ignore';
+  const fail = (line: number, msg: string): never => {
+    throw new InputError(msg, { source, location: `line ${line}` });
+  };
+  const bones = skeleton.bones;
+  const byName = new Map<string, number>();
+  bones.forEach((b, i) => byName.set(b.name, i));
+  const rootWidth = skeleton.root.order.length;
+
+  let angleUnit: 'deg' | 'rad' = skeleton.units.angle;
+  const frameNumbers: number[] = [];
+  const rootVals: number[] = [];
+  const boneVals: number[][] = bones.map(() => []);
+  let seen = new Set<number>(); // bone indices in the current frame; −1 = root
+  let frameLine = 0;
+  let lastLine = 0;
+  let limitViolations = 0;
+  let headerDone = false;
+
+  const closeFrame = (atLine: number) => {
+    if (frameNumbers.length === 0) return;
+    const missing = [...(seen.has(-1) ? [] : ['root']), ...bones.filter((b, i) => b.dof.length > 0 && !seen.has(i)).map((b) => b.name)];
+    if (missing.length === 0) return;
+    fail(atLine, `frame ${frameNumbers.at(-1)} (line ${frameLine}) is truncated: missing ${missing.join(', ')}`);
+  };
+
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = i + 1;
+    const raw = lines[i]!;
+    const hash = raw.indexOf('#');
+    const body = (hash >= 0 ? raw.slice(0, hash) : raw).trim();
+    if (body === '') continue;
+    const tokens = body.split(/\s+/);
+    const key = tokens[0]!;
+    if (key.startsWith(':')) {
+      if (headerDone) fail(line, `header keyword '${key}' after motion data`);
+      const kw = key.toUpperCase();
+      if (kw === ':DEGREES') angleUnit = 'deg';
+      else if (kw === ':RADIANS') angleUnit = 'rad';
+      else if (kw !== ':FULLY-SPECIFIED') fail(line, `unknown keyword '${key}'`);
+      continue;
+    }
+    if (/^\d+$/.test(key)) {
+      if (tokens.length !== 1) fail(line, `frame number line has extra tokens: '${body}'`);
+      closeFrame(lastLine);
+      headerDone = true;
+      frameNumbers.push(Number(key));
+      frameLine = line;
+      seen = new Set();
+      lastLine = line;
+      continue;
+    }
+    if (frameNumbers.length === 0) fail(line, `'${key}' before the first frame number`);
+    const isRoot = key === 'root';
+    const bi = isRoot ? -1 : byName.get(key);
+    if (bi === undefined) fail(line, `unknown bone '${key}' (not in ${skeleton.source})`);
+    if (seen.has(bi!)) fail(line, `bone '${key}' given twice in frame ${frameNumbers.at(-1)}`);
+    const names: readonly string[] = isRoot ? skeleton.root.order : bones[bi!]!.dof;
+    const n = tokens.length - 1;
+    if (n !== names.length) fail(line, `bone '${key}' needs ${names.length} values (${names.join(' ')}), got ${n}`);
+    const dst = isRoot ? rootVals : boneVals[bi!]!;
+    const limits = isRoot ? [] : bones[bi!]!.limits;
+    for (let k = 0; k < n; k++) {
+      let v = Number(tokens[k + 1]);
+      if (!Number.isFinite(v)) fail(line, `bone '${key}' value ${k + 1} ('${tokens[k + 1]}') is not a finite number`);
+      const lim = limits[k];
+      if (lim) {
+        const [lo, hi] = toMotionUnits(lim, names[k]!, skeleton.units.angle, angleUnit);
+        if (v < lo - LIMIT_TOLERANCE || v > hi + LIMIT_TOLERANCE) {
+          limitViolations++;
+          if (policy === 'error') fail(line, `bone '${key}' ${names[k]} = ${v} outside its limits (${lim[0]} ${lim[1]})`);
+          if (policy === 'clamp') v = Math.min(hi, Math.max(lo, v));
+        }
+      }
+      dst.push(v);
+    }
+    seen.add(bi!);
+    lastLine = line;
+  }
+  if (frameNumbers.length === 0) fail(Math.max(1, lines.length), 'no frames');
+  closeFrame(lastLine);
+  return {
+    source,
+    nFrames: frameNumbers.length,
+    frameNumbers: Int32Array.from(frameNumbers),
+    angleUnit,
+    root: Float64Array.from(rootVals),
+    bones: boneVals.map((v) => Float64Array.from(v)),
+    limitViolations,
+  };
+}
+
+/** Slack on `limits` (file units): CMU writes e.g. −1.6e-14 for a clavicle limited to (0 20). */
+const LIMIT_TOLERANCE = 1e-6;
+
+/** ASF limits (ASF angle unit) in the AMC's angle unit; translations and `l` are unchanged. */
+function toMotionUnits(lim: [number, number], dof: string, asfAngle: 'deg' | 'rad', amcAngle: 'deg' | 'rad'): [number, number] {
+  if (!dof.startsWith('r') || asfAngle === amcAngle) return lim;
+  const f = asfAngle === 'deg' ? Math.PI / 180 : 180 / Math.PI;
+  return [lim[0] * f, lim[1] * f];
+}
+
+/** Options of {@link asfAmcToClip}. */
+export interface AsfAmcClipOptions {
+  /** Clip name (default: the AMC file name without directory and extension, e.g. `02_01`). */
+  name?: string;
+  /** Frames per second of the AMC (not stored in the file; CMU captures at 120). Default 120. */
+  fps?: number;
+  /** Face-point constants for the COCO mapping (see {@link cocoFromPose}). */
+  head?: CocoHeadOptions;
+  /** COCO source bones overriding {@link CMU_COCO_MAP}, for ASF skeletons with other bone names. */
+  cocoMap?: Partial<CocoSourceMap>;
+}
+
+/**
+ * Forward kinematics of an AMC motion on its ASF skeleton, packaged as a {@link MotionClip3D}:
+ * metres (see {@link AsfParseOptions.metresPerUnit}), y up (CMU's frame), the full skeleton as
+ * `joints` (root position, then each bone's end point; `jointNames` = `root` and the bone names,
+ * parents-first) and COCO-17 from {@link CMU_COCO_MAP} (override with `options.cocoMap`).
+ *
+ * References: CMU Graphics Lab Motion Capture Database; Acclaim ASF/AMC spec.
+ *
+ * @param skeleton parsed ASF
+ * @param motion parsed AMC (same skeleton)
+ * @param options name, fps, face constants, COCO bone map
+ * @returns the clip, `source` = `"<asf> + <amc>"`
+ * @throws InputError when a COCO source bone is not in the skeleton (pass `cocoMap`)
+ *
+ * @example
+ * ```ts
+ * const clip = asfAmcToClip(parseAsf(asfText, '02.asf'), parseAmc(amcText, '02_01.amc', skel));
+ * clip.coco.length; // nFrames * 17 * 3
+ * ```
+ */
+export function asfAmcToClip(skeleton: AsfSkeleton, motion: AmcMotion, options: AsfAmcClipOptions = {}): MotionClip3D {
+  const fps = options.fps ?? 120;
+  if (!(fps > 0) || !Number.isFinite(fps)) throw new InputError(`fps must be a positive number, got ${fps}`, { source: motion.source });
+  if (motion.bones.length !== skeleton.bones.length || motion.root.length !== motion.nFrames * skeleton.root.order.length) {
+    throw new InputError(`motion was parsed against another skeleton (${motion.bones.length} bones, this one has ${skeleton.bones.length})`, { source: `${skeleton.source} + ${motion.source}` });
+  }
+  const tree = asfTree(skeleton);
+  const pose = asfForwardKinematics(skeleton, motion);
+  const rest = asfForwardKinematics(skeleton);
+  const map: CocoSourceMap = { ...CMU_COCO_MAP, ...options.cocoMap };
+  const coco = cocoFromPose(pose, rest, tree.names, map, { ...options.head, source: `${skeleton.source} + ${motion.source}` });
+  return {
+    name: options.name ?? clipNameFromPath(motion.source),
+    fps,
+    nFrames: motion.nFrames,
+    coco,
+    jointNames: tree.names.slice(),
+    joints: Float32Array.from(pose.positions),
+    parents: tree.parents.slice(),
+    source: `${skeleton.source} + ${motion.source}`,
+  };
+}
+
+/**
+ * Parses an ASF and an AMC text and returns the clip ({@link parseAsf} → {@link parseAmc} →
+ * {@link asfAmcToClip}).
+ *
+ * @param asfText ASF text
+ * @param asfSource ASF file name for messages
+ * @param amcText AMC text
+ * @param amcSource AMC file name for messages (and the default clip name)
+ * @param options parse and clip options
+ * @returns the clip
+ * @throws InputError from either parser (file and line)
+ *
+ * @example
+ * ```ts
+ * const clip = parseAsfAmc(asf, '02.asf', amc, '02_01.amc');
+ * ```
+ */
+export function parseAsfAmc(
+  asfText: string,
+  asfSource: string,
+  amcText: string,
+  amcSource: string,
+  options: AsfAmcClipOptions & AmcParseOptions & { metresPerUnit?: number } = {},
+): MotionClip3D {
+  const skel = parseAsf(asfText, asfSource, options.metresPerUnit !== undefined ? { metresPerUnit: options.metresPerUnit } : {});
+  return asfAmcToClip(skel, parseAmc(amcText, amcSource, skel, options), options);
+}
+
+/**
+ * Clip name from a file path: the base name without its extension.
+ *
+ * @param path a file path (`/` or `\\` separators)
+ * @returns the name
+ *
+ * @example
+ * ```ts
+ * clipNameFromPath('data/02/02_01.amc'); // '02_01'
+ * ```
+ */
+export function clipNameFromPath(path: string): string {
+  const base = path.split(/[\\/]/).pop() ?? path;
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}

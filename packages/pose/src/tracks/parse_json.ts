@@ -1,0 +1,219 @@
+import { InputError } from '@skelflow/base';
+import { locateJsonSyntaxError, NON_FINITE_SENTINELS, replacePythonNonFinite } from './json_error.js';
+import { COCO17_VALUES, type PersonTrack, type PoseTracks } from './types.js';
+
+/** Options of {@link parsePoseTrackJson}. */
+export interface ParsePoseOptions {
+  /**
+   * Throw if the file holds no detection at all. Off by default: an empty clip is legitimate at
+   * test time (its frames are filled at scoring), but usually a mistake in training data.
+   */
+  requireNonEmpty?: boolean;
+}
+
+const INT_KEY = /^\d+$/;
+const MAX_INDEX = 0x7fffffff; // metadata is stored in Int32Array
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function isObject(v: unknown): v is { [k: string]: Json } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') {
+    const nf = NON_FINITE_SENTINELS.get(v);
+    return nf ?? `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}`;
+  }
+  return typeof v === 'object' ? 'an object' : String(v);
+}
+
+function parseText(text: string, source: string): { root: unknown; sanitised: boolean } {
+  if (text.trim() === '') throw new InputError('empty file (expected a JSON object of tracked people)', { source });
+  try {
+    return { root: JSON.parse(text), sanitised: false };
+  } catch {
+    // fall through to a precise diagnosis
+  }
+  const problem = locateJsonSyntaxError(text);
+  const replaced = replacePythonNonFinite(text);
+  if (replaced !== undefined && locateJsonSyntaxError(replaced) === undefined) {
+    // Only non-finite numbers were wrong: parse anyway so the validator can name person/frame.
+    return { root: JSON.parse(replaced), sanitised: true };
+  }
+  if (problem === undefined) {
+    throw new InputError('malformed JSON', { source });
+  }
+  throw new InputError(`malformed JSON: expected ${problem.expected}, found ${problem.found}`, {
+    source,
+    location: `line ${problem.line}, column ${problem.column} (position ${problem.pos})`,
+  });
+}
+
+function checkIndexKey(key: string, what: string, source: string, location: string | undefined): number {
+  if (!INT_KEY.test(key)) {
+    throw new InputError(`${what} key ${JSON.stringify(key)} is not a non-negative integer`, { source, location });
+  }
+  const v = Number(key);
+  if (v > MAX_INDEX) throw new InputError(`${what} key ${key} is larger than ${MAX_INDEX}`, { source, location });
+  return v;
+}
+
+/**
+ * Parses one `*_alphapose_tracked_person.json` file of STG-NF (AlphaPose + PoseFlow output
+ * converted by STG-NF's `gen_data.py`):
+ * `{ "<person>": { "<frame>": { "keypoints": [x, y, c] × 17, "scores": s }, … }, … }`.
+ * A person's value may also be a list of such dicts, which are merged (later keys win), as
+ * `pose_utils.single_pose_dict2np` does.
+ *
+ * Frames are sorted **numerically**. The original sorts the frame keys as strings to build the
+ * pose rows but as integers to pick segment start frames; the two agree on the zero-padded keys
+ * `gen_data.py` writes (`"073"`), and numeric order is the only one that is right for unpadded
+ * keys (`"9"`, `"10"`). People are inserted in numeric ID order (`pose_utils.py` L72 sorts with
+ * `key=int`), so iterating the map visits `"9"` before `"10"`.
+ *
+ * Keypoints and scores are stored as float32, as the original casts them (`dataset.py` L223)
+ * before any arithmetic.
+ *
+ * References: STG-NF (Hirschorn & Avidan, ICCV 2023), `utils/pose_utils.py`
+ * `gen_clip_seg_data_np` / `single_pose_dict2np`, `gen_data.py` `convert_data_format`.
+ *
+ * @param text the file's contents
+ * @param source the file name, used in error messages
+ * @param options see {@link ParsePoseOptions}
+ * @returns the clip's tracks (empty map if the file holds `{}`)
+ * @throws InputError naming `source` and the person/frame: empty file, malformed JSON (with line,
+ *   column and position), top level not an object, person or frame key not a non-negative integer
+ *   (or two keys naming the same number, `"7"` and `"007"`), entry not an object, `keypoints` not
+ *   an array of 51 finite numbers (NaN/Infinity written by Python's `json.dump` are reported as
+ *   such), `scores` not a finite number, or no detection at all with `requireNonEmpty`
+ *
+ * @example
+ * ```ts
+ * const tracks = parsePoseTrackJson(await file.text(), file.name);
+ * for (const [person, t] of tracks) console.log(person, t.frames.length);
+ * ```
+ */
+export function parsePoseTrackJson(text: string, source: string, options: ParsePoseOptions = {}): PoseTracks {
+  const { root } = parseText(text, source);
+  if (!isObject(root)) {
+    throw new InputError(`top level must be an object mapping person IDs to frames, got ${describe(root)}`, {
+      source,
+    });
+  }
+
+  const persons: { id: number; key: string; value: Json }[] = [];
+  const seenPersons = new Map<number, string>();
+  for (const key of Object.keys(root)) {
+    const id = checkIndexKey(key, 'person', source, `person ${JSON.stringify(key)}`);
+    const prev = seenPersons.get(id);
+    if (prev !== undefined) {
+      throw new InputError(`person keys ${JSON.stringify(prev)} and ${JSON.stringify(key)} name the same person`, {
+        source,
+        location: `person ${key}`,
+      });
+    }
+    seenPersons.set(id, key);
+    persons.push({ id, key, value: root[key] });
+  }
+  persons.sort((a, b) => a.id - b.id);
+
+  const tracks: PoseTracks = new Map();
+  let detections = 0;
+  for (const { key: personKey, value } of persons) {
+    const loc = `person ${personKey}`;
+    let entries: { [k: string]: Json };
+    if (isObject(value)) {
+      entries = value;
+    } else if (Array.isArray(value)) {
+      entries = {};
+      for (let j = 0; j < value.length; j++) {
+        const sub = value[j];
+        if (!isObject(sub)) {
+          throw new InputError(`list item ${j} must be an object of frames, got ${describe(sub)}`, {
+            source,
+            location: loc,
+          });
+        }
+        Object.assign(entries, sub);
+      }
+    } else {
+      throw new InputError(`person value must be an object of frames (or a list of them), got ${describe(value)}`, {
+        source,
+        location: loc,
+      });
+    }
+
+    const frameKeys = Object.keys(entries);
+    const frames = new Array<{ f: number; key: string }>(frameKeys.length);
+    for (let j = 0; j < frameKeys.length; j++) {
+      const fk = frameKeys[j];
+      frames[j] = { f: checkIndexKey(fk, 'frame', source, `${loc}, frame ${JSON.stringify(fk)}`), key: fk };
+    }
+    frames.sort((a, b) => a.f - b.f);
+    const n = frames.length;
+    const keypoints = new Float32Array(n * COCO17_VALUES);
+    const scores = new Float32Array(n);
+    const frameNums = new Array<number>(n);
+    for (let j = 0; j < n; j++) {
+      const { f, key: fk } = frames[j];
+      const floc = `${loc}, frame ${fk}`;
+      if (j > 0 && frames[j - 1].f === f) {
+        throw new InputError(`frame keys ${JSON.stringify(frames[j - 1].key)} and ${JSON.stringify(fk)} name the same frame`, {
+          source,
+          location: floc,
+        });
+      }
+      frameNums[j] = f;
+      const entry = entries[fk];
+      if (!isObject(entry)) {
+        throw new InputError(`detection must be an object with "keypoints" and "scores", got ${describe(entry)}`, {
+          source,
+          location: floc,
+        });
+      }
+      const kp = entry.keypoints;
+      if (!Array.isArray(kp)) {
+        throw new InputError(
+          kp === undefined ? 'missing "keypoints"' : `"keypoints" must be an array, got ${describe(kp)}`,
+          { source, location: floc },
+        );
+      }
+      if (kp.length !== COCO17_VALUES) {
+        throw new InputError(
+          `"keypoints" has ${kp.length} values, expected ${COCO17_VALUES} (17 COCO joints × x, y, confidence)`,
+          { source, location: floc },
+        );
+      }
+      const base = j * COCO17_VALUES;
+      for (let k = 0; k < COCO17_VALUES; k++) {
+        const v = kp[k];
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          const what = typeof v === 'number' || NON_FINITE_SENTINELS.has(v as string) ? 'non-finite' : 'non-numeric';
+          throw new InputError(
+            `${what} value ${describe(v)} at keypoints[${k}] (joint ${Math.floor(k / 3)} ${['x', 'y', 'confidence'][k % 3]})`,
+            { source, location: floc },
+          );
+        }
+        keypoints[base + k] = v;
+      }
+      const s = entry.scores;
+      if (typeof s !== 'number' || !Number.isFinite(s)) {
+        throw new InputError(
+          s === undefined ? 'missing "scores" (the detection score)' : `"scores" must be a finite number, got ${describe(s)}`,
+          { source, location: floc },
+        );
+      }
+      scores[j] = s;
+    }
+    detections += n;
+    tracks.set(personKey, { frames: frameNums, keypoints, scores } satisfies PersonTrack);
+  }
+
+  if (options.requireNonEmpty && detections === 0) {
+    throw new InputError('the clip has no tracked person (no detection at all)', { source });
+  }
+  return tracks;
+}

@@ -1,0 +1,1 @@
+export { repoRoot, sharedDir, hasShared, BACKENDS, expectThrows, expectInputError, loadSharedFixture } from './env.js';
