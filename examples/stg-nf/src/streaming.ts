@@ -1,5 +1,5 @@
 import { InputError, ShapeError } from '@skelflow/base';
-import { normalizeSegment, STGNF_VID_RES, toOpenPose18 } from '@skelflow/pose';
+import { normalizeSegment, STGNF_VID_RES, coco17ToOpenPose18 } from '@skelflow/pose';
 import type { StgNf } from './model.js';
 
 /** One new detection of one tracked person, for {@link StreamingScorer.pushMany}. */
@@ -22,7 +22,7 @@ export interface StreamingScorerOptions {
   vidRes?: readonly [number, number];
   /**
    * Layout of `keypoints`. `'coco17'` (default): 17 joints × (x, y, confidence) = 51 values in
-   * COCO order, converted like the pipeline with `toOpenPose18` (neck = mean of the shoulders,
+   * COCO order, converted like the pipeline with `coco17ToOpenPose18` (neck = mean of the shoulders,
    * OpenPose order). `'openpose18'`: 18 × 3 = 54 values already in OpenPose-18 order.
    */
   keypointFormat?: 'coco17' | 'openpose18';
@@ -60,7 +60,7 @@ const trackName = (id: string | number): string => String(id);
  *
  * Per track it keeps a ring buffer of the last `segLen` detections (raw OpenPose-18 x, y in
  * float32, and their frame numbers). A push converts the one new detection (COCO-17 → OpenPose-18
- * with `toOpenPose18`, float32 cast), checks the window's continuity with the original's rule in
+ * with `coco17ToOpenPose18`, float32 cast), checks the window's continuity with the original's rule in
  * O(1), normalises that one window with the pipeline's `normalizeSegment` into a preallocated
  * buffer and runs the model on it; nothing else of the history is recomputed. The model's own
  * per-segment work (the flow over `[2, segLen, 18]`) has to be redone per window, because the
@@ -281,7 +281,7 @@ export class StreamingScorer {
     }
     const kp = this.kp;
     for (let i = 0; i < this.inValues; i++) kp[i] = keypoints[i]!;
-    const op18 = this.format === 'coco17' ? toOpenPose18(kp, 3) : kp; // [18, 3]
+    const op18 = this.format === 'coco17' ? coco17ToOpenPose18(kp) : kp; // [18, 3]
     const h = st.head;
     const a = h * XY;
     const b = (h + T) * XY;

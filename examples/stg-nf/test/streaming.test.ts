@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
 import { initBackend, parseCheckpointJson } from '@skelflow/core';
-import { parsePoseTrackJson, segmentTracks, toOpenPose18, type PersonTrack, type PoseTracks } from '@skelflow/pose';
+import { parsePoseTrackJson, segmentTracks, coco17ToOpenPose18, type PersonTrack, type PoseTracks } from '@skelflow/pose';
 import { StreamingScorer, createStgNf, stgNfFromCheckpoint, type StgNf, type StreamingFrame } from '@skelflow/stg-nf';
 import { BACKENDS, expectInputError, expectThrows, hasShared, sharedDir } from '@skelflow/testing';
 
@@ -224,7 +224,7 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
   it("keypointFormat 'openpose18' takes the converted keypoints and gives the same scores", () => {
     const model = createStgNf({ segLen: 8, seed: 4 });
     const t = syntheticTracks(1, 9, 0).get('1')!;
-    const op18 = toOpenPose18(t.keypoints, 3);
+    const op18 = coco17ToOpenPose18(t.keypoints);
     const coco = new StreamingScorer(model);
     const open = new StreamingScorer(model, { keypointFormat: 'openpose18' });
     let n = 0;

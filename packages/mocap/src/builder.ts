@@ -7,19 +7,20 @@
  * @module
  */
 import { InputError, Rng } from '@skelflow/base';
-import type { PersonTracks } from '@skelflow/pose';
-import { clipTarget, lookAtCamera, projectClip, simulatePoseEstimator } from './camera.js';
+import type { PoseTracksJson } from '@skelflow/pose';
+import { lookAtCamera, simulatePoseEstimator } from '@skelflow/pose';
+import { clipTarget, projectClip } from './camera.js';
 import { checkManifestRanges, type MocapManifest } from './manifest.js';
 import { resampleClip } from './resample.js';
 import { maxRootStep, sliceClip, spliceClips, type SpliceSegment } from './splice.js';
-import type { MotionClip3D } from './types.js';
+import type { MotionClip3D } from './clip.js';
 
 /** One filmed clip of a built dataset. */
 export interface MocapPoseClip {
   /** Output clip name `SS_CCCC` (SS = camera index + 1, CCCC = entry number). */
   name: string;
   /** The tracked-person dictionary (`*_alphapose_tracked_person.json` content). */
-  persons: PersonTracks;
+  persons: PoseTracksJson;
   /** Frames of the clip at the output frame rate. */
   nFrames: number;
 }

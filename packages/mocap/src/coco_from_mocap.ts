@@ -1,8 +1,9 @@
 // COCO-17 keypoints from a full mocap skeleton: body joints by name, face points estimated from the
 // head segment's position and orientation.
 import { InputError } from '@skelflow/base';
-import type { Pose3D } from './kinematics.js';
 import { COCO17_KEYPOINTS } from '@skelflow/pose';
+import type { MotionClip3D } from './clip.js';
+import type { KinematicTree, Pose3D } from './kinematics.js';
 
 /** The 12 COCO-17 body joints read directly from skeleton joints. */
 export type CocoBodyJoint =
@@ -11,8 +12,6 @@ export type CocoBodyJoint =
 
 /** The 5 COCO-17 face points estimated from the head. */
 export type CocoFacePoint = 'nose' | 'left_eye' | 'right_eye' | 'left_ear' | 'right_ear';
-
-// COCO17_KEYPOINTS (the order of `MotionClip3D.coco`) is the one list of the package, in ../synthetic/skeleton.ts.
 
 /**
  * Which skeleton joint (by name) gives each COCO body joint, plus the head segment. `left_hip` /
@@ -253,4 +252,41 @@ export function cocoFromPose(
     });
   }
   return out;
+}
+
+/**
+ * Packages a global pose as a {@link MotionClip3D}: the full skeleton as `joints` and COCO-17 from
+ * {@link cocoFromPose}. What every reader's `…ToClip` ends with.
+ *
+ * @param pose global positions and rotations ({@link forwardKinematics})
+ * @param rest the rest pose of the same tree (1 frame)
+ * @param tree the joint tree (names, parents)
+ * @param map COCO source joints
+ * @param options clip name, fps, source and face constants
+ * @returns the clip
+ * @throws InputError when a mapped joint is missing
+ *
+ * @example
+ * ```ts
+ * const clip = clipFromPose(poseOfMotion(m), restPose(m.tree), m.tree, map, { name: 'walk', fps: 30, source: 'walk.bvh' });
+ * ```
+ */
+export function clipFromPose(
+  pose: Pose3D,
+  rest: Pose3D,
+  tree: KinematicTree,
+  map: CocoSourceMap,
+  options: CocoHeadOptions & { name: string; fps: number; source: string },
+): MotionClip3D {
+  const { name, fps, source, ...head } = options;
+  return {
+    name,
+    fps,
+    nFrames: pose.nFrames,
+    coco: cocoFromPose(pose, rest, tree.names, map, { ...head, source }),
+    jointNames: tree.names.slice(),
+    joints: Float32Array.from(pose.positions),
+    parents: tree.parents.slice(),
+    source,
+  };
 }

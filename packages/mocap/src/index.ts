@@ -1,16 +1,65 @@
-// Motion-capture readers (browser-safe): ASF/AMC and BVH parsing, forward kinematics, COCO-17
-// mapping, resampling. File-system helpers live in ./read_files.ts (exported from ../node.ts).
-export * from './types.js';
-export * from './rotation.js';
-export * from './asf.js';
-export * from './amc.js';
-export * from './bvh.js';
-export * from './kinematics.js';
-export * from './coco_from_mocap.js';
-export * from './resample.js';
-// Virtual camera, pose-estimator imitation, splicing and the manifest-driven dataset builder
-// (browser-safe; the file writer is ./write_builder.ts, exported from ../node.ts).
-export * from './camera.js';
-export * from './splice.js';
-export * from './manifest.js';
-export * from './builder.js';
+/**
+ * `@skelflow/mocap`: motion capture to pose tracks. ASF/AMC and BVH readers convert into one
+ * format-free skeleton motion; forward kinematics, COCO-17 mapping, resampling, splicing, filming
+ * with `@skelflow/pose`'s camera and estimator model, and a manifest-driven dataset builder.
+ * Browser-safe; the file readers and writer are in `@skelflow/mocap/node`.
+ *
+ * @packageDocumentation
+ */
+
+// The clip every reader produces.
+export { clipNameFromPath } from './clip.js';
+export type { MotionClip3D } from './clip.js';
+
+// Rotations and format-free kinematics.
+export { applyMat3, axisRotation, eulerToMatrix, identity3, mul3, parseAxisOrder, transpose3 } from './rotation.js';
+export type { EulerConvention, Mat3, RotationAxis } from './rotation.js';
+export { forwardKinematics, poseOfMotion, restPose } from './kinematics.js';
+export type { KinematicTree, Pose3D, SkeletonMotion } from './kinematics.js';
+
+// Acclaim ASF/AMC (CMU).
+export { asfBoneIndex, parseAsf } from './asf_amc/asf.js';
+export type { AsfBone, AsfDof, AsfParseOptions, AsfRoot, AsfRootChannel, AsfSkeleton } from './asf_amc/asf.js';
+export { parseAmc } from './asf_amc/amc.js';
+export type { AmcLimitPolicy, AmcMotion, AmcParseOptions } from './asf_amc/amc.js';
+export { asfForwardKinematics, asfMotion, asfTree } from './asf_amc/motion.js';
+export { asfAmcToClip, parseAsfAmc } from './asf_amc/clip.js';
+export type { AsfAmcClipOptions } from './asf_amc/clip.js';
+
+// Biovision BVH.
+export { parseBvh } from './bvh/bvh.js';
+export type { BvhChannel, BvhFile, BvhJoint } from './bvh/bvh.js';
+export { bvhForwardKinematics, bvhMotion, bvhTree } from './bvh/motion.js';
+export { bvhToClip, parseBvhClip } from './bvh/clip.js';
+export type { BvhClipOptions } from './bvh/clip.js';
+
+// COCO-17 from a skeleton.
+export {
+  BVH_COCO_CANDIDATES,
+  CMU_COCO_MAP,
+  DEFAULT_HEAD_OFFSETS,
+  clipFromPose,
+  cocoFromPose,
+  resolveCocoMap,
+} from './coco_from_mocap.js';
+export type { CocoBodyJoint, CocoFacePoint, CocoHeadOptions, CocoSourceMap, HeadOffsets } from './coco_from_mocap.js';
+
+// Resampling, filming, splicing.
+export { clipStats, resampleClip } from './resample.js';
+export type { ClipStats } from './resample.js';
+export { clipTarget, projectClip, rootAt } from './camera.js';
+export { hipYaw, maxRootStep, rotateTranslateClip, sliceClip, spliceClips } from './splice.js';
+export type { SpliceOptions, SplicedClip, SpliceSegment } from './splice.js';
+
+// The manifest-driven dataset builder.
+export {
+  MOCAP_MANIFEST_FORMAT,
+  checkManifestRanges,
+  cmuClipFiles,
+  manifestClipFiles,
+  manifestClipNames,
+  parseMocapManifest,
+} from './manifest.js';
+export type { ManifestClip, ManifestSegment, ManifestTestEntry, ManifestTrainEntry, MocapManifest } from './manifest.js';
+export { buildMocapDataset, mocapClipName } from './builder.js';
+export type { BuildMocapOptions, MocapClipInfo, MocapDataset, MocapDatasetMeta, MocapPoseClip } from './builder.js';

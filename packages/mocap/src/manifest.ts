@@ -7,7 +7,7 @@
  * @module
  */
 import { InputError } from '@skelflow/base';
-import { cameraSpecProblem, estimatorNoiseProblem, type CameraSpec, type EstimatorNoise } from './camera.js';
+import { cameraSpecProblem, estimatorNoiseProblem, type CameraSpec, type EstimatorNoise } from '@skelflow/pose';
 
 /** The `format` string of a manifest. */
 export const MOCAP_MANIFEST_FORMAT = 'skelflow-mocap-manifest/1';

@@ -1,3 +1,15 @@
-// Node-only helpers (file system). Kept out of the main entry so browser bundles never see node:fs.
-export * from './read_files.js';
-export * from './write_builder.js';
+/**
+ * `@skelflow/mocap/node`: the Node-only helpers (file system), kept out of the main entry so
+ * browser bundles never see `node:fs`.
+ *
+ * @packageDocumentation
+ */
+export { readAsfAmc, readBvh } from './read_files.js';
+export {
+  MOCAP_DATASET_MARKER,
+  buildMocapDatasetFromFiles,
+  loadManifestClips,
+  mocapDatasetFiles,
+  readMocapManifest,
+  writeMocapDataset,
+} from './write_builder.js';

@@ -2,10 +2,12 @@
 // Exported from `@skelflow/mocap/node`, never from the browser entry.
 import { readFileSync } from 'node:fs';
 import { InputError } from '@skelflow/base';
-import { parseAmc, asfAmcToClip, type AmcParseOptions, type AsfAmcClipOptions } from './amc.js';
-import { parseAsf, type AsfParseOptions } from './asf.js';
-import { bvhToClip, parseBvh, type BvhClipOptions } from './bvh.js';
-import type { MotionClip3D } from './types.js';
+import { parseAmc, type AmcParseOptions } from './asf_amc/amc.js';
+import { parseAsf, type AsfParseOptions } from './asf_amc/asf.js';
+import { asfAmcToClip, type AsfAmcClipOptions } from './asf_amc/clip.js';
+import { parseBvh } from './bvh/bvh.js';
+import { bvhToClip, type BvhClipOptions } from './bvh/clip.js';
+import type { MotionClip3D } from './clip.js';
 
 function readText(path: string): string {
   try {

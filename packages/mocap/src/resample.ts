@@ -1,6 +1,6 @@
 // Frame-rate conversion of MotionClip3D, and the per-clip motion statistics used to label clips.
 import { InputError } from '@skelflow/base';
-import type { MotionClip3D } from './types.js';
+import type { MotionClip3D } from './clip.js';
 
 /**
  * Resamples a clip to `fps`. When the source rate is an integer multiple of `fps` (CMU 120 → 30)

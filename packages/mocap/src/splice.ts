@@ -7,7 +7,7 @@
  */
 import { InputError } from '@skelflow/base';
 import { rootAt } from './camera.js';
-import type { MotionClip3D } from './types.js';
+import type { MotionClip3D } from './clip.js';
 
 const K = 17;
 const L_HIP = 11;

@@ -12,7 +12,7 @@ import { poseDatasetFiles, writePoseDataset } from '@skelflow/pose/node';
 import { buildMocapDataset, type MocapDataset } from './builder.js';
 import { manifestClipFiles, manifestClipNames, parseMocapManifest, type MocapManifest } from './manifest.js';
 import { readAsfAmc, readBvh } from './read_files.js';
-import type { MotionClip3D } from './types.js';
+import type { MotionClip3D } from './clip.js';
 
 /**
  * Name of the marker file that identifies a folder written by {@link writeMocapDataset} (it holds

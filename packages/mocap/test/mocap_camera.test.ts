@@ -3,18 +3,15 @@ import { InputError, Rng } from '@skelflow/base';
 import {
   clipTarget,
   hipYaw,
-  lookAtCamera,
   maxRootStep,
   projectClip,
-  projectPoint,
   rootAt,
   rotateTranslateClip,
-  simulatePoseEstimator,
   sliceClip,
   spliceClips,
 } from '../src/index.js';
-import type { MotionClip3D } from '../src/types.js';
-import { parsePoseTrackJson, segmentTracks } from '@skelflow/pose';
+import type { MotionClip3D } from '../src/index.js';
+import { lookAtCamera, parsePoseTrackJson, projectPoint, segmentTracks, simulatePoseEstimator } from '@skelflow/pose';
 
 // COCO-17 rest pose of a person facing +z (left = +x), metres, feet at y = 0.
 const REST: [number, number, number][] = [

@@ -1,4 +1,72 @@
-export * from './layouts/index.js';
-export * from './tracks/index.js';
-export * from './io/index.js';
-export * from './synthetic/index.js';
+/**
+ * `@skelflow/pose`: pose tracks without tensors — skeleton layouts, AlphaPose JSON and `.npy`
+ * I/O, segmentation and normalisation, the segment-to-frame protocol of STG-NF, the camera and
+ * pose-estimator degradation model, and the seeded synthetic pose-track generator. Browser-safe;
+ * file-system helpers are in `@skelflow/pose/node`.
+ *
+ * @packageDocumentation
+ */
+
+// Skeleton layouts: the one COCO-17 definition (names, edges, flip pairs) and COCO → OpenPose.
+export { COCO17, COCO17_FLIP, COCO17_KEYPOINTS, OPENPOSE18, getSkeleton } from './layouts/skeletons.js';
+export type { Coco17Keypoint, LayoutName, Skeleton } from './layouts/skeletons.js';
+export {
+  COCO17_LEFT_SHOULDER,
+  COCO17_RIGHT_SHOULDER,
+  COCO17_TO_OPENPOSE18_ORDER,
+  coco17ToOpenPose18,
+} from './layouts/convert.js';
+export type { Coco17ArrayOptions } from './layouts/convert.js';
+
+// Pose tracks: in memory (typed) and on disk (JSON), the converter between them.
+export { frameKey } from './tracks/types.js';
+export type { PersonTrack, PoseClip, PoseDetectionJson, PoseTracks, PoseTracksJson } from './tracks/types.js';
+export { parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
+export type { ParsePoseOptions } from './tracks/parse_json.js';
+export { clipNameFromPoseFile, POSE_FILE_SUFFIX } from './tracks/clip_name.js';
+
+// Segmentation, normalisation, segment → frame scores, evaluation (STG-NF protocol).
+export { normalizeSegment, STGNF_VID_RES } from './tracks/normalize.js';
+export type { NormalizeOptions, NormalizeSegmentOptions } from './tracks/normalize.js';
+export { continuousWindowStarts, segmentMetaList, segmentTracks } from './tracks/segment.js';
+export type { PoseSegments, SegmentMeta, SegmentOptions } from './tracks/segment.js';
+export { scoresToFrames } from './tracks/frame_scores.js';
+export type { ClipFrameScores, FrameClip, FrameScores, ScoresToFramesOptions } from './tracks/frame_scores.js';
+export { readGroundTruth } from './tracks/ground_truth.js';
+export type { GroundTruthClip, GroundTruthConvention } from './tracks/ground_truth.js';
+export { evaluateFrames, smoothStgNf } from './tracks/evaluate.js';
+export type { EvalClip, EvaluateFramesInput, FrameEvaluation } from './tracks/evaluate.js';
+
+// NumPy .npy.
+export { readNpy, writeNpy } from './io/npy.js';
+export type { NpyArray, NpyData, NpyDtype, NpyWriteDtype } from './io/npy.js';
+
+// The one camera model and the one pose-estimator degradation model.
+export {
+  CAMERA_NEAR,
+  FRAME_HEIGHT,
+  FRAME_WIDTH,
+  cameraSpecProblem,
+  levelCamera,
+  lookAtCamera,
+  projectPoint,
+} from './camera/pinhole.js';
+export type { CameraSpec, PinholeCamera } from './camera/pinhole.js';
+export { DEFAULT_ESTIMATOR_NOISE, estimatorNoiseProblem, simulatePoseEstimator } from './camera/estimator.js';
+export type { EstimatorNoise, EstimatorOutput, ProjectedClip } from './camera/estimator.js';
+
+// The seeded synthetic pose-track generator (the embedded demo dataset).
+export { demoDatasetStats, eventMask, generateDemoDataset } from './synthetic/dataset.js';
+export type {
+  AnomalyEvent,
+  ClipTracks,
+  DemoDataset,
+  DemoDatasetMeta,
+  DemoDatasetOptions,
+  DemoDatasetStats,
+  DemoScale,
+  SplitStats,
+} from './synthetic/dataset.js';
+export { ANOMALY_KINDS } from './synthetic/motion.js';
+export type { AnomalyKind } from './synthetic/motion.js';
+export { DEMO_FPS } from './synthetic/scene.js';

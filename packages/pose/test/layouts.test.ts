@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
-import { COCO17, COCO17_TO_OPENPOSE18_ORDER, coco17ToOpenPose18, getSkeleton, OPENPOSE18 } from '../src/layouts/index.js';
+import { COCO17, COCO17_TO_OPENPOSE18_ORDER, coco17ToOpenPose18, getSkeleton, OPENPOSE18 } from '../src/index.js';
 
 // Hand-built person: joint j of person p has x = 10·j + p, y = 100 + j, confidence = 0.5 + j/100.
 function person(p: number): number[] {

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
-import { readNpy, writeNpy } from '../src/io/index.js';
-import { readGroundTruth } from '../src/tracks/index.js';
+import { readNpy, writeNpy } from '../src/index.js';
+import { readGroundTruth } from '../src/index.js';
 import { expectInputError } from '@skelflow/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -8,11 +8,11 @@ import {
   normalizeSegment,
   segmentMetaList,
   segmentTracks,
-  toOpenPose18,
+  coco17ToOpenPose18,
   type PoseClip,
   type PoseTracks,
-} from '../src/tracks/index.js';
-import { readPoseDir } from '../src/tracks/read_dir.js';
+} from '../src/index.js';
+import { readPoseDir } from '../src/node.js';
 import { expectInputError } from '@skelflow/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -91,10 +91,10 @@ describe('continuousWindowStarts (split_pose_to_segments + is_seg_continuous)', 
   });
 });
 
-describe('toOpenPose18', () => {
+describe('coco17ToOpenPose18', () => {
   it('appends the shoulder mean as neck (confidence included) and reorders', () => {
     const coco = new Float64Array(2 * 17 * 3).map((_, i) => i); // two detections
-    const op = toOpenPose18(coco);
+    const op = coco17ToOpenPose18(coco);
     expect(op).toBeInstanceOf(Float64Array);
     expect(op.length).toBe(2 * 18 * 3);
     const order = [0, 17, 6, 8, 10, 5, 7, 9, 12, 14, 16, 11, 13, 15, 2, 1, 4, 3];
@@ -107,8 +107,8 @@ describe('toOpenPose18', () => {
         }
       }
     }
-    expect(toOpenPose18(new Float32Array(34), 2).length).toBe(36);
-    expect(() => toOpenPose18(new Float32Array(50))).toThrow(InputError);
+    expect(coco17ToOpenPose18(new Float32Array(34), { channels: 2 }).length).toBe(36);
+    expect(() => coco17ToOpenPose18(new Float32Array(50))).toThrow(InputError);
   });
 });
 

@@ -3,10 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
-import { evaluateFrames, scoresToFrames, smoothStgNf, type SegmentMeta } from '../src/tracks/index.js';
-import { readGtDir } from '../src/tracks/read_dir.js';
-import { gaussianFilter1dReflect } from '../src/tracks/smoothing.js';
-import { rocAucSklearn } from '../src/tracks/auc.js';
+import { evaluateFrames, scoresToFrames, smoothStgNf, type SegmentMeta } from '../src/index.js';
+import { readGtDir } from '../src/node.js';
+import { gaussianFilter1d, rocAuc } from '@skelflow/metrics';
 import { expectInputError } from '@skelflow/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -84,8 +83,8 @@ describe('smoothing (values from SciPy 1.17.1 scipy.ndimage.gaussian_filter1d)',
   const x = [0.3, -1.2, 2.5, 0.7, -0.4];
   it('reflects repeatedly when the input is shorter than the radius', () => {
     const close = (a: ArrayLike<number>, b: number[]) => b.forEach((v, i) => expect(Math.abs(a[i] - v)).toBeLessThan(1e-14));
-    close(gaussianFilter1dReflect(x, 6), [0.37987337276311095, 0.37990377533683034, 0.379962322955759, 0.3801126427075842, 0.3801478862367155]);
-    close(gaussianFilter1dReflect(x, 2.5), [0.3244053120419759, 0.3512405473163836, 0.3869944421823658, 0.41304352282115875, 0.4243161756381155]);
+    close(gaussianFilter1d(x, 6), [0.37987337276311095, 0.37990377533683034, 0.379962322955759, 0.3801126427075842, 0.3801478862367155]);
+    close(gaussianFilter1d(x, 2.5), [0.3244053120419759, 0.3512405473163836, 0.3869944421823658, 0.41304352282115875, 0.4243161756381155]);
     close(smoothStgNf(x), [0.3799999971917797, 0.3799999982644245, 0.3800000000000002, 0.3800000017355759, 0.38000000280822066]);
     close(smoothStgNf([1, -2]), [-0.5000000000000004, -0.5000000000000004]);
   });
@@ -97,7 +96,7 @@ describe('smoothing (values from SciPy 1.17.1 scipy.ndimage.gaussian_filter1d)',
   });
 });
 
-describe('rocAucSklearn', () => {
+describe('ROC AUC (@skelflow/metrics rocAuc, used by evaluateFrames)', () => {
   // Brute force over all (positive, negative) pairs, ties = ½: the definition sklearn's
   // trapezoidal ROC area equals.
   const brute = (l: number[], s: number[]) => {
@@ -109,18 +108,18 @@ describe('rocAucSklearn', () => {
     return u / (np * nn);
   };
   it('counts ties as one half', () => {
-    expect(rocAucSklearn([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])).toBe(0.75); // sklearn docs example
+    expect(rocAuc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])).toBe(0.75); // sklearn docs example
     let seed = 7;
     const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
     for (let trial = 0; trial < 20; trial++) {
       const n = 50 + trial * 7;
       const l = Array.from({ length: n }, () => (rnd() < 0.4 ? 1 : 0));
       const s = Array.from({ length: n }, () => Math.round(rnd() * 6) / 2 + (rnd() < 0.1 ? Infinity : 0)); // many ties
-      expect(Math.abs(rocAucSklearn(l, s) - brute(l, s))).toBeLessThan(1e-15);
+      expect(Math.abs(rocAuc(l, s) - brute(l, s))).toBeLessThan(1e-15);
     }
   });
   it('throws with one class only', () => {
-    expectInputError(() => rocAucSklearn([1, 1], [0.2, 0.3]), /only one class/);
+    expectInputError(() => evaluateFrames({ clips: [{ name: 'c', gtAbnormal: Uint8Array.from([1, 1]), frameScores: Float64Array.from([0.2, 0.3]) }] }), /only one class/);
   });
 });
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '@skelflow/base';
-import { generateDemoDataset } from '../src/synthetic/index.js';
+import { generateDemoDataset } from '../src/index.js';
 import { DEMO_MARKER, encodeNpyUint8, writeDemoDataset } from '../src/synthetic/write_dataset.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-synth-'));

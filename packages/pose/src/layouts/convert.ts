@@ -32,24 +32,31 @@ export interface Coco17ArrayOptions {
  *
  * @param keypoints - `Float32Array`/number array `[..., 17, C]`.
  * @param options - {@link Coco17ArrayOptions}.
- * @returns `[..., 18, C]` as a new `Float32Array`.
+ * The neck mean is computed in float64 and rounded to the output type once. The original computes it
+ * from the float64 JSON values before its float32 cast; from float32 input the neck can therefore
+ * differ from the original by one float32 ulp (≈6e-5 px at x = 800), far below anything the model
+ * resolves.
+ *
+ * @returns `[..., 18, C]` as a new `Float64Array` for `Float64Array` input, else a `Float32Array`.
  * @throws InputError when the length is not a multiple of 17 joints × C channels.
  * @example
  * ```ts
  * const op = coco17ToOpenPose18(new Float32Array(51), { channels: 3 }); // length 54
  * ```
  */
-export function coco17ToOpenPose18(keypoints: ArrayLike<number>, options: Coco17ArrayOptions = {}): Float32Array {
+export function coco17ToOpenPose18(keypoints: Float64Array, options?: Coco17ArrayOptions): Float64Array;
+export function coco17ToOpenPose18(keypoints: ArrayLike<number>, options?: Coco17ArrayOptions): Float32Array;
+export function coco17ToOpenPose18(keypoints: ArrayLike<number>, options: Coco17ArrayOptions = {}): Float32Array | Float64Array {
   return convertArray(keypoints, options.channels ?? 3);
 }
 
-function convertArray(kp: ArrayLike<number>, c: number): Float32Array {
+function convertArray(kp: ArrayLike<number>, c: number): Float32Array | Float64Array {
   if (!Number.isInteger(c) || c < 1) throw new InputError(`channels must be a positive integer, got ${c}`, { source: 'coco17ToOpenPose18' });
   if (kp.length % (17 * c) !== 0) {
     throw new InputError(`length ${kp.length} is not a multiple of 17 joints × ${c} channels`, { source: 'coco17ToOpenPose18' });
   }
   const n = kp.length / (17 * c);
-  const out = new Float32Array(n * 18 * c);
+  const out = kp instanceof Float64Array ? new Float64Array(n * 18 * c) : new Float32Array(n * 18 * c);
   for (let p = 0; p < n; p++) {
     const src = p * 17 * c;
     const dst = p * 18 * c;

@@ -22,6 +22,36 @@ export interface Skeleton {
 export type LayoutName = 'coco17' | 'openpose18';
 
 /**
+ * Keypoint names in COCO-17 order — the one list of the package: the order of every `keypoints`
+ * array (AlphaPose, and therefore STG-NF), of the synthetic generator and of `MotionClip3D.coco`.
+ *
+ * @example
+ * ```ts
+ * const i = COCO17_KEYPOINTS.indexOf('left_hip'); // 11 → keypoints[3*i .. 3*i+2] = x, y, c
+ * ```
+ */
+export const COCO17_KEYPOINTS = Object.freeze([
+  'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
+  'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist',
+  'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle',
+] as const);
+
+/** A COCO-17 keypoint name. */
+export type Coco17Keypoint = (typeof COCO17_KEYPOINTS)[number];
+
+/**
+ * For each COCO-17 keypoint, the index of its mirror image (left ↔ right, the nose maps to itself):
+ * the flip pairs. The tracker simulation uses them for the left/right confusions real pose
+ * estimators make in side views.
+ *
+ * @example
+ * ```ts
+ * COCO17_FLIP[COCO17_KEYPOINTS.indexOf('left_knee')]; // 14 = right_knee
+ * ```
+ */
+export const COCO17_FLIP: readonly number[] = Object.freeze([0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]);
+
+/**
  * The 17 COCO keypoints (AlphaPose, HRNet, ViTPose, YOLO-pose output order) with the 19 bones of
  * COCO's `person` category skeleton, converted from its 1-based indices.
  *
@@ -39,11 +69,7 @@ export type LayoutName = 'coco17' | 'openpose18';
  */
 export const COCO17: Skeleton = Object.freeze({
   name: 'coco17',
-  jointNames: Object.freeze([
-    'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
-    'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist',
-    'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle',
-  ]),
+  jointNames: COCO17_KEYPOINTS,
   edges: Object.freeze([
     [15, 13], [13, 11], [16, 14], [14, 12], [11, 12], [5, 11], [6, 12], [5, 6], [5, 7], [6, 8],
     [7, 9], [8, 10], [1, 2], [0, 1], [0, 2], [1, 3], [2, 4], [3, 5], [4, 6],

@@ -1,9 +1,13 @@
 import { InputError, Rng } from '@skelflow/base';
 import { ANOMALY_KINDS, type ActorPlan, type ActorTrack, type AnomalyKind, sampleStyle, simulateActor } from './motion.js';
-import { DEMO_FPS, FRAME_HEIGHT, FRAME_WIDTH, type SceneCamera, insideArea, sampleGroundPoint, sampleScene } from './scene.js';
-import { COCO17_KEYPOINTS, sampleBody } from './skeleton.js';
-import { type PersonTracks, simulateTracker } from './tracker.js';
-import { clamp, intIn, pickWeighted, uniformIn } from './util.js';
+import { FRAME_HEIGHT, FRAME_WIDTH } from '../camera/pinhole.js';
+import { DEMO_FPS, type SceneCamera, insideArea, sampleGroundPoint, sampleScene } from './scene.js';
+import { COCO17_KEYPOINTS } from '../layouts/skeletons.js';
+import { sampleBody } from './skeleton.js';
+import type { PoseTracksJson } from '../tracks/types.js';
+import { simulateTracker } from './tracker.js';
+import { clamp } from '../numeric.js';
+import { intIn, pickWeighted, uniformIn } from './util.js';
 
 /**
  * One labelled abnormal behaviour: person `person` behaves as `kind` in frames `from`..`to`
@@ -27,7 +31,7 @@ export interface ClipTracks {
   /** Frames in the clip (frames without anyone visible count). */
   nFrames: number;
   /** Person id → zero-padded frame → `{ keypoints: [x, y, c] × 17, scores }`. */
-  persons: PersonTracks;
+  persons: PoseTracksJson;
   /** Labelled abnormal behaviours (empty for training clips and normal test clips). */
   events: AnomalyEvent[];
 }

@@ -1,7 +1,9 @@
 import type { Rng } from '@skelflow/base';
 import { type BodyShape, type PoseAngles, N_KEYPOINTS, approachAngles, neutralAngles, poseLocal } from './skeleton.js';
-import { DEMO_FPS, FRAME_HEIGHT, FRAME_WIDTH, type SceneCamera, insideArea, projectGround } from './scene.js';
-import { Gaussian, clamp, lerp, pickWeighted, smoothstep, uniformIn, wrapAngle } from './util.js';
+import { FRAME_HEIGHT, FRAME_WIDTH } from '../camera/pinhole.js';
+import { DEMO_FPS, type SceneCamera, insideArea, projectGround } from './scene.js';
+import { Gaussian, clamp } from '../numeric.js';
+import { lerp, pickWeighted, smoothstep, uniformIn, wrapAngle } from './util.js';
 
 /**
  * The abnormal behaviours staged in test clips.
@@ -522,7 +524,7 @@ export function simulateActor(
       const z = local[3 * j + 2];
       const Xw = X - x * sh + z * ch;
       const Zw = Math.max(Z + x * ch + z * sh, 0.5);
-      uv[off + 2 * j] = cam.cx + (cam.focal * Xw) / Zw; // = projectGround, inlined (hot loop)
+      uv[off + 2 * j] = cam.cx + (cam.focal * Xw) / Zw; // = projectGround (projectPoint on cam.view), inlined (hot loop)
       uv[off + 2 * j + 1] = cam.horizonY + (cam.focal * (cam.cameraHeight - y)) / Zw;
       const d = upright[3 * j] * viewX + upright[3 * j + 2] * viewZ;
       occ[n * N_KEYPOINTS + j] = clamp((d - 0.01 * H) / (0.07 * H), 0, 1);

@@ -1,16 +1,13 @@
 import type { Rng } from '@skelflow/base';
+import { FRAME_HEIGHT, FRAME_WIDTH, levelCamera, projectPoint, type PinholeCamera } from '../camera/pinhole.js';
 import { intIn, pickWeighted, uniformIn } from './util.js';
-
-/** Frame width in pixels of the ShanghaiTech videos the synthetic clips imitate. */
-export const FRAME_WIDTH = 856;
-/** Frame height in pixels. */
-export const FRAME_HEIGHT = 480;
 /** Frame rate the motion models are integrated at (ShanghaiTech is ≈ 24 fps). */
 export const DEMO_FPS = 24;
 
 /**
- * One fixed surveillance camera looking at a flat walkable ground. The camera is a pinhole with a
- * horizontal optical axis and a shifted principal point (the horizon row `horizonY`), so a point
+ * One fixed surveillance camera looking at a flat walkable ground. The camera is the package's
+ * pinhole ({@link levelCamera}: horizontal optical axis, principal point on the horizon row
+ * `horizonY`, frame {@link FRAME_WIDTH} × {@link FRAME_HEIGHT}), so a point
  * (X, Y, Z) in metres — X right, Y up, Z away from the camera — lands on pixel
  * `u = cx + focal·X/Z`, `v = horizonY + focal·(cameraHeight − Y)/Z`. That single formula gives the
  * perspective the data needs: people higher in the frame are farther away and smaller, people
@@ -33,6 +30,8 @@ export interface SceneCamera {
   zFar: number;
   /** Dominant walking directions (world heading in radians, 0 = to the right, π/2 = away). */
   paths: { heading: number; weight: number }[];
+  /** The pinhole camera of these settings ({@link levelCamera}). */
+  view: PinholeCamera;
 }
 
 /**
@@ -72,7 +71,7 @@ export function sampleScene(rng: Rng, id: number): SceneCamera {
       const k = pickWeighted(rng, cw);
       paths.push({ heading: candidates[k] + 0.15 * rng.normal(), weight: uniformIn(rng, 0.5, 1.5) });
     }
-    return { id, focal, cameraHeight, horizonY, cx, zNear, zFar, paths };
+    return { id, focal, cameraHeight, horizonY, cx, zNear, zFar, paths, view: levelCamera(focal, cameraHeight, cx, horizonY) };
   }
 }
 
@@ -82,15 +81,16 @@ export function sampleScene(rng: Rng, id: number): SceneCamera {
  * @param cam - the camera.
  * @param X - right of the optical axis.
  * @param Y - height above the ground.
- * @param Z - depth (must be > 0).
- * @returns `[u, v]` in pixels.
+ * @param Z - depth (must be > 0.1 m, `CAMERA_NEAR`).
+ * @returns `[u, v]` in pixels (NaN closer than `CAMERA_NEAR`).
  * @example
  * ```ts
  * const [u, v] = projectGround(cam, 1, 1.7, 12); // where the head of a person 12 m away is
  * ```
  */
 export function projectGround(cam: SceneCamera, X: number, Y: number, Z: number): [number, number] {
-  return [cam.cx + (cam.focal * X) / Z, cam.horizonY + (cam.focal * (cam.cameraHeight - Y)) / Z];
+  const [u, v] = projectPoint(cam.view, X, Y, Z);
+  return [u, v];
 }
 
 /**

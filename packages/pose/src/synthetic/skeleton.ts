@@ -1,66 +1,8 @@
 import type { Rng } from '@skelflow/base';
-import { clamp } from './util.js';
+import { COCO17_KEYPOINTS } from '../layouts/skeletons.js';
+import { clamp } from '../numeric.js';
 
-/**
- * Keypoint names in COCO-17 order — the order of every `keypoints` array the synthetic generator
- * writes (and the order AlphaPose, and therefore STG-NF, uses).
- *
- * @example
- * ```ts
- * const i = COCO17_KEYPOINTS.indexOf('left_hip'); // 11 → keypoints[3*i .. 3*i+2] = x, y, c
- * ```
- */
-export const COCO17_KEYPOINTS = [
-  'nose',
-  'left_eye',
-  'right_eye',
-  'left_ear',
-  'right_ear',
-  'left_shoulder',
-  'right_shoulder',
-  'left_elbow',
-  'right_elbow',
-  'left_wrist',
-  'right_wrist',
-  'left_hip',
-  'right_hip',
-  'left_knee',
-  'right_knee',
-  'left_ankle',
-  'right_ankle',
-] as const;
-
-/**
- * The rigid segments of the COCO-17 skeleton as `[parent, child]` keypoint indices: limbs, the
- * shoulder and hip girdles, the two torso sides and the face links. Used by the tests (bone
- * lengths must stay constant for a walker) and handy for drawing.
- *
- * @example
- * ```ts
- * for (const [a, b] of COCO17_BONES) drawLine(kp[3 * a], kp[3 * a + 1], kp[3 * b], kp[3 * b + 1]);
- * ```
- */
-export const COCO17_BONES: ReadonlyArray<readonly [number, number]> = [
-  [5, 7], [7, 9], [6, 8], [8, 10], // arms
-  [11, 13], [13, 15], [12, 14], [14, 16], // legs
-  [5, 6], [11, 12], [5, 11], [6, 12], // girdles and torso sides
-  [0, 1], [0, 2], [1, 3], [2, 4], // face
-];
-
-/**
- * For each COCO-17 keypoint, the index of its mirror image (left ↔ right, the nose maps to itself).
- * The tracker simulation uses it for the left/right confusions real pose estimators make in
- * side views.
- *
- * @example
- * ```ts
- * COCO17_FLIP[COCO17_KEYPOINTS.indexOf('left_knee')]; // 14 = right_knee
- * ```
- */
-export const COCO17_FLIP: readonly number[] = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15];
-
-/** Number of keypoints per pose. */
-export const N_KEYPOINTS = 17;
+export const N_KEYPOINTS = COCO17_KEYPOINTS.length;
 
 /**
  * Segment lengths of one synthetic person in metres. Proportions follow the usual anthropometric

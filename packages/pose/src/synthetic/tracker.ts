@@ -1,22 +1,10 @@
 import type { Rng } from '@skelflow/base';
 import type { ActorTrack } from './motion.js';
-import { FRAME_HEIGHT, FRAME_WIDTH } from './scene.js';
+import { FRAME_HEIGHT, FRAME_WIDTH } from '../camera/pinhole.js';
+import { COCO17_FLIP } from '../layouts/skeletons.js';
 import { N_KEYPOINTS } from './skeleton.js';
-import { Gaussian, clamp, round3 } from './util.js';
-
-/**
- * One detection as AlphaPose's tracked-person JSON stores it: 17 × (x, y, confidence) in pixels
- * (COCO-17 order) and the detection score.
- */
-export interface PoseDetection {
-  /** 51 numbers: x, y, c per keypoint. */
-  keypoints: number[];
-  /** Detection score in (0, 1). */
-  scores: number;
-}
-
-/** A person track: person id → zero-padded frame index (`"0042"`) → detection. */
-export type PersonTracks = Record<string, Record<string, PoseDetection>>;
+import { Gaussian, clamp, round3 } from '../numeric.js';
+import { frameKey, type PoseDetectionJson, type PoseTracksJson } from '../tracks/types.js';
 
 /** Which person id an actor carries from which frame on (ID switches start a new span). */
 export interface IdSpan {
@@ -30,21 +18,15 @@ export interface IdSpan {
 
 /** Result of {@link simulateTracker}. */
 export interface TrackerOutput {
-  persons: PersonTracks;
+  persons: PoseTracksJson;
   /** All id spans, sorted by id. */
   spans: IdSpan[];
   /** Per actor: first and last detected frame (−1 when never detected). */
   detected: { first: number; last: number }[];
 }
 
-const SWAP_PAIRS: ReadonlyArray<readonly [number, number]> = [
-  [5, 6],
-  [7, 8],
-  [9, 10],
-  [11, 12],
-  [13, 14],
-  [15, 16],
-];
+// Body left/right pairs (shoulders … ankles), from the flip pairs: [5, 6], [7, 8], …, [15, 16].
+const SWAP_PAIRS: ReadonlyArray<readonly [number, number]> = COCO17_FLIP.flatMap((r, l) => (l >= 5 && l < r ? [[l, r] as const] : []));
 
 /**
  * Turns noise-free actor tracks into what a detector + pose estimator + tracker would produce.
@@ -120,7 +102,7 @@ export function simulateTracker(actors: ActorTrack[], nFrames: number, rng: Rng)
     }
   }
 
-  type Seg = { actor: number; start: number; end: number; frames: number[]; dets: PoseDetection[] };
+  type Seg = { actor: number; start: number; end: number; frames: number[]; dets: PoseDetectionJson[] };
   const segs: Seg[] = [];
   const detected: { first: number; last: number }[] = [];
   const jit = new Float64Array(2 * K);
@@ -228,27 +210,14 @@ export function simulateTracker(actors: ActorTrack[], nFrames: number, rng: Rng)
 
   // Ids in order of first appearance, like a tracker's counter.
   segs.sort((p, q) => p.start - q.start || p.actor - q.actor);
-  const persons: PersonTracks = {};
+  const persons: PoseTracksJson = {};
   const spans: IdSpan[] = [];
   segs.forEach((s, k) => {
     const id = String(k + 1);
-    const track: Record<string, PoseDetection> = {};
+    const track: Record<string, PoseDetectionJson> = {};
     for (let m = 0; m < s.frames.length; m++) track[frameKey(s.frames[m])] = s.dets[m];
     persons[id] = track;
     spans.push({ actor: s.actor, id, start: s.start, end: s.end });
   });
   return { persons, spans, detected };
-}
-
-/**
- * The JSON key of a frame index: zero-padded to 4 digits (`7` → `"0007"`), as in the ShanghaiTech
- * AlphaPose files.
- *
- * @example
- * ```ts
- * frameKey(42); // "0042"
- * ```
- */
-export function frameKey(t: number): string {
-  return String(t).padStart(4, '0');
 }

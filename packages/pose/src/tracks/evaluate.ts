@@ -1,6 +1,5 @@
 import { InputError } from '@skelflow/base';
-import { rocAucSklearn } from './auc.js';
-import { smoothStgNf } from './smoothing.js';
+import { gaussianFilter1d, rocAuc } from '@skelflow/metrics';
 
 /** One clip's labels and frame scores for {@link evaluateFrames}. */
 export interface EvalClip {
@@ -106,7 +105,36 @@ export function evaluateFrames(input: EvaluateFramesInput): FrameEvaluation {
     perClip.push({ name: c.name, raw: r, smoothed: s });
     off += n;
   }
-  const aucRaw = rocAucSklearn(labels, raw, 'evaluateFrames');
-  const aucSmoothed = smoothedAll ? rocAucSklearn(labels, smoothedAll, 'evaluateFrames') : undefined;
+  const nNormal = total - nAbnormal;
+  if (nAbnormal === 0 || nNormal === 0) {
+    throw new InputError(`ROC AUC is undefined with only one class present (${nNormal} positive, ${nAbnormal} negative)`, { source: 'evaluateFrames' });
+  }
+  const aucRaw = rocAuc(labels, raw);
+  const aucSmoothed = smoothedAll ? rocAuc(labels, smoothedAll) : undefined;
   return { aucRaw, aucSmoothed, nFrames: total, nAbnormal, perClip };
+}
+
+/**
+ * STG-NF's temporal smoothing of one clip's frame scores (`smooth_scores`,
+ * `utils/scoring_utils.py` L73-77): `gaussian_filter1d` applied six times in sequence with
+ * σ = 1, 2, 3, 4, 5, 6 (SciPy defaults: mode `'reflect'`, truncate 4, float64). The cascade is
+ * roughly one Gaussian with σ ≈ 9.5, but the truncation and the reflection at the clip ends make
+ * it differ, so it is reproduced step by step. Apply it per clip, after the fill of
+ * `scoresToFrames` (the original smooths the filled values).
+ *
+ * References: STG-NF (Hirschorn & Avidan, ICCV 2023), `utils/scoring_utils.py` `smooth_scores`;
+ * SciPy `scipy.ndimage.gaussian_filter1d` (`@skelflow/metrics` `gaussianFilter1d`, SciPy-exact).
+ *
+ * @param scores one clip's frame scores (finite)
+ * @returns a new `Float64Array` of the same length
+ *
+ * @example
+ * ```ts
+ * const smoothed = smoothStgNf(frameScores.clips[0].scores);
+ * ```
+ */
+export function smoothStgNf(scores: ArrayLike<number>): Float64Array {
+  let s: ArrayLike<number> = scores;
+  for (let sigma = 1; sigma <= 6; sigma++) s = gaussianFilter1d(s, sigma);
+  return s instanceof Float64Array && s !== scores ? s : Float64Array.from(s);
 }

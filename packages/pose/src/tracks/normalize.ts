@@ -1,7 +1,8 @@
 import { InputError } from '@skelflow/base';
+import { FRAME_HEIGHT, FRAME_WIDTH } from '../camera/pinhole.js';
 
-/** The video resolution STG-NF divides by: its `--vid_res` default, used for both datasets. */
-export const STGNF_VID_RES: readonly [number, number] = Object.freeze([856, 480]) as readonly [number, number];
+/** The video resolution STG-NF divides by: its `--vid_res` default, used for both datasets ({@link FRAME_WIDTH} × {@link FRAME_HEIGHT}). */
+export const STGNF_VID_RES: readonly [number, number] = Object.freeze([FRAME_WIDTH, FRAME_HEIGHT]) as readonly [number, number];
 
 /** Options shared by {@link normalizeSegment} and `segmentTracks`. */
 export interface NormalizeOptions {
@@ -130,7 +131,7 @@ export function resolveVidRes(vidRes: readonly [number, number] | undefined, sou
  * float32, exactly the precision path of the original.
  *
  * The input is one segment in the raw detection layout `[T, V, Cin]` (frame, joint, x/y/conf:
- * what `toOpenPose18` returns for consecutive detections); the output is channel-first
+ * what `coco17ToOpenPose18` returns for consecutive detections); the output is channel-first
  * `[Cout, T, V]` with `Cout = 2` (x, y) or 3 with `withConfidence`: one sample of the model's
  * NCHW input.
  *

@@ -1,6 +1,6 @@
 import { InputError } from '@skelflow/base';
 import { locateJsonSyntaxError, NON_FINITE_SENTINELS, replacePythonNonFinite } from './json_error.js';
-import { COCO17_VALUES, type PersonTrack, type PoseTracks } from './types.js';
+import { COCO17_VALUES, type PersonTrack, type PoseTracks, type PoseTracksJson } from './types.js';
 
 /** Options of {@link parsePoseTrackJson}. */
 export interface ParsePoseOptions {
@@ -97,7 +97,27 @@ function checkIndexKey(key: string, what: string, source: string, location: stri
  * ```
  */
 export function parsePoseTrackJson(text: string, source: string, options: ParsePoseOptions = {}): PoseTracks {
-  const { root } = parseText(text, source);
+  return poseTracksFromJson(parseText(text, source).root, source, options);
+}
+
+/**
+ * The converter from the on-disk shape to the in-memory one: checks an already parsed
+ * {@link PoseTracksJson} (e.g. what the synthetic generator or `simulatePoseEstimator` returns)
+ * exactly as {@link parsePoseTrackJson} checks a file, and returns the typed {@link PoseTracks}.
+ *
+ * @param json the person id → frame key → detection object
+ * @param source a name for error messages
+ * @param options see {@link ParsePoseOptions}
+ * @returns the clip's tracks
+ * @throws InputError as {@link parsePoseTrackJson}
+ *
+ * @example
+ * ```ts
+ * const tracks = poseTracksFromJson(simulatePoseEstimator(proj, rng).persons, 'cam0');
+ * ```
+ */
+export function poseTracksFromJson(json: PoseTracksJson | unknown, source: string, options: ParsePoseOptions = {}): PoseTracks {
+  const root = json;
   if (!isObject(root)) {
     throw new InputError(`top level must be an object mapping person IDs to frames, got ${describe(root)}`, {
       source,

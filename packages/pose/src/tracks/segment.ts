@@ -1,5 +1,5 @@
 import { InputError } from '@skelflow/base';
-import { toOpenPose18 } from './keypoints.js';
+import { coco17ToOpenPose18 } from '../layouts/convert.js';
 import { normalizeSegmentInto, resolveVidRes, spreadError, type NormalizeOptions } from './normalize.js';
 import { COCO17_VALUES, type PersonTrack, type PoseClip } from './types.js';
 
@@ -143,7 +143,7 @@ function checkTrack(t: PersonTrack, source: string, person: string): void {
 
 /**
  * Cuts the tracks of one or more clips into STG-NF segments and prepares them as model input:
- * COCO-17 → OpenPose-18 ({@link toOpenPose18}), float32 cast, optional flip, per-segment
+ * COCO-17 → OpenPose-18 ({@link coco17ToOpenPose18}), float32 cast, optional flip, per-segment
  * normalisation ({@link normalizeSegment}) and NCHW layout.
  *
  * Segment order is the original's: clips in the given order (read them sorted by file name, as
@@ -227,7 +227,7 @@ export function segmentTracks(input: PoseClip | readonly PoseClip[], options: Se
   let s = 0;
   for (const job of jobs) {
     const { track, starts } = job;
-    const op18 = toOpenPose18(track.keypoints, 3); // [N, 18, 3]
+    const op18 = coco17ToOpenPose18(track.keypoints); // [N, 18, 3]
     const frames = track.frames;
     const source = clips[job.clip].source ?? clips[job.clip].name;
     for (let w = 0; w < starts.length; w++, s++) {

@@ -1,5 +1,11 @@
+// The two shapes of a clip's pose tracks, side by side:
+// - in memory, typed: `PoseTracks` (person id → `PersonTrack`, frames sorted, Float32Array keypoints);
+// - on disk, JSON: `PoseTracksJson` (person id → zero-padded frame key → `PoseDetectionJson`), the
+//   AlphaPose + PoseFlow `*_alphapose_tracked_person.json` record the generators write.
+// `poseTracksFromJson` (and `parsePoseTrackJson` for the file's text) converts on-disk → in-memory.
+
 /**
- * The detections of one tracked person in one clip, sorted by frame number.
+ * In memory: the detections of one tracked person in one clip, sorted by frame number.
  *
  * References: STG-NF (Hirschorn & Avidan, ICCV 2023), `utils/pose_utils.py`
  * `single_pose_dict2np`, which builds the same arrays (as float64; the original casts them to
@@ -15,11 +21,41 @@ export interface PersonTrack {
 }
 
 /**
- * All tracked people of one clip, keyed by the person ID string of the JSON file (`"10"`).
+ * In memory: all tracked people of one clip, keyed by the person ID string of the JSON file (`"10"`).
  * {@link parsePoseTrackJson} inserts them in numeric ID order; functions that consume a
  * `PoseTracks` re-sort numerically, so a hand-built map may use any order.
  */
 export type PoseTracks = Map<string, PersonTrack>;
+
+/**
+ * On disk: one detection as AlphaPose's tracked-person JSON stores it: 17 × (x, y, confidence) in
+ * pixels (COCO-17 order) and the detection score.
+ */
+export interface PoseDetectionJson {
+  /** 51 numbers: x, y, c per keypoint. */
+  keypoints: number[];
+  /** Detection score in (0, 1). */
+  scores: number;
+}
+
+/**
+ * On disk: the content of a `*_alphapose_tracked_person.json` file — person id → zero-padded frame
+ * index (`"0042"`, {@link frameKey}) → detection. Convert with `poseTracksFromJson`.
+ */
+export type PoseTracksJson = Record<string, Record<string, PoseDetectionJson>>;
+
+/**
+ * The JSON key of a frame index: zero-padded to 4 digits (`7` → `"0007"`), as in the ShanghaiTech
+ * AlphaPose files.
+ *
+ * @example
+ * ```ts
+ * frameKey(42); // "0042"
+ * ```
+ */
+export function frameKey(t: number): string {
+  return String(t).padStart(4, '0');
+}
 
 /** One clip's tracks plus the clip name that ties them to a ground-truth mask (`"01_0014"`). */
 export interface PoseClip {

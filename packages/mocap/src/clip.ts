@@ -23,3 +23,20 @@ export interface MotionClip3D {
   /** Where the clip came from (file names), for messages. */
   source: string;
 }
+
+/**
+ * Clip name from a file path: the base name without its extension.
+ *
+ * @param path a file path (`/` or `\\` separators)
+ * @returns the name
+ *
+ * @example
+ * ```ts
+ * clipNameFromPath('data/02/02_01.amc'); // '02_01'
+ * ```
+ */
+export function clipNameFromPath(path: string): string {
+  const base = path.split(/[\\/]/).pop() ?? path;
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}

@@ -1,6 +1,6 @@
 // Acclaim Skeleton File (ASF) parser. Browser-safe: takes the text and a source name for messages.
 import { InputError } from '@skelflow/base';
-import { parseAxisOrder, type RotationAxis } from './rotation.js';
+import { parseAxisOrder, type RotationAxis } from '../rotation.js';
 
 /** A degree of freedom of an ASF bone: rotations, translations, or `l` (length change). */
 export type AsfDof = 'rx' | 'ry' | 'rz' | 'tx' | 'ty' | 'tz' | 'l';

@@ -1,2 +1,0 @@
-export * from './skeletons.js';
-export * from './convert.js';
