@@ -10,14 +10,19 @@
  * ```
  */
 export class SkelflowError extends Error {
+  /** File or argument the problem came from. */
   readonly source: string | undefined;
+  /** Place inside `source` (key path, row, byte, …). */
   readonly location: string | undefined;
+  /** What is wrong, without `source` and `location` (the `message` is `"<source>: <location>: <reason>"`). */
+  readonly reason: string;
   constructor(message: string, options: { source?: string; location?: string; cause?: unknown } = {}) {
     const where = [options.source, options.location].filter((s) => s !== undefined && s !== '').join(': ');
     super(where ? `${where}: ${message}` : message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = new.target.name;
     this.source = options.source;
     this.location = options.location;
+    this.reason = message;
   }
 }
 

@@ -15,6 +15,8 @@ import {
   type TieHandling,
   type VideoRegions,
 } from '@skelflow/metrics';
+import { InputError } from '@skelflow/base';
+import { readNpy, type NpyArray } from '@skelflow/pose';
 
 const USAGE = `Usage:
   skelflow metrics --tracks <dir> --detections <dir> --frames <n> [--alpha <a>] [--beta <b>] [--ties average|input-order]
@@ -54,14 +56,9 @@ class InputProblem extends Error {
   }
 }
 
-const NPY_DTYPES = ['<f4', '<f8', '|u1', '|b1', '<i8', '<i4'] as const;
-
 /**
- * Minimal reader of 1-D C-order `.npy` arrays (format versions 1-3) with a little-endian
- * dtype `<f4`, `<f8`, `|u1`, `|b1`, `<i8` or `<i4`. Anything else is rejected with a reason,
- * never misread. int64 values beyond 2^53 are rejected, as they cannot be represented.
- *
- * References: numpy `lib.format` (NEP 1, the .npy format).
+ * Reads a 1-D `.npy` array as float64 with `@skelflow/pose`'s reader (format versions 1-3, every
+ * little-endian dtype it supports); a problem becomes one `<file>: <place>: <reason>` line.
  *
  * @param bytes the file contents
  * @param source the file name, used in error messages
@@ -73,80 +70,17 @@ const NPY_DTYPES = ['<f4', '<f8', '|u1', '|b1', '<i8', '<i4'] as const;
  * ```
  */
 export function parseNpy(bytes: Uint8Array, source: string): Float64Array {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) {
-    throw new InputProblem(source, 'header', 'not a .npy file (bad magic string)');
+  let array: NpyArray;
+  try {
+    array = readNpy(bytes, source);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputProblem(source, e.location ?? 'file', e.reason);
+    throw e;
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6];
-  let headerLen: number;
-  let headerStart: number;
-  if (major === 1) {
-    headerLen = view.getUint16(8, true);
-    headerStart = 10;
-  } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new InputProblem(source, 'header', 'truncated');
-    headerLen = view.getUint32(8, true);
-    headerStart = 12;
-  } else {
-    throw new InputProblem(source, 'header', `unsupported .npy format version ${major}`);
+  if (array.shape.length !== 1) {
+    throw new InputProblem(source, 'shape', `expected a 1-D array, got shape (${array.shape.join(', ')})`);
   }
-  if (headerStart + headerLen > bytes.length) throw new InputProblem(source, 'header', 'truncated');
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLen));
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new InputProblem(source, 'header', 'cannot read descr, fortran_order and shape');
-  }
-  if (!(NPY_DTYPES as readonly string[]).includes(descr)) {
-    throw new InputProblem(source, 'dtype', `unsupported dtype '${descr}' (supported: ${NPY_DTYPES.join(', ')})`);
-  }
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(Number);
-  if (shape.length !== 1 || !Number.isInteger(shape[0])) {
-    throw new InputProblem(source, 'shape', `expected a 1-D array, got shape (${shapeText.trim()})`);
-  }
-  const n = shape[0];
-  const itemSize = descr === '<f8' || descr === '<i8' ? 8 : descr === '<f4' || descr === '<i4' ? 4 : 1;
-  const dataStart = headerStart + headerLen;
-  if (bytes.length - dataStart < n * itemSize) {
-    throw new InputProblem(source, 'data', `truncated: expected ${n * itemSize} bytes for ${n} values, got ${bytes.length - dataStart}`);
-  }
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const at = dataStart + i * itemSize;
-    switch (descr) {
-      case '<f8':
-        out[i] = view.getFloat64(at, true);
-        break;
-      case '<f4':
-        out[i] = view.getFloat32(at, true);
-        break;
-      case '<i4':
-        out[i] = view.getInt32(at, true);
-        break;
-      case '<i8': {
-        const v = view.getBigInt64(at, true);
-        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-          throw new InputProblem(source, `index ${i}`, `int64 value ${v} is beyond 2^53 and cannot be represented exactly`);
-        }
-        out[i] = Number(v);
-        break;
-      }
-      case '|u1':
-        out[i] = bytes[at];
-        break;
-      case '|b1':
-        if (bytes[at] > 1) throw new InputProblem(source, `index ${i}`, `invalid boolean byte ${bytes[at]}`);
-        out[i] = bytes[at];
-        break;
-    }
-  }
-  return out;
+  return Float64Array.from(array.data);
 }
 
 function readBytes(file: string): Uint8Array {

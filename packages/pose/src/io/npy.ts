@@ -91,9 +91,16 @@ function read64(bytes: Uint8Array, n: number, source: string, signed: boolean): 
   return out;
 }
 
+// NumPy writes booleans as bytes 0 and 1; anything else is a mislabelled file.
+function checkBool(data: Uint8Array, source: string): Uint8Array {
+  const i = data.findIndex((v) => v > 1);
+  if (i >= 0) throw new InputError(`invalid boolean byte ${data[i]}`, { source, location: `element ${i}` });
+  return data;
+}
+
 const DTYPES: Record<NpyDtype, DtypeInfo> = {
   '|u1': { size: 1, read: (b, n) => viewCopy(b, n, 1, Uint8Array, (dv, o) => dv.getUint8(o)) },
-  '|b1': { size: 1, read: (b, n) => viewCopy(b, n, 1, Uint8Array, (dv, o) => dv.getUint8(o)) },
+  '|b1': { size: 1, read: (b, n, source) => checkBool(viewCopy(b, n, 1, Uint8Array, (dv, o) => dv.getUint8(o)), source) },
   '|i1': { size: 1, read: (b, n) => viewCopy(b, n, 1, Int8Array, (dv, o) => dv.getInt8(o)) },
   '<i2': { size: 2, read: (b, n) => viewCopy(b, n, 2, Int16Array, (dv, o) => dv.getInt16(o, true)) },
   '<u2': { size: 2, read: (b, n) => viewCopy(b, n, 2, Uint16Array, (dv, o) => dv.getUint16(o, true)) },
@@ -213,15 +220,15 @@ function normaliseDescr(descr: string, source: string): NpyDtype {
   let d = descr;
   if (/^[<>=|]?[ubi]1$/.test(d)) d = '|' + d.replace(/^[<>=|]/, '');
   if (d.startsWith('>')) {
-    throw new InputError(`big-endian dtype '${descr}' is not supported; convert with arr.astype('<${d.slice(1)}')`, {
+    throw new InputError(`unsupported dtype '${descr}': big-endian dtypes are not supported; convert with arr.astype('<${d.slice(1)}')`, {
       source,
-      location: 'header',
+      location: 'dtype',
     });
   }
   if (!(d in DTYPES)) {
     throw new InputError(
       `unsupported dtype '${descr}' (supported: ${Object.keys(DTYPES).join(', ')})`,
-      { source, location: 'header' },
+      { source, location: 'dtype' },
     );
   }
   return d as NpyDtype;
@@ -251,7 +258,7 @@ function normaliseDescr(descr: string, source: string): NpyDtype {
  */
 export function readNpy(bytes: Uint8Array, source: string): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new InputError('not a .npy file (missing \\x93NUMPY magic string)', { source, location: 'byte 0' });
+    throw new InputError('not a .npy file (missing \\x93NUMPY magic string)', { source, location: 'header' });
   }
   const major = bytes[6];
   const minor = bytes[7];
@@ -289,7 +296,7 @@ export function readNpy(bytes: Uint8Array, source: string): NpyArray {
       descr === undefined
         ? "malformed .npy header: missing 'descr'"
         : `unsupported dtype ${JSON.stringify(descr)} (structured arrays are not supported)`,
-      { source, location: 'header' },
+      { source, location: descr === undefined ? 'header' : 'dtype' },
     );
   }
   if (typeof fortran !== 'boolean') {
