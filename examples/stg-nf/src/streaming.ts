@@ -29,9 +29,9 @@ export interface StreamingScorerOptions {
   /**
    * Tolerated missing frames per window (the original's `is_seg_continuous`, `segmentTracks`'
    * `maxMissing`). Default 2: the window of the last `segLen` detections is scored only if at least
-   * `segLen − maxGaps` of them lie in `[firstFrame, firstFrame + segLen)`.
+   * `segLen − maxMissing` of them lie in `[firstFrame, firstFrame + segLen)`.
    */
-  maxGaps?: number;
+  maxMissing?: number;
 }
 
 /** Per-track state: the last `segLen` detections, each written twice so the window is contiguous. */
@@ -75,7 +75,7 @@ const trackName = (id: string | number): string => String(id);
  * detection is a track's last, so the scorer scores every window, that last one included (and a
  * track of exactly `segLen` detections gets one score, where the batch path gives none). The
  * continuity rule is the original's: the window is the last `segLen` detections, kept when at least
- * `segLen − maxGaps` of them fall in `[firstFrame, firstFrame + segLen)`; the remaining ≤ `maxGaps`
+ * `segLen − maxMissing` of them fall in `[firstFrame, firstFrame + segLen)`; the remaining ≤ `maxMissing`
  * detections may lie arbitrarily far away.
  *
  * Errors: invalid input throws before any state changes, so a caller may catch, log and continue
@@ -139,16 +139,16 @@ export class StreamingScorer {
         location: 'options.keypointFormat',
       });
     }
-    const maxGaps = options.maxGaps ?? 2;
-    if (!(Number.isInteger(maxGaps) && maxGaps >= 0)) {
-      throw new InputError(`maxGaps must be an integer ≥ 0, got ${maxGaps}`, { source: 'StreamingScorer', location: 'options.maxGaps' });
+    const maxMissing = options.maxMissing ?? 2;
+    if (!(Number.isInteger(maxMissing) && maxMissing >= 0)) {
+      throw new InputError(`maxMissing must be an integer ≥ 0, got ${maxMissing}`, { source: 'StreamingScorer', location: 'options.maxMissing' });
     }
     this.model = model;
     this.segLen = segLen;
     this.vidRes = [vidRes[0], vidRes[1]];
     this.format = format;
     this.inValues = (format === 'coco17' ? 17 : 18) * 3;
-    this.need = segLen - maxGaps;
+    this.need = segLen - maxMissing;
     this.per = 2 * segLen * V;
     this.kp = new Float32Array(this.inValues);
     this.one = new Float32Array(this.per);
@@ -163,7 +163,7 @@ export class StreamingScorer {
   /**
    * One new detection of one track → the normality score (−NLL bits/dim, higher = more normal) of
    * the window of this track's last `segLen` detections, or `null` when the track has fewer than
-   * `segLen` detections yet or that window is not continuous (more than `maxGaps` missing frames).
+   * `segLen` detections yet or that window is not continuous (more than `maxMissing` missing frames).
    *
    * @param trackId the tracker's person ID
    * @param frame the detection's frame number (integer ≥ 0, greater than the track's previous one)

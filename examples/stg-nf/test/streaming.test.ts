@@ -100,7 +100,7 @@ function compareWithBatch(scorer: StreamingScorer, tracks: PoseTracks, batch: Ma
   return c;
 }
 
-/** Smooth synthetic COCO-17 tracks in pixels, with random gaps (some longer than maxGaps) and start frames. */
+/** Smooth synthetic COCO-17 tracks in pixels, with random gaps (some longer than maxMissing) and start frames. */
 function syntheticTracks(nPeople: number, seed: number, gapRate = 0.12): PoseTracks {
   const rng = new Rng(seed);
   const tracks: PoseTracks = new Map();
@@ -161,13 +161,13 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
     });
   });
 
-  it('matches segmentTracks on synthetic tracks with gaps for maxGaps 0, 2 and 5 (no ../shared needed)', () => {
+  it('matches segmentTracks on synthetic tracks with gaps for maxMissing 0, 2 and 5 (no ../shared needed)', () => {
     const model = createStgNf({ segLen: 8, seed: 5 });
     const tracks = syntheticTracks(6, 11);
-    for (const maxGaps of [0, 2, 5]) {
-      const batch = batchScores(model, tracks, 8, maxGaps);
-      const padded = batchScores(model, padTracks(tracks), 8, maxGaps);
-      const c = compareWithBatch(new StreamingScorer(model, { maxGaps }), tracks, batch, padded);
+    for (const maxMissing of [0, 2, 5]) {
+      const batch = batchScores(model, tracks, 8, maxMissing);
+      const padded = batchScores(model, padTracks(tracks), 8, maxMissing);
+      const c = compareWithBatch(new StreamingScorer(model, { maxMissing }), tracks, batch, padded);
       expect(c.matched).toBe(batch.size);
       expect(c.lastOnly).toBe(padded.size - batch.size);
       expect(c.nulls).toBeGreaterThan(6 * 7); // gaps make some windows non-continuous
@@ -303,8 +303,8 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
     expectInputError(() => z.push('p', 3, flat), /got 3 after 3/);
 
     // Options and model.
-    expectInputError(() => new StreamingScorer(model, { maxGaps: -1 }), /maxGaps/);
-    expectInputError(() => new StreamingScorer(model, { maxGaps: 1.5 }), /maxGaps/);
+    expectInputError(() => new StreamingScorer(model, { maxMissing: -1 }), /maxMissing/);
+    expectInputError(() => new StreamingScorer(model, { maxMissing: 1.5 }), /maxMissing/);
     expectInputError(() => new StreamingScorer(model, { vidRes: [0, 480] }), /vidRes/);
     expectInputError(() => new StreamingScorer(model, { keypointFormat: 'h36m' as 'coco17' }), /keypointFormat/);
     const three = createStgNf({ segLen: 4, channels: 3, seed: 1 });
