@@ -5,10 +5,10 @@
  * @module
  */
 import { InputError } from '@skelflow/base';
-import { projectPoint, type PinholeCamera, type ProjectedClip } from '@skelflow/pose';
+import { COCO17_KEYPOINTS, projectPoint, type PinholeCamera, type ProjectedClip } from '@skelflow/pose';
 import type { MotionClip3D } from './clip.js';
 
-const K = 17;
+const K = COCO17_KEYPOINTS.length;
 
 /**
  * Projects every COCO-17 joint of every frame of a clip.

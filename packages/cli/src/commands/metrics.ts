@@ -56,6 +56,13 @@ class InputProblem extends Error {
   }
 }
 
+// `readNpy` names bytes and elements; this command reports sections (header, dtype, data) and indices.
+function npyPlace(location: string | undefined): string {
+  if (location === undefined) return 'file';
+  if (location.startsWith('byte ') || location.startsWith('header')) return 'header';
+  return location.replace(/^element /, 'index ');
+}
+
 /**
  * Reads a 1-D `.npy` array as float64 with `@skelflow/pose`'s reader (format versions 1-3, every
  * little-endian dtype it supports); a problem becomes one `<file>: <place>: <reason>` line.
@@ -74,7 +81,7 @@ export function parseNpy(bytes: Uint8Array, source: string): Float64Array {
   try {
     array = readNpy(bytes, source);
   } catch (e) {
-    if (e instanceof InputError) throw new InputProblem(source, e.location ?? 'file', e.reason);
+    if (e instanceof InputError) throw new InputProblem(source, npyPlace(e.location), e.reason);
     throw e;
   }
   if (array.shape.length !== 1) {

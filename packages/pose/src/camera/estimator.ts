@@ -7,9 +7,10 @@
  */
 import { InputError, type Rng } from '@skelflow/base';
 import { Gaussian, clamp, round3 } from '../numeric.js';
+import { COCO17_KEYPOINTS } from '../layouts/skeletons.js';
 import { frameKey, type PoseDetectionJson, type PoseTracksJson } from '../tracks/types.js';
 
-const K = 17;
+const K = COCO17_KEYPOINTS.length;
 
 /** The COCO-17 joints of one person in every frame, seen by a camera (what `projectClip` of `@skelflow/mocap` returns). */
 export interface ProjectedClip {

@@ -258,7 +258,7 @@ function normaliseDescr(descr: string, source: string): NpyDtype {
  */
 export function readNpy(bytes: Uint8Array, source: string): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new InputError('not a .npy file (missing \\x93NUMPY magic string)', { source, location: 'header' });
+    throw new InputError('not a .npy file (missing \\x93NUMPY magic string)', { source, location: 'byte 0' });
   }
   const major = bytes[6];
   const minor = bytes[7];

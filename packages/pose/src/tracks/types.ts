@@ -1,3 +1,5 @@
+import { COCO17_KEYPOINTS } from '../layouts/skeletons.js';
+
 // The two shapes of a clip's pose tracks, side by side:
 // - in memory, typed: `PoseTracks` (person id → `PersonTrack`, frames sorted, Float32Array keypoints);
 // - on disk, JSON: `PoseTracksJson` (person id → zero-padded frame key → `PoseDetectionJson`), the
@@ -68,6 +70,6 @@ export interface PoseClip {
 }
 
 /** The number of COCO-17 joints in a {@link PersonTrack}. */
-export const COCO17_JOINTS = 17;
+export const COCO17_JOINTS = COCO17_KEYPOINTS.length;
 /** Values per detection in {@link PersonTrack.keypoints}: 17 joints × (x, y, confidence). */
-export const COCO17_VALUES = 51;
+export const COCO17_VALUES = 3 * COCO17_JOINTS;
