@@ -12,8 +12,8 @@ export type Activation = 'relu' | 'leakyRelu' | 'elu' | 'tanh' | 'sigmoid' | 'si
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'leakyRelu', 'elu', 'tanh', 'sigmoid', 'silu', 'identity'];
 
 /**
- * Applies an {@link Activation} to `x`. Written with ops whose gradients have wasm kernels
- * (`elu` and `leakyRelu` as a `where` of two branches rather than tfjs's fused kernels).
+ * Applies an {@link Activation} to `x` with tfjs ops whose forward and gradient kernels exist on
+ * wasm and cpu (the nn layer contract trains each of them on both).
  *
  * @param slope - negative slope of `leakyRelu`; PyTorch's default 0.01.
  * @example
@@ -27,10 +27,9 @@ export function applyActivation(x: tf.Tensor, activation: Activation, slope = 0.
       case 'relu':
         return tf.relu(x);
       case 'leakyRelu':
-        return tf.where(tf.greater(x, 0), x, tf.mul(x, slope));
+        return tf.leakyRelu(x, slope);
       case 'elu':
-        // exp of the clamped input: the unused branch must not overflow into the gradient.
-        return tf.where(tf.greater(x, 0), x, tf.sub(tf.exp(tf.minimum(x, 0)), 1));
+        return tf.elu(x);
       case 'tanh':
         return tf.tanh(x);
       case 'sigmoid':
