@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, normalTensor } from '@skelflow/core';
+import { describe, expect, it } from 'vitest';
+import { normalTensor } from '@skelflow/core';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
 import {
   ActNorm,
@@ -17,18 +17,17 @@ import {
   type AffineCouplingOptions,
 } from '../src/index.js';
 import { invert, logAbsDet, matrixFromTensor, matrixInverse, randomOrthogonal, slogdet } from '../src/linalg.js';
+import { ConstantConditioner, TestConditioner } from './helpers.js';
 import {
-  BACKENDS,
-  ConstantConditioner,
-  TestConditioner,
+  bijectorContract,
   disposeResult,
+  forEachBackend,
   logAbsDetJs,
   maxAbsDiff,
-  perSampleJacobians,
   perturbParameters,
   values,
   type BijectorCase,
-} from './helpers.js';
+} from '@skelflow/testing';
 
 const REST = [3, 2];
 const BATCH = 2;
@@ -119,84 +118,10 @@ const CASES: BijectorCase[] = [
   { name: 'Chain (empty)', channels: 2, contextDim: 0, make: () => new Chain([]) },
 ];
 
-function inputFor(c: BijectorCase, seed: number): { x: tf.Tensor; context: tf.Tensor | undefined } {
-  const rng = new Rng(seed);
-  return {
-    x: normalTensor(rng, [BATCH, c.channels, ...REST]),
-    context: c.contextDim > 0 ? normalTensor(rng, [BATCH, c.contextDim]) : undefined,
-  };
-}
-
-describe.each(BACKENDS)('@skelflow/flows on %s', (backend) => {
-  beforeAll(async () => {
-    await initBackend(backend);
-    // initBackend silently falls back to cpu if wasm cannot start: make that a failure here.
-    expect(tf.getBackend()).toBe(backend);
-  });
-
-  describe.each(CASES)('$name: bijector properties', (c) => {
-    it('inverse(forward(x)) ≈ x and forward(inverse(y)) ≈ y', () => {
-      const b = c.make();
-      const { x, context } = inputFor(c, 1);
-      const f = b.forward(x, context);
-      const back = b.inverse(f.y, context);
-      expect(maxAbsDiff(back.x, x)).toBeLessThan(1e-4);
-      const again = b.forward(back.x, context);
-      expect(maxAbsDiff(again.y, f.y)).toBeLessThan(1e-4);
-      expect(f.y.shape).toEqual(x.shape);
-      expect(f.logDet.shape).toEqual([BATCH]);
-      expect(back.logDet.shape).toEqual([BATCH]);
-      [f, back, again].forEach(disposeResult);
-      tf.dispose([x, context ?? []]);
-      b.dispose();
-    });
-
-    it('forward logDet = −inverse logDet', () => {
-      const b = c.make();
-      const { x, context } = inputFor(c, 2);
-      const f = b.forward(x, context);
-      const inv = b.inverse(f.y, context);
-      const fl = values(f.logDet);
-      const il = values(inv.logDet);
-      fl.forEach((v, i) => expect(v + il[i]!).toBeCloseTo(0, 4));
-      [f, inv].forEach(disposeResult);
-      tf.dispose([x, context ?? []]);
-      b.dispose();
-    });
-
-    it('forward logDet = log|det J| of the autodiff Jacobian', () => {
-      const b = c.make();
-      const { x, context } = inputFor(c, 3);
-      const jac = perSampleJacobians((xx) => b.forward(xx, context).y, x);
-      const f = b.forward(x, context);
-      const logDet = values(f.logDet);
-      jac.forEach((j, s) => expect(Math.abs(logAbsDetJs(j) - logDet[s]!)).toBeLessThan(1e-3));
-      // Also the inverse direction, from the latent side.
-      const ijac = perSampleJacobians((yy) => b.inverse(yy, context).x, f.y);
-      const inv = b.inverse(f.y, context);
-      const invLogDet = values(inv.logDet);
-      ijac.forEach((j, s) => expect(Math.abs(logAbsDetJs(j) - invLogDet[s]!)).toBeLessThan(1e-3));
-      [f, inv].forEach(disposeResult);
-      tf.dispose([x, context ?? []]);
-      b.dispose();
-    });
-
-    it('leaks no tensors over repeated forward/inverse calls', () => {
-      const b = c.make();
-      const { x, context } = inputFor(c, 4);
-      disposeResult(b.forward(x, context)); // warm-up (kernel setup, lazy init)
-      const before = tf.memory().numTensors;
-      for (let i = 0; i < 3; i++) {
-        const f = b.forward(x, context);
-        const inv = b.inverse(f.y, context);
-        disposeResult(f);
-        disposeResult(inv);
-      }
-      expect(tf.memory().numTensors).toBe(before);
-      tf.dispose([x, context ?? []]);
-      b.dispose();
-    });
-  });
+forEachBackend('@skelflow/flows', () => {
+  // The shared bijector contract (@skelflow/testing): invertibility, logDet symmetry, logDet =
+  // log|det J| of the autodiff Jacobian, no leaks — on inputs [BATCH, C, ...REST].
+  bijectorContract(CASES, { batch: BATCH, rest: REST });
 
   describe('Chain', () => {
     it('composes in order, sums logDets and registers children 0, 1, …', () => {

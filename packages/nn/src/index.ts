@@ -1,4 +1,9 @@
-export * from './batch_norm.js';
-export * from './batch_norm_plan.js';
-export * from './channel_matmul.js';
-export * from './temporal_conv.js';
+export { ACTIVATIONS, applyActivation, type Activation } from './activation.js';
+export { BatchNorm, type BatchNormOptions } from './batch_norm.js';
+export { batchNormPlan } from './batch_norm_plan.js';
+export { addChannelBias, channelMatMul } from './channel_matmul.js';
+export { Dropout } from './dropout.js';
+export { LayerNorm, type LayerNormOptions } from './layer_norm.js';
+export { Linear, type LinearOptions } from './linear.js';
+export { MLP, type MLPOptions } from './mlp.js';
+export { PointwiseConv, TemporalConv, temporalConv, type TemporalConvMethod, type TemporalConvOptions } from './temporal_conv.js';

@@ -105,8 +105,12 @@ export interface TemporalConvOptions extends InitOptions {
  * padding and stride 1 over `[B, C, T, V]` (see {@link temporalConv} for why it is not
  * `tf.conv2d`). Trains on cpu and wasm.
  *
- * Parameters: `weight` `[Cout, Cin, Kt]` (PyTorch `[Cout, Cin, Kt, 1]` → drop the last axis),
- * `bias` `[Cout]`; both U(±1/√(Cin·Kt)) as PyTorch initialises them.
+ * PyTorch twin `nn.Conv2d(Cin, Cout, (Kt, 1), padding=((Kt−1)/2, 0))`:
+ *
+ * | @skelflow | PyTorch | shape | initialisation |
+ * | --- | --- | --- | --- |
+ * | `weight` | `weight` | `[Cout, Cin, Kt]` (PyTorch `[Cout, Cin, Kt, 1]`: drop the last axis) | U(±1/√(Cin·Kt)) |
+ * | `bias` | `bias` | `[Cout]` | U(±1/√(Cin·Kt)) |
  *
  * References: Yan et al., ST-GCN, AAAI 2018; Hirschorn & Avidan, STG-NF, ICCV 2023.
  *
@@ -153,9 +157,15 @@ export class TemporalConv extends Module {
 }
 
 /**
- * A 1×1 convolution over `[B, Cin, ...]` with bias, ST-GCN's residual projection.
- * Parameters `weight` `[Cout, Cin]` (PyTorch `[Cout, Cin, 1, 1]` reshaped) and `bias` `[Cout]`,
- * U(±1/√Cin) as PyTorch initialises them.
+ * A 1×1 convolution over `[B, Cin, ...]` with bias, ST-GCN's residual projection
+ * ({@link channelMatMul}, so it trains on wasm and cpu).
+ *
+ * PyTorch twin `nn.Conv2d(Cin, Cout, 1)`:
+ *
+ * | @skelflow | PyTorch | shape | initialisation |
+ * | --- | --- | --- | --- |
+ * | `weight` | `weight` | `[Cout, Cin]` (PyTorch `[Cout, Cin, 1, 1]`: reshape) | U(±1/√Cin) |
+ * | `bias` | `bias` | `[Cout]` | U(±1/√Cin) |
  *
  * References: Yan et al., ST-GCN, AAAI 2018 (`residual` branch); Hirschorn & Avidan, STG-NF,
  * ICCV 2023.

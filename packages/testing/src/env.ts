@@ -11,9 +11,6 @@ export const sharedDir = path.resolve(repoRoot, '../shared');
 export const hasShared = fs.existsSync(path.join(sharedDir, 'data'));
 if (!hasShared) console.warn(`[skelflow tests] ${sharedDir} not found: parity tests against the shared goldens are skipped`);
 
-/** Backends every tensor suite runs on. */
-export const BACKENDS = ['cpu', 'wasm'] as const;
-
 /** Runs `fn`, asserts it throws an instance of `type` whose message matches every part, returns it. */
 export function expectThrows<E extends Error>(fn: () => unknown, type: new (...a: never[]) => E, ...parts: (string | RegExp)[]): E {
   let err: unknown;
