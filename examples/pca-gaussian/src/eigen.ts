@@ -27,14 +27,9 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   if (n === 1) return { values: Float64Array.of(a[0]!), vectors: Float64Array.of(1) };
+  // A is symmetric, so its rows are also the rows of Vᵀ, which tred2 works on.
   tred2(V, d, e, n);
-  // Transposed so that the QL rotations update contiguous rows.
-  const W: Float64Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = new Float64Array(n);
-    for (let k = 0; k < n; k++) row[k] = V[k]![i]!;
-    W.push(row);
-  }
+  const W = V;
   tql2(W, d, e, n);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[y]! - d[x]! || x - y);
   const values = new Float64Array(n);
@@ -50,8 +45,12 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   return { values, vectors };
 }
 
-function tred2(V: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
-  for (let j = 0; j < n; j++) d[j] = V[n - 1]![j]!;
+/**
+ * Householder tridiagonalisation (EISPACK tred2 via JAMA) on the transpose T = Vᵀ of JAMA's V, so
+ * the O(n³) loops run along contiguous rows; on return T's rows are the transformation's columns.
+ */
+function tred2(T: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = T[j]![n - 1]!;
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
     let h = 0;
@@ -59,9 +58,9 @@ function tred2(V: Float64Array[], d: Float64Array, e: Float64Array, n: number): 
     if (scale === 0) {
       e[i] = d[i - 1]!;
       for (let j = 0; j < i; j++) {
-        d[j] = V[i - 1]![j]!;
-        V[i]![j] = 0;
-        V[j]![i] = 0;
+        d[j] = T[j]![i - 1]!;
+        T[j]![i] = 0;
+        T[i]![j] = 0;
       }
     } else {
       for (let k = 0; k < i; k++) {
@@ -77,11 +76,11 @@ function tred2(V: Float64Array[], d: Float64Array, e: Float64Array, n: number): 
       for (let j = 0; j < i; j++) e[j] = 0;
       for (let j = 0; j < i; j++) {
         f = d[j]!;
-        V[j]![i] = f;
-        g = e[j]! + V[j]![j]! * f;
+        T[i]![j] = f;
+        g = e[j]! + T[j]![j]! * f;
         for (let k = j + 1; k <= i - 1; k++) {
-          g += V[k]![j]! * d[k]!;
-          e[k] = e[k]! + V[k]![j]! * f;
+          g += T[j]![k]! * d[k]!;
+          e[k] = e[k]! + T[j]![k]! * f;
         }
         e[j] = g;
       }
@@ -95,32 +94,32 @@ function tred2(V: Float64Array[], d: Float64Array, e: Float64Array, n: number): 
       for (let j = 0; j < i; j++) {
         f = d[j]!;
         g = e[j]!;
-        for (let k = j; k <= i - 1; k++) V[k]![j] = V[k]![j]! - (f * e[k]! + g * d[k]!);
-        d[j] = V[i - 1]![j]!;
-        V[i]![j] = 0;
+        for (let k = j; k <= i - 1; k++) T[j]![k] = T[j]![k]! - (f * e[k]! + g * d[k]!);
+        d[j] = T[j]![i - 1]!;
+        T[j]![i] = 0;
       }
     }
     d[i] = h;
   }
   for (let i = 0; i < n - 1; i++) {
-    V[n - 1]![i] = V[i]![i]!;
-    V[i]![i] = 1;
+    T[i]![n - 1] = T[i]![i]!;
+    T[i]![i] = 1;
     const h = d[i + 1]!;
     if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = V[k]![i + 1]! / h;
+      for (let k = 0; k <= i; k++) d[k] = T[i + 1]![k]! / h;
       for (let j = 0; j <= i; j++) {
         let g = 0;
-        for (let k = 0; k <= i; k++) g += V[k]![i + 1]! * V[k]![j]!;
-        for (let k = 0; k <= i; k++) V[k]![j] = V[k]![j]! - g * d[k]!;
+        for (let k = 0; k <= i; k++) g += T[i + 1]![k]! * T[j]![k]!;
+        for (let k = 0; k <= i; k++) T[j]![k] = T[j]![k]! - g * d[k]!;
       }
     }
-    for (let k = 0; k <= i; k++) V[k]![i + 1] = 0;
+    for (let k = 0; k <= i; k++) T[i + 1]![k] = 0;
   }
   for (let j = 0; j < n; j++) {
-    d[j] = V[n - 1]![j]!;
-    V[n - 1]![j] = 0;
+    d[j] = T[j]![n - 1]!;
+    T[j]![n - 1] = 0;
   }
-  V[n - 1]![n - 1] = 1;
+  T[n - 1]![n - 1] = 1;
   e[0] = 0;
 }
 
