@@ -10,7 +10,8 @@ import {
   type TrainOptions,
   type TrainResult,
 } from '@skelflow/model';
-import { PCA_GAUSSIAN_KIND, PcaGaussianModel, type PcaGaussianConfig } from './model.js';
+import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
+import { PcaGaussianModel } from './model.js';
 import { fitPpca } from './ppca.js';
 
 /**
@@ -76,7 +77,8 @@ export const pcaGaussianFamily: ModelFamily<PcaGaussianModel, PcaGaussianConfig>
   evalSegments: (clips, input) => poseEvalSegments(clips, input),
   train,
   load: async (location) => {
-    const { loadPcaGaussian } = await import('./persist.js');
-    return loadPcaGaussian(location);
+    const { readPcaGaussian } = await import('./persist.js');
+    const { config, params } = await readPcaGaussian(location);
+    return new PcaGaussianModel(config, params);
   },
 };

@@ -1,19 +1,7 @@
 import { InputError } from '@skelflow/base';
-import type { AnomalyModel, InputSpec, Recipe, SaveOptions, ScoreOptions } from '@skelflow/model';
+import type { AnomalyModel, InputSpec, SaveOptions, ScoreOptions } from '@skelflow/model';
+import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
 import { ppcaLogDensity, type PpcaParams } from './ppca.js';
-
-/** The registered kind. */
-export const PCA_GAUSSIAN_KIND = 'pca-gaussian';
-
-/** Config of the baseline: the training recipe plus the rule for the number of components. */
-export interface PcaGaussianConfig extends Recipe {
-  /** Keep the fewest components explaining this fraction of the variance (default 0.95). */
-  variance: number;
-  /** Upper bound on the components kept (default 64). */
-  maxComponents: number;
-  /** A fixed number of components; 0 = choose by `variance` (default). */
-  components: number;
-}
 
 /**
  * The PCA-Gaussian baseline behind the {@link AnomalyModel} contract: flattens each normalised
@@ -76,8 +64,8 @@ export class PcaGaussianModel implements AnomalyModel {
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     if (!this.fitted) throw new InputError('the model is not trained; nothing to save', { source: 'PcaGaussianModel.save' });
-    const { savePcaGaussian } = await import('./persist.js');
-    await savePcaGaussian(dir, this, options);
+    const { writePcaGaussian } = await import('./persist.js');
+    await writePcaGaussian(dir, this.config, this.fitted, options);
   }
 
   /** Nothing to free (plain typed arrays); the model stays usable. */

@@ -3,20 +3,19 @@ import path from 'node:path';
 import { InputError } from '@skelflow/base';
 import { MODEL_FORMAT_VERSION, type SaveOptions } from '@skelflow/model';
 import { readModelConfig, writeModelConfig } from '@skelflow/model/node';
-import { PCA_GAUSSIAN_KIND, PcaGaussianModel, type PcaGaussianConfig } from './model.js';
+import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
 import type { PpcaParams } from './ppca.js';
 
 const PARAMS = 'params.bin';
 
-/** Writes a fitted model to `dir` (see {@link PcaGaussianModel.save}). Node only. */
-export async function savePcaGaussian(dir: string, model: PcaGaussianModel, options: SaveOptions = {}): Promise<void> {
-  const p = model.params!;
+/** Writes a fitted model's config and parameters to `dir` (see `PcaGaussianModel.save`). Node only. */
+export async function writePcaGaussian(dir: string, config: PcaGaussianConfig, p: PpcaParams, options: SaveOptions = {}): Promise<void> {
   await writeModelConfig(
     dir,
     {
       kind: PCA_GAUSSIAN_KIND,
       formatVersion: MODEL_FORMAT_VERSION,
-      config: model.config,
+      config,
       ppca: { dim: p.dim, k: p.k, sigma2: p.sigma2, explained: p.explained, n: p.n },
       ...(options.meta ?? {}),
     },
@@ -35,11 +34,11 @@ export async function savePcaGaussian(dir: string, model: PcaGaussianModel, opti
 }
 
 /**
- * Loads a folder written by {@link savePcaGaussian}. Node only.
+ * Reads a folder written by {@link writePcaGaussian}: the config and the parameters. Node only.
  *
  * @throws InputError naming the file when the folder is not a pca-gaussian model or is damaged
  */
-export async function loadPcaGaussian(dir: string): Promise<PcaGaussianModel> {
+export async function readPcaGaussian(dir: string): Promise<{ config: PcaGaussianConfig; params: PpcaParams }> {
   const cfg = await readModelConfig(dir);
   const where = path.join(dir, 'config.json');
   if (cfg.kind !== PCA_GAUSSIAN_KIND) throw new InputError(`model kind '${String(cfg.kind)}' is not '${PCA_GAUSSIAN_KIND}'`, { source: where });
@@ -71,5 +70,5 @@ export async function loadPcaGaussian(dir: string): Promise<PcaGaussianModel> {
     explained: typeof fit.explained === 'number' ? fit.explained : NaN,
     n: typeof fit.n === 'number' ? fit.n : 0,
   };
-  return new PcaGaussianModel(config, params);
+  return { config, params };
 }
