@@ -1,7 +1,6 @@
 import { InputError } from '@skelflow/base';
 import {
-  configFromFlags,
-  poseEvalSegments,
+  poseSegmentFamily,
   recipeFlags,
   recipeSegments,
   type FlagSpec,
@@ -65,16 +64,12 @@ async function train(
 export const pcaGaussianFamily: ModelFamily<PcaGaussianModel, PcaGaussianConfig> = {
   kind: PCA_GAUSSIAN_KIND,
   summary: 'density baseline: probabilistic PCA (Gaussian in PCA space + isotropic residual) on normalised segments; score = log-density',
-  input: { layout: 'openpose18', dims: 2, channels: 2, segLen: RECIPE.segLen, joints: 18 },
-  recipe: RECIPE,
-  flags: FLAGS,
-  configure: (values) => configFromFlags(RECIPE, FLAGS, values),
+  ...poseSegmentFamily(RECIPE, FLAGS),
   create: (config) => new PcaGaussianModel(config),
   trainingData: (set, config, onWarning) => {
     if (set.folders && Object.keys(set.folders).length > 0) throw new InputError('pca-gaussian is unsupervised and takes no abnormal poses', { source: 'pca-gaussian' });
     return { segments: recipeSegments(set.normal.clips, config, set.normal.source, onWarning) };
   },
-  evalSegments: (clips, input) => poseEvalSegments(clips, input),
   train,
   load: async (location) => {
     const { readPcaGaussian } = await import('./persist.js');

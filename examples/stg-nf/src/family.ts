@@ -1,7 +1,6 @@
 import { InputError } from '@skelflow/base';
 import {
-  configFromFlags,
-  poseEvalSegments,
+  poseSegmentFamily,
   recipeFlags,
   recipeSegments,
   type AnomalyModel,
@@ -15,7 +14,6 @@ import {
   type TrainOptions,
   type TrainResult,
 } from '@skelflow/model';
-import type { PoseClip } from '@skelflow/pose';
 import { createStgNf, type ScoreSegmentsOptions, type StgNf } from './model.js';
 import { loadStgNf, saveStgNf, STGNF_KIND } from './persist.js';
 import { trainStgNf } from './train.js';
@@ -139,13 +137,9 @@ async function train(
 export const stgNfFamily: ModelFamily<StgNfAnomalyModel, StgNfFamilyConfig> = {
   kind: STGNF_KIND,
   summary: 'STG-NF (Hirschorn & Avidan, ICCV 2023): a normalizing flow with ST-GCN couplings; score = −NLL bits/dim',
-  input: { layout: 'openpose18', dims: 2, channels: 2, segLen: RECIPE.segLen, joints: 18 },
-  recipe: RECIPE,
-  flags: FLAGS,
-  configure: (values) => configFromFlags(RECIPE, FLAGS, values),
+  ...poseSegmentFamily(RECIPE, FLAGS),
   create: (config) => new StgNfAnomalyModel(createStgNf({ segLen: config.segLen, R: config.R, K: config.K, seed: config.seed })),
   trainingData,
-  evalSegments: (clips: PoseClip[], input: InputSpec) => poseEvalSegments(clips, input),
   train,
   load: async (location) => new StgNfAnomalyModel(await loadStgNf(location)),
 };

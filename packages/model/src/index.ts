@@ -21,5 +21,5 @@ export {
   type TrainProgress,
   type TrainResult,
 } from './contract.js';
-export { configFromFlags, flagKey, poseEvalSegments, recipeFlags, recipeSegments } from './recipe.js';
+export { configFromFlags, flagKey, poseEvalSegments, poseSegmentFamily, recipeFlags, recipeSegments, type PoseSegmentFamilyParts } from './recipe.js';
 export { DuplicateModelError, ModelRegistry, UnknownModelError, type AnyModelFamily } from './registry.js';

@@ -1,6 +1,6 @@
 import { InputError } from '@skelflow/base';
 import { segmentTracks, type PoseClip, type PoseSegments } from '@skelflow/pose';
-import type { FlagSpec, FlagValues, InputSpec, Recipe } from './contract.js';
+import type { AnomalyModel, FlagSpec, FlagValues, InputSpec, ModelFamily, Recipe } from './contract.js';
 
 /**
  * The config field a flag sets: its `key`, or its name in camelCase.
@@ -86,4 +86,27 @@ export function poseEvalSegments(clips: PoseClip[], input: InputSpec): PoseSegme
     });
   }
   return segmentTracks(clips, { segLen: input.segLen, stride: 1 });
+}
+
+/** The members a family on STG-NF-style pose segments gets from its recipe and flags alone. */
+export type PoseSegmentFamilyParts<C extends Recipe> = Pick<ModelFamily<AnomalyModel, C>, 'input' | 'recipe' | 'flags' | 'configure' | 'evalSegments'>;
+
+/**
+ * The shared part of a family whose models take `[2, segLen, 18]` OpenPose-18 segments cut by
+ * `segmentTracks`: its input spec, recipe, flags, `configure` (the recipe overridden by the given
+ * flags) and `evalSegments` (stride 1). Spread it into the family object.
+ *
+ * @example
+ * ```ts
+ * export const myFamily: ModelFamily<MyModel, MyConfig> = { kind: 'my-model', summary: '…', ...poseSegmentFamily(RECIPE, FLAGS), create, trainingData, train, load };
+ * ```
+ */
+export function poseSegmentFamily<C extends Recipe>(recipe: C, flags: readonly FlagSpec[]): PoseSegmentFamilyParts<C> {
+  return {
+    input: { layout: 'openpose18', dims: 2, channels: 2, segLen: recipe.segLen, joints: 18 },
+    recipe,
+    flags,
+    configure: (values) => configFromFlags<C>(recipe, flags, values),
+    evalSegments: (clips, input) => poseEvalSegments(clips, input),
+  };
 }
