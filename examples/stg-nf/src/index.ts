@@ -4,3 +4,4 @@ export * from './checkpoint.js';
 export * from './train.js';
 export * from './persist.js';
 export * from './streaming.js';
+export { stgNfFamily, StgNfAnomalyModel, type StgNfFamilyConfig } from './family.js';

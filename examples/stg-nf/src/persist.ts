@@ -1,5 +1,6 @@
 import { InputError } from '@skelflow/base';
 import { decodeIntoModule, parseCheckpointJson, readModelDir, saveModule, writeAtomic } from '@skelflow/core';
+import { MODEL_FORMAT_VERSION } from '@skelflow/model';
 import { StgNf } from './model.js';
 import { stgNfFromCheckpoint } from './checkpoint.js';
 import type { StgNfConfig } from './config.js';
@@ -8,7 +9,7 @@ import type { StgNfConfig } from './config.js';
 export const STGNF_KIND = 'stg-nf';
 
 /**
- * Saves a trained STG-NF to `dir`: `config.json` (model kind, configuration and whatever `meta`
+ * Saves a trained STG-NF to `dir`: `config.json` (model kind, format version, configuration and whatever `meta`
  * you add, e.g. training arguments), and `model.json` + `weights.bin` in tfjs's layout. Files are
  * written atomically; an existing model is only replaced with `overwrite`. Node only.
  *
@@ -20,7 +21,7 @@ export const STGNF_KIND = 'stg-nf';
  */
 export async function saveStgNf(dir: string, model: StgNf, meta: Record<string, unknown> = {}, options: { overwrite?: boolean } = {}): Promise<void> {
   const path = await import('node:path');
-  const config = { kind: STGNF_KIND, model: model.config };
+  const config = { kind: STGNF_KIND, formatVersion: MODEL_FORMAT_VERSION, model: model.config };
   await saveModule(dir, model, config, options);
   await writeAtomic(path.join(dir, 'config.json'), JSON.stringify({ ...config, ...meta }, null, 2) + '\n');
 }
@@ -39,7 +40,8 @@ export async function loadStgNf(location: string): Promise<StgNf> {
   }
   const { modelJson, weights, source } = await readModelDir(location);
   const cfg = modelJson.config as { kind?: string; model?: StgNfConfig };
-  if (cfg?.kind !== STGNF_KIND || typeof cfg.model !== 'object') {
+  // Folders saved before model kinds were recorded have no `kind`; they are STG-NF.
+  if ((cfg?.kind !== STGNF_KIND && cfg?.kind !== undefined) || typeof cfg?.model !== 'object') {
     throw new InputError(`model kind '${String(cfg?.kind)}' is not '${STGNF_KIND}'`, { source });
   }
   const model = new StgNf(cfg.model);

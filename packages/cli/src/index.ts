@@ -1,6 +1,7 @@
 export { runCli, USAGE } from './main.js';
-export { evaluateStgNf, type EvalReport } from './commands/eval.js';
-export { trainFromFolders, trainingSegments, type TrainOptions } from './commands/train.js';
+export { evaluateModel, type EvalReport } from './commands/eval.js';
+export { trainFamily, type TrainInput } from './commands/train.js';
+export { registry } from './registry.js';
 export { metricsCommand } from './commands/metrics.js';
 export { reportHtml, clipSvg, rocSvg } from './report_html.js';
 export { ProgressBar } from './progress.js';

@@ -1,9 +1,11 @@
 import { SkelflowError } from '@skelflow/base';
+import { MetricsInputError } from '@skelflow/metrics';
 import { benchmarkCommand } from './commands/benchmark.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { metricsCommand } from './commands/metrics.js';
 import { mocapDatasetCommand } from './commands/mocap_dataset.js';
+import { modelsCommand } from './commands/models.js';
 import { trainCommand } from './commands/train.js';
 import type { Io } from './usage_error.js';
 
@@ -12,15 +14,17 @@ export const USAGE = `skelflow — pose-based video anomaly detection with norma
 Usage: skelflow <command> [options]     (skelflow <command> --help for details)
 
 Commands:
-  demo      generate a synthetic pose dataset, train STG-NF, evaluate, write an HTML report
-  train     train STG-NF on a folder of tracked-pose JSON files
-  eval      score a folder of pose tracks with a model or released checkpoint; frame AUC report
+  models    list the registered model families (stg-nf, pca-gaussian, …)
+  demo      generate a synthetic pose dataset, train a model (STG-NF by default), evaluate, write an HTML report
+  train     train a model (--model <kind>) on a folder of tracked-pose JSON files
+  eval      score a folder of pose tracks with a saved model or released checkpoint; frame AUC report
   metrics   RBDC/TBDC from region files, or AUC/AP/EER from label and score arrays
   mocap-dataset  build a labelled pose-track dataset from motion capture (manifest, virtual cameras)
   benchmark      train and evaluate models over seeds on a dataset; AUC mean ± std, time, throughput
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  models: modelsCommand,
   demo: demoCommand,
   train: trainCommand,
   eval: evalCommand,
@@ -28,6 +32,15 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   'mocap-dataset': mocapDatasetCommand,
   benchmark: benchmarkCommand,
 };
+
+/**
+ * Errors that are the user's input's fault (exit code 2, one line): the library's
+ * {@link SkelflowError}s (the CLI's `UsageError` among them) and `@skelflow/metrics`'
+ * `MetricsInputError` (which does not derive from it, metrics having no dependencies).
+ */
+function isInputProblem(e: unknown): e is Error {
+  return e instanceof SkelflowError || e instanceof MetricsInputError;
+}
 
 /**
  * Runs the `skelflow` command line and returns its exit code: 0 success, 2 bad usage or bad input
@@ -52,7 +65,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     return await cmd(rest, io);
   } catch (e) {
-    if (e instanceof SkelflowError || (e instanceof Error && e.name === 'MetricsInputError')) {
+    if (isInputProblem(e)) {
       io.stderr(`skelflow ${name}: ${e.message.replace(/^skelflow \w+: /, '')}\n`);
       return 2;
     }

@@ -3,26 +3,43 @@ import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '@skelflow/base';
 import { initBackend, writeAtomic } from '@skelflow/core';
-import { saveStgNf } from '@skelflow/stg-nf';
-import { intFlag, numFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
-import { evaluateStgNf } from './eval.js';
-import { trainFromFolders } from './train.js';
+import type { AnyModelFamily, FlagSpec, FlagValues, Recipe } from '@skelflow/model';
+import { flagUsage, parseArgsOptions, typedFlagValues } from '../family_flags.js';
+import { registry } from '../registry.js';
+import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
+import { evaluateModel } from './eval.js';
+import { trainFamily } from './train.js';
 
-export const BENCHMARK_USAGE = `Usage: skelflow benchmark --data <dataset dir> --out <dir> [--models stg-nf[,…]] [--seeds 3]
-                          [--epochs 8] [--batch 256] [--lr 5e-4] [--backend wasm|cpu] [--force]
+/** The usage text of `skelflow benchmark`, with the flags of every registered family. */
+export function benchmarkUsage(): string {
+  return `Usage: skelflow benchmark --data <dataset dir> --out <dir> [--models stg-nf[,…]] [--seeds 3]
+                          [model flags] [--backend wasm|cpu] [--force]
 
 Trains and evaluates each model on a dataset in the ShanghaiTech layout (pose/train, pose/test,
-gt/test_frame_mask — e.g. the output of 'skelflow mocap-dataset') once per seed (seeds 1…N), and
-writes benchmark.json and benchmark.md to --out: frame-level AUC (smoothed and raw) mean ± std over
-the seeds, training time and scoring throughput (segments/s); the trained models go to
---out/models/<model>-seed<N> and each run's evaluation report (as 'skelflow eval' writes it) to
---out/runs/<model>-seed<N>.json.
+gt/test_frame_mask — e.g. the output of 'skelflow mocap-dataset') once per seed (seeds 1…N), each
+with its family's recipe, and writes benchmark.json and benchmark.md to --out: one row per model
+with frame-level AUC (smoothed and raw) mean ± std over the seeds, training time and scoring
+throughput (segments/s); the trained models go to --out/models/<model>-seed<N> and each run's
+evaluation report (as 'skelflow eval' writes it) to --out/runs/<model>-seed<N>.json.
 
-  --models   comma-separated model names (available: stg-nf)
+  --models   comma-separated registered kinds (${registry.kinds().join(', ')}; see 'skelflow models')
   --seeds    number of seeds N (runs with seeds 1…N)
-  --epochs   training epochs per run (default 8, STG-NF's)
   --force    write into a non-empty --out that this command did not write
+
+Model flags apply to every listed model that declares them (defaults: each family's recipe):
+${registry
+  .list()
+  .map((f) => `  ${f.kind}:\n${flagUsage(benchmarkFlags([f]), '    ')}`)
+  .join('\n')}
 `;
+}
+
+/** The flags `benchmark` accepts for these families: their own, without data folders and seeds. */
+function benchmarkFlags(families: readonly AnyModelFamily[]): FlagSpec[] {
+  const seen = new Map<string, FlagSpec>();
+  for (const f of families) for (const spec of f.flags) if (spec.type !== 'poses' && spec.name !== 'seed' && !seen.has(spec.name)) seen.set(spec.name, spec);
+  return [...seen.values()];
+}
 
 const MARKER = '.skelflow-benchmark';
 
@@ -51,10 +68,13 @@ export interface BenchmarkRun {
 export interface BenchmarkReport {
   data: string;
   dataset: Record<string, unknown> | null;
-  settings: { epochs: number; batch: number; lr: number; segLen: number; seeds: number[]; backend: string };
+  /** Shared settings: `epochs`, `batch`, `lr`, `segLen` are null when the models' configs differ. */
+  settings: { epochs: number | null; batch: number | null; lr: number | null; segLen: number | null; seeds: number[]; backend: string; flags: FlagValues };
   machine: { cpus: number; cpuModel: string; node: string; platform: string };
   models: {
     model: string;
+    /** The family config the runs used (seed aside). */
+    config: Recipe;
     aucSmoothed: Summary;
     aucRaw: Summary;
     trainSeconds: Summary;
@@ -67,32 +87,27 @@ export interface BenchmarkReport {
 interface RunContext {
   data: string;
   out: string;
-  epochs: number;
-  batch: number;
-  lr: number;
-  segLen: number;
   io: Io;
 }
 
-/** A benchmarkable model: trains on `data/pose/train` with a seed and evaluates on the test split. */
-type ModelRunner = (seed: number, ctx: RunContext) => Promise<BenchmarkRun>;
-
-async function runStgNf(seed: number, ctx: RunContext): Promise<BenchmarkRun> {
+/** Trains `family` with `config` and `seed` on `data/pose/train`, evaluates on the test split, writes the model and the run report. */
+async function runFamily(family: AnyModelFamily, config: Recipe, seed: number, ctx: RunContext): Promise<BenchmarkRun> {
   const t0 = performance.now();
-  const { model, history, nSegments } = await trainFromFolders(
-    { poses: path.join(ctx.data, 'pose', 'train'), segLen: ctx.segLen, epochs: ctx.epochs, batch: ctx.batch, lr: ctx.lr, R: 3, seed },
-    ctx.io,
-  );
+  const { model, history, nSegments } = await trainFamily(family, { ...config, seed }, { poses: path.join(ctx.data, 'pose', 'train') }, ctx.io, 'benchmark');
   const trainSeconds = (performance.now() - t0) / 1000;
-  const modelDir = path.join(ctx.out, 'models', `stg-nf-seed${seed}`);
-  await saveStgNf(modelDir, model, { training: { seed, epochs: ctx.epochs, nSegments, history, data: ctx.data } }, { overwrite: true });
-  model.dispose();
+  const name = `${family.kind}-seed${seed}`;
+  const modelDir = path.join(ctx.out, 'models', name);
+  try {
+    await model.save(modelDir, { meta: { training: { ...config, seed, nSegments, history, data: ctx.data } }, overwrite: true });
+  } finally {
+    model.dispose();
+  }
   // Throughput from the progress callbacks: time between the end of the first batch and the end
   // of the last one (excludes loading, reading and the first batch's warm-up).
   const t1 = performance.now();
   let first: { t: number; done: number } | null = null;
   let last: { t: number; done: number } | null = null;
-  const report = await evaluateStgNf(
+  const report = await evaluateModel(
     {
       model: modelDir,
       poses: path.join(ctx.data, 'pose', 'test'),
@@ -109,7 +124,7 @@ async function runStgNf(seed: number, ctx: RunContext): Promise<BenchmarkRun> {
     (message) => ctx.io.stderr(`skelflow benchmark: warning: ${message}\n`),
   );
   await fs.mkdir(path.join(ctx.out, 'runs'), { recursive: true });
-  await writeAtomic(path.join(ctx.out, 'runs', `stg-nf-seed${seed}.json`), JSON.stringify(report) + '\n');
+  await writeAtomic(path.join(ctx.out, 'runs', `${name}.json`), JSON.stringify(report) + '\n');
   const f = first as { t: number; done: number } | null;
   const l = last as { t: number; done: number } | null;
   let rate: number;
@@ -126,17 +141,6 @@ async function runStgNf(seed: number, ctx: RunContext): Promise<BenchmarkRun> {
     scoringSegmentsPerSecond: rate,
   };
 }
-
-/**
- * The models `--models` accepts: name → a runner that trains with a seed on `<data>/pose/train` and
- * evaluates on the test split. A new model registers itself here.
- *
- * @example
- * ```ts
- * Object.keys(BENCHMARK_MODELS); // ['stg-nf']
- * ```
- */
-export const BENCHMARK_MODELS: Record<string, ModelRunner> = { 'stg-nf': runStgNf };
 
 /**
  * Mean and sample standard deviation of a list.
@@ -169,7 +173,7 @@ export function benchmarkMarkdown(r: BenchmarkReport): string {
     '',
     `Data: \`${r.data}\`${r.dataset ? ` — ${describeDataset(r.dataset)}` : ''}`,
     '',
-    `Settings: ${r.settings.epochs} epochs, batch ${r.settings.batch}, lr ${r.settings.lr}, segment length ${r.settings.segLen}, seeds ${r.settings.seeds.join(', ')}, backend ${r.settings.backend}; ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}.`,
+    `Settings: seeds ${r.settings.seeds.join(', ')}, backend ${r.settings.backend}; ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}. Models: ${r.models.map((m) => `${m.model} (${describeConfig(m.config)})`).join('; ')}.`,
     '',
     '| model | AUC smoothed (mean ± std) | AUC raw (mean ± std) | train time (s) | scoring (segments/s) | seeds |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -195,6 +199,14 @@ export function benchmarkMarkdown(r: BenchmarkReport): string {
   return lines.join('\n');
 }
 
+function describeConfig(c: Recipe): string {
+  const { segLen, trainStride, flipHorizontal, epochs, batchSize, lr, seed: _seed, ...own } = c as Recipe & Record<string, unknown>;
+  const parts = [`segment length ${segLen}, stride ${trainStride}${flipHorizontal ? ' + flips' : ''}`, `${epochs} epoch${epochs === 1 ? '' : 's'}`];
+  if (lr > 0) parts.push(`batch ${batchSize}, lr ${lr}`);
+  for (const [k, v] of Object.entries(own)) if (v !== undefined) parts.push(`${k} ${String(v)}`);
+  return parts.join(', ');
+}
+
 function describeDataset(d: Record<string, unknown>): string {
   const tr = d.train as { clips?: number; frames?: number } | undefined;
   const te = d.test as { clips?: number; frames?: number; abnormalFrames?: number } | undefined;
@@ -215,17 +227,18 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
 }
 
 /**
- * Runs the benchmark: every model × seed 1…`seeds` is trained and evaluated on `data`; writes
+ * Runs the benchmark: every model × seed 1…`seeds` is trained (the family's recipe, overridden by
+ * `flags` where the family declares them) and evaluated on `data`; writes
  * `benchmark.json` and `benchmark.md` to `out` (which must exist) and returns the report.
  *
  * @example
  * ```ts
- * const report = await runBenchmark({ data: '/tmp/cmu-ds', out: '/tmp/bench', models: ['stg-nf'], seeds: 3, epochs: 8, batch: 256, lr: 5e-4, backend: 'wasm' }, io);
+ * const report = await runBenchmark({ data: '/tmp/cmu-ds', out: '/tmp/bench', models: ['stg-nf', 'pca-gaussian'], seeds: 3, flags: { epochs: 8 }, backend: 'wasm' }, io);
  * report.models[0].aucSmoothed.mean;
  * ```
  */
 export async function runBenchmark(
-  options: { data: string; out: string; models: string[]; seeds: number; epochs: number; batch: number; lr: number; backend: string },
+  options: { data: string; out: string; models: string[]; seeds: number; flags?: FlagValues; backend: string },
   io: Io,
 ): Promise<BenchmarkReport> {
   const t0 = performance.now();
@@ -241,19 +254,22 @@ export async function runBenchmark(
     })
     .catch(() => null);
   const seeds = Array.from({ length: options.seeds }, (_, i) => i + 1);
-  const ctx: RunContext = { data: options.data, out: options.out, epochs: options.epochs, batch: options.batch, lr: options.lr, segLen: 24, io };
+  const ctx: RunContext = { data: options.data, out: options.out, io };
+  const flags = options.flags ?? {};
   const models: BenchmarkReport['models'] = [];
   for (const name of options.models) {
-    const runner = BENCHMARK_MODELS[name]!;
+    const family = registry.get(name, '--models');
+    const config = family.configure(Object.fromEntries(family.flags.map((f) => [f.name, flags[f.name]])));
     const runs: BenchmarkRun[] = [];
     for (const seed of seeds) {
       io.stderr(`[${name} seed ${seed}/${seeds.length}]\n`);
-      const run = await runner(seed, ctx);
+      const run = await runFamily(family, config, seed, ctx);
       io.stderr(`  AUC smoothed ${run.aucSmoothed?.toFixed(4) ?? 'n/a'} raw ${run.aucRaw.toFixed(4)}, train ${run.trainSeconds.toFixed(1)} s, scoring ${run.scoringSegmentsPerSecond.toFixed(0)} segments/s\n`);
       runs.push(run);
     }
     models.push({
       model: name,
+      config: { ...config },
       aucSmoothed: summarize(runs.filter((r) => r.aucSmoothed !== null).map((r) => r.aucSmoothed!)),
       aucRaw: summarize(runs.map((r) => r.aucRaw)),
       trainSeconds: summarize(runs.map((r) => r.trainSeconds)),
@@ -264,7 +280,15 @@ export async function runBenchmark(
   const report: BenchmarkReport = {
     data: options.data,
     dataset,
-    settings: { epochs: options.epochs, batch: options.batch, lr: options.lr, segLen: 24, seeds, backend: options.backend },
+    settings: {
+      epochs: shared(models.map((m) => m.config.epochs)),
+      batch: shared(models.map((m) => m.config.batchSize)),
+      lr: shared(models.map((m) => m.config.lr)),
+      segLen: shared(models.map((m) => m.config.segLen)),
+      seeds,
+      backend: options.backend,
+      flags,
+    },
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
     models,
     totalSeconds: (performance.now() - t0) / 1000,
@@ -274,37 +298,40 @@ export async function runBenchmark(
   return report;
 }
 
+function shared(values: number[]): number | null {
+  return values.length > 0 && values.every((v) => v === values[0]) ? values[0]! : null;
+}
+
 /** `skelflow benchmark`. */
 export async function benchmarkCommand(argv: string[], io: Io): Promise<number> {
-  const { values, help } = parseFlags('benchmark', argv, {
-    data: { type: 'string' },
-    out: { type: 'string' },
-    models: { type: 'string' },
-    seeds: { type: 'string' },
-    epochs: { type: 'string' },
-    batch: { type: 'string' },
-    lr: { type: 'string' },
-    backend: { type: 'string' },
-    force: { type: 'boolean' },
-  }, ['data', 'out']);
+  const all = benchmarkFlags(registry.list());
+  const { values, help } = parseFlags(
+    'benchmark',
+    argv,
+    { data: { type: 'string' }, out: { type: 'string' }, models: { type: 'string' }, seeds: { type: 'string' }, backend: { type: 'string' }, force: { type: 'boolean' }, ...parseArgsOptions(all) },
+    ['data', 'out'],
+  );
   if (help) {
-    io.stdout(BENCHMARK_USAGE);
+    io.stdout(benchmarkUsage());
     return 0;
   }
   const models = (values.models ?? 'stg-nf').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (models.length === 0) throw new UsageError('--models is empty', { source: 'skelflow benchmark' });
-  for (const m of models) {
-    if (!BENCHMARK_MODELS[m]) throw new UsageError(`unknown model '${m}' in --models (available: ${Object.keys(BENCHMARK_MODELS).join(', ')})`, { source: 'skelflow benchmark' });
-  }
+  const families = models.map((m) => registry.get(m, '--models'));
   if (new Set(models).size !== models.length) throw new UsageError('--models names a model twice', { source: 'skelflow benchmark' });
+  const raw = values as Record<string, string | boolean | undefined>;
+  const usable = benchmarkFlags(families);
+  for (const f of all) {
+    if (raw[f.name] !== undefined && !usable.some((u) => u.name === f.name)) {
+      throw new UsageError(`--${f.name} is not a flag of ${models.join(', ')}`, { source: 'skelflow benchmark' });
+    }
+  }
+  const flags = typedFlagValues('benchmark', usable, raw);
   const seeds = intFlag('benchmark', 'seeds', values.seeds, 3);
-  const epochs = intFlag('benchmark', 'epochs', values.epochs, 8);
-  const batch = intFlag('benchmark', 'batch', values.batch, 256);
-  const lr = numFlag('benchmark', 'lr', values.lr, 5e-4);
   const out = path.resolve(values.out!);
   await prepareOut(out, !!values.force);
   const backend = await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
-  const report = await runBenchmark({ data: values.data!, out, models, seeds, epochs, batch, lr, backend }, io);
+  const report = await runBenchmark({ data: values.data!, out, models, seeds, flags, backend }, io);
   io.stdout(benchmarkMarkdown(report).split('\n').slice(6, 8 + report.models.length).join('\n') + '\n');
   io.stdout(`→ ${path.join(out, 'benchmark.md')}, ${path.join(out, 'benchmark.json')}\n`);
   return 0;

@@ -6,19 +6,20 @@ import { initBackend, writeAtomic } from '@skelflow/core';
 import { demoDatasetStats, generateDemoDataset } from '@skelflow/pose';
 import { DEMO_MARKER, writeDemoDataset } from '@skelflow/pose/node';
 import { readGtDir } from '@skelflow/pose/node';
-import { saveStgNf } from '@skelflow/stg-nf';
 import { reportHtml } from '../report_html.js';
+import { registry } from '../registry.js';
 import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
-import { evaluateStgNf } from './eval.js';
-import { trainFromFolders } from './train.js';
+import { evaluateModel } from './eval.js';
+import { trainFamily } from './train.js';
 
-export const DEMO_USAGE = `Usage: skelflow demo [--out ./skelflow-demo] [--scale demo|tiny] [--seed 7] [--epochs N]
+export const DEMO_USAGE = `Usage: skelflow demo [--model stg-nf] [--out ./skelflow-demo] [--scale demo|tiny] [--seed 7] [--epochs N]
                      [--backend wasm|cpu] [--force]
 
 Generates a synthetic pose-track dataset in the ShanghaiTech layout (people walking; test clips with
-running, falling, fighting and sudden sprints), caches it, trains STG-NF on the normal training
-clips, evaluates on the test clips and writes report.json, report.html (per-clip frame scores
-against the ground truth, ROC curve) and the trained model to --out.
+running, falling, fighting and sudden sprints), caches it, trains the model (--model, a registered
+kind, default stg-nf; see 'skelflow models') with its recipe on the normal training clips, evaluates
+on the test clips and writes report.json, report.html (per-clip frame scores against the ground
+truth, ROC curve) and the trained model to --out.
 The data cache is $SKELFLOW_CACHE or ~/.cache/skelflow.
 `;
 
@@ -36,6 +37,7 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
 /** `skelflow demo`. */
 export async function demoCommand(argv: string[], io: Io): Promise<number> {
   const { values, help } = parseFlags('demo', argv, {
+    model: { type: 'string' },
     out: { type: 'string' },
     scale: { type: 'string' },
     seed: { type: 'string' },
@@ -49,9 +51,11 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   }
   const scale = (values.scale ?? 'demo') as 'demo' | 'tiny';
   if (scale !== 'demo' && scale !== 'tiny') throw new UsageError(`--scale must be demo or tiny, got '${scale}'`, { source: 'skelflow demo' });
+  const family = registry.get(values.model ?? 'stg-nf', '--model');
   const seed = intFlag('demo', 'seed', values.seed, 7, 0);
-  // The original's 8 epochs (about a minute on 2 cores with the fused engine); tiny is a smoke run.
-  const epochs = intFlag('demo', 'epochs', values.epochs, scale === 'tiny' ? 4 : 8);
+  // The recipe's epochs (STG-NF: the original's 8, about a minute on 2 cores with the fused
+  // engine); tiny is a smoke run (at most 4).
+  const epochs = intFlag('demo', 'epochs', values.epochs, scale === 'tiny' ? Math.min(4, family.recipe.epochs) : family.recipe.epochs);
   const out = path.resolve(values.out ?? 'skelflow-demo');
   const t0 = Date.now();
   await prepareOut(out, !!values.force);
@@ -71,16 +75,17 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     io.stderr(`  ${ds.train.length} training clips, ${ds.test.length} test clips, ${st.test.abnormalFrames} of ${st.test.frames} test frames abnormal\n`);
   }
 
-  const { model, history, nSegments } = await trainFromFolders(
-    { poses: path.join(data, 'pose', 'train'), segLen: 24, epochs, batch: 256, lr: 5e-4, R: 3, seed },
-    io,
-  );
+  const config = { ...family.configure({}), epochs, seed };
+  const { model, history, nSegments } = await trainFamily(family, config, { poses: path.join(data, 'pose', 'train') }, io, 'demo');
   const modelDir = path.join(out, 'model');
-  await saveStgNf(modelDir, model, { training: { epochs, nSegments, history, data } }, { overwrite: true });
-  model.dispose();
+  try {
+    await model.save(modelDir, { meta: { training: { epochs, nSegments, history, data } }, overwrite: true });
+  } finally {
+    model.dispose();
+  }
 
   const gtDir = path.join(data, 'gt', 'test_frame_mask');
-  const report = await evaluateStgNf({
+  const report = await evaluateModel({
     model: modelDir,
     poses: path.join(data, 'pose', 'test'),
     gt: gtDir,
@@ -91,7 +96,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   const gt = await readGtDir(gtDir, 'shanghaitech');
   const secs = (Date.now() - t0) / 1000;
   await writeAtomic(path.join(out, 'report.json'), JSON.stringify(report) + '\n');
-  const html = reportHtml(report, new Map(gt.map((g) => [g.name, g.gtAbnormal])), 'skelflow demo — STG-NF on synthetic pose tracks', [
+  const html = reportHtml(report, new Map(gt.map((g) => [g.name, g.gtAbnormal])), `skelflow demo — ${family.kind} on synthetic pose tracks`, [
     `backend ${backend}, ${epochs} epochs on ${nSegments} training segments, loss ${history.map((l) => l.toFixed(2)).join(' → ')}`,
     `total time ${secs.toFixed(0)} s`,
   ]);

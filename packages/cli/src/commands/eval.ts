@@ -2,23 +2,25 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@skelflow/base';
 import { initBackend, writeAtomic } from '@skelflow/core';
-import { evaluateFrames, scoresToFrames, segmentTracks, type GroundTruthConvention } from '@skelflow/pose';
+import { readModelKind } from '@skelflow/model/node';
+import { evaluateFrames, scoresToFrames, type GroundTruthConvention } from '@skelflow/pose';
 import { readGtDir, readPoseDir } from '@skelflow/pose/node';
-import { loadStgNf } from '@skelflow/stg-nf';
 import { ProgressBar } from '../progress.js';
+import { registry } from '../registry.js';
 import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
 
-export const EVAL_USAGE = `Usage: skelflow eval --model <model dir | checkpoint .json> --poses <dir> --gt <mask dir> --out <report.json>
+export const EVAL_USAGE = `Usage: skelflow eval --model <saved model dir | STG-NF checkpoint .json> --poses <dir> --gt <mask dir> --out <report.json>
                      [--gt-convention shanghaitech|ubnormal] [--seg-len N] [--no-smooth] [--batch N]
                      [--backend wasm|cpu] [--force]
 
-Scores every pose segment of every clip (stride 1) with the model, maps segment scores to frames as
-the original STG-NF does (frame start + segLen/2, minimum over people, empty frames filled with the
+Scores every pose segment of every clip (stride 1) with the model — any registered kind, read from
+the folder's config.json ('skelflow models') — maps segment scores to frames as the original STG-NF does (frame start + segLen/2, minimum over people, empty frames filled with the
 dataset's most normal score, six Gaussian smoothings σ = 1…6) and writes a JSON report with the
 frame-level micro AUC, raw and smoothed, per-clip frame scores and per-segment scores.
-Scores are normality scores (−NLL in bits/dim): higher = more normal.
+Scores are normality scores (STG-NF: −NLL in bits/dim; pca-gaussian: log-density): higher = more normal.
 
-  --model          a folder saved by 'skelflow train', or a released STG-NF checkpoint JSON
+  --model          a folder saved by 'skelflow train' (its config.json names the model kind; a
+                   folder without kind is a legacy STG-NF one), or a released STG-NF checkpoint JSON
   --poses          folder of <clip>_alphapose_tracked_person.json files
   --gt             folder of <clip>.npy frame masks; the clips evaluated are those of this folder
   --gt-convention  shanghaitech: uint8, 1 = abnormal (default); ubnormal: float, 1 = normal
@@ -30,6 +32,8 @@ Scores are normality scores (−NLL in bits/dim): higher = more normal.
 /** The report `skelflow eval` writes (documented in docs/cli.md). */
 export interface EvalReport {
   model: string;
+  /** The model family's kind. */
+  kind: string;
   segLen: number;
   gtConvention: GroundTruthConvention;
   nSegments: number;
@@ -45,17 +49,22 @@ export interface EvalReport {
   }[];
 }
 
-/** Runs the evaluation and returns the report (no file written). */
-export async function evaluateStgNf(
+/**
+ * Runs the evaluation of a saved model of any registered kind (or a released STG-NF checkpoint)
+ * and returns the report (no file written).
+ */
+export async function evaluateModel(
   options: { model: string; poses: string; gt: string; convention: GroundTruthConvention; segLen?: number; smooth: boolean; batch: number },
   onProgress?: (done: number, total: number) => void,
   onWarning?: (message: string) => void,
 ): Promise<EvalReport> {
-  const model = await loadStgNf(options.model);
+  const { kind } = await readModelKind(options.model);
+  const family = registry.get(kind, `${options.model}: config.json: kind`);
+  const model = await family.load(options.model);
   try {
-    const segLen = options.segLen ?? model.config.segLen;
-    if (segLen !== model.config.segLen) {
-      throw new UsageError(`--seg-len ${segLen} does not match the model's segment length ${model.config.segLen}`, { source: 'skelflow eval' });
+    const segLen = options.segLen ?? model.input.segLen;
+    if (segLen !== model.input.segLen) {
+      throw new UsageError(`--seg-len ${segLen} does not match the model's segment length ${model.input.segLen}`, { source: 'skelflow eval' });
     }
     const gt = await readGtDir(options.gt, options.convention);
     if (gt.length === 0) throw new InputError('no .npy ground-truth masks found', { source: options.gt });
@@ -78,7 +87,7 @@ export async function evaluateStgNf(
         }
       }
     }
-    const segs = segmentTracks(used, { segLen, stride: 1 });
+    const segs = family.evalSegments(used, model.input);
     const scores = model.scoreSegments(segs.data, { batchSize: options.batch, ...(onProgress ? { onProgress } : {}) });
     const frames = scoresToFrames(scores, segs.meta, gt.map((g) => ({ name: g.name, nFrames: g.nFrames })));
     const ev = evaluateFrames({
@@ -88,10 +97,11 @@ export async function evaluateStgNf(
     const perClipSegments = new Map<string, { person: string; start: number; score: number }[]>(gt.map((g) => [g.name, []]));
     for (let s = 0; s < scores.length; s++) {
       const clip = segs.meta.clipNames[segs.meta.clip[s]!]!;
-      perClipSegments.get(clip)?.push({ person: String(segs.meta.person[s]), start: segs.meta.startFrame[s]!, score: scores[s]! });
+      perClipSegments.get(clip)?.push({ person: String(segs.meta.person[s]), start: segs.meta.startFrame[s]!, score: Number(scores[s]!) });
     }
     return {
       model: options.model,
+      kind,
       segLen,
       gtConvention: options.convention,
       nSegments: scores.length,
@@ -139,7 +149,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   }
   await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
   const bar = new ProgressBar('scoring', 1, io.stderr);
-  const report = await evaluateStgNf(
+  const report = await evaluateModel(
     {
       model: values.model!,
       poses: values.poses!,

@@ -3,7 +3,6 @@
 // files and reports problems as one line `skelflow metrics: <file>: <place>: <reason>`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   averagePrecision,
   equalErrorRate,
@@ -17,6 +16,7 @@ import {
 } from '@skelflow/metrics';
 import { InputError } from '@skelflow/base';
 import { readNpy, type NpyArray } from '@skelflow/pose';
+import { parseFlags, UsageError } from '../usage_error.js';
 
 const USAGE = `Usage:
   skelflow metrics --tracks <dir> --detections <dir> --frames <n> [--alpha <a>] [--beta <b>] [--ties average|input-order]
@@ -45,14 +45,14 @@ Both groups may be given at once; the printed object then holds all five numbers
 Exit codes: 0 success, 2 bad flags or input.
 `;
 
-/** A problem with one input, reported as `<file>: <place>: <reason>`. */
-class InputProblem extends Error {
+/** A problem with one input, reported as `<file>: <place>: <reason>` (the CLI's one usage/input error type). */
+class InputProblem extends UsageError {
   constructor(
     readonly file: string,
     readonly place: string,
     readonly reason: string,
   ) {
-    super(`${file}: ${place}: ${reason}`);
+    super(reason, { source: file, location: place });
   }
 }
 
@@ -219,30 +219,25 @@ export async function metricsCommand(
   argv: string[],
   io: { stdout: (s: string) => void; stderr: (s: string) => void },
 ): Promise<number> {
-  let values;
+  let parsed;
   try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        tracks: { type: 'string' },
-        detections: { type: 'string' },
-        frames: { type: 'string' },
-        alpha: { type: 'string' },
-        beta: { type: 'string' },
-        ties: { type: 'string' },
-        labels: { type: 'string' },
-        scores: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
+    parsed = parseFlags('metrics', argv, {
+      tracks: { type: 'string' },
+      detections: { type: 'string' },
+      frames: { type: 'string' },
+      alpha: { type: 'string' },
+      beta: { type: 'string' },
+      ties: { type: 'string' },
+      labels: { type: 'string' },
+      scores: { type: 'string' },
+    });
   } catch (e) {
-    const first = (e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
-    io.stderr(`skelflow metrics: ${first} (see --help)\n`);
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`${e.message} (see --help)\n`);
     return 2;
   }
-  if (values.help) {
+  const { values } = parsed;
+  if (parsed.help) {
     io.stdout(USAGE);
     return 0;
   }
@@ -278,8 +273,8 @@ export async function metricsCommand(
     io.stdout(JSON.stringify(out) + '\n');
     return 0;
   } catch (e) {
-    if (e instanceof InputProblem) {
-      io.stderr(`skelflow metrics: ${e.file}: ${e.place}: ${e.reason}\n`);
+    if (e instanceof UsageError) {
+      io.stderr(`skelflow metrics: ${e.message}\n`);
       return 2;
     }
     if (e instanceof MetricsInputError) {

@@ -1,0 +1,6 @@
+// @skelflow/pca-gaussian: the density baseline. Browser-safe except save/load (Node, loaded lazily).
+export { symmetricEigen, type SymmetricEigen } from './eigen.js';
+export { fitPpca, ppcaLogDensity, type PpcaOptions, type PpcaParams } from './ppca.js';
+export { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
+export { PcaGaussianModel } from './model.js';
+export { pcaGaussianFamily } from './family.js';

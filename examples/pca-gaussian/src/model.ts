@@ -1,0 +1,73 @@
+import { InputError } from '@skelflow/base';
+import type { AnomalyModel, InputSpec, SaveOptions, ScoreOptions } from '@skelflow/model';
+import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
+import { ppcaLogDensity, type PpcaParams } from './ppca.js';
+
+/**
+ * The PCA-Gaussian baseline behind the {@link AnomalyModel} contract: flattens each normalised
+ * `[2, T, 18]` segment and scores it by its log-density (nats) under a probabilistic PCA
+ * Gaussian fitted to the normal training segments. Before training (or after `create`) it has
+ * no parameters and refuses to score.
+ */
+export class PcaGaussianModel implements AnomalyModel {
+  /** `pca-gaussian`. */
+  readonly kind = PCA_GAUSSIAN_KIND;
+  /** `[2, segLen, 18]` OpenPose-18 segments, as STG-NF. */
+  readonly input: InputSpec;
+  private fitted: PpcaParams | null;
+
+  constructor(
+    /** The config the model was created with. */
+    readonly config: PcaGaussianConfig,
+    params: PpcaParams | null = null,
+  ) {
+    this.input = { layout: 'openpose18', dims: 2, channels: 2, segLen: config.segLen, joints: 18 };
+    this.fitted = null;
+    if (params) this.setParams(params);
+  }
+
+  /** The fitted parameters, or null before training. */
+  get params(): PpcaParams | null {
+    return this.fitted;
+  }
+
+  /** Replaces the parameters (what training does). */
+  setParams(params: PpcaParams): void {
+    const d = this.input.channels * this.input.segLen * this.input.joints;
+    if (params.dim !== d) throw new InputError(`parameters of dimension ${params.dim}; this model's segments have ${d} values`, { source: 'PcaGaussianModel' });
+    this.fitted = params;
+  }
+
+  /** Log-density in nats of each segment; higher = more normal. `onProgress` is called once at the end. */
+  scoreSegments(data: Float32Array, options: ScoreOptions = {}): Float64Array {
+    if (!this.fitted) throw new InputError('the model is not trained', { source: 'PcaGaussianModel.scoreSegments' });
+    const per = this.fitted.dim;
+    if (data.length % per !== 0) {
+      throw new InputError(`segment data of length ${data.length} is not a multiple of ${this.input.channels}·${this.input.segLen}·${this.input.joints}`, {
+        source: 'PcaGaussianModel.scoreSegments',
+      });
+    }
+    const n = data.length / per;
+    const batch = Math.max(1, options.batchSize ?? n);
+    const out = new Float64Array(n);
+    for (let s = 0; s < n; s += batch) {
+      const e = Math.min(n, s + batch);
+      out.set(ppcaLogDensity(this.fitted, data.subarray(s * per, e * per)), s);
+      options.onProgress?.(e, n);
+    }
+    return out;
+  }
+
+  /**
+   * Saves `config.json` (kind, formatVersion, config, the fit's summary, `meta`) and
+   * `params.bin` (float64 little-endian: mean `[D]`, eigenvalues `[k]`, components `[k, D]`). Node only.
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
+    if (!this.fitted) throw new InputError('the model is not trained; nothing to save', { source: 'PcaGaussianModel.save' });
+    const { writePcaGaussian } = await import('./persist.js');
+    await writePcaGaussian(dir, this.config, this.fitted, options);
+  }
+
+  /** Nothing to free (plain typed arrays); the model stays usable. */
+  dispose(): void {}
+}

@@ -1,0 +1,10 @@
+// The model families the `skelflow` command knows. Adding a model = one folder under examples/
+// (a package exporting a ModelFamily) + one registration line here.
+import { ModelRegistry } from '@skelflow/model';
+import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
+import { stgNfFamily } from '@skelflow/stg-nf';
+
+/** The registry every command looks models up in (`train --model`, `eval`, `benchmark --models`, `demo --model`, `models`). */
+export const registry = new ModelRegistry();
+registry.register(stgNfFamily);
+registry.register(pcaGaussianFamily);
