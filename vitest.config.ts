@@ -9,6 +9,8 @@ export default defineConfig({
   resolve: {
     alias: {
       '@skelflow/core': here('./packages/core/src/index.ts'),
+      '@skelflow/fused/testing': here('./packages/fused/src/testing/kernel_contract.ts'),
+      '@skelflow/fused': here('./packages/fused/src/index.ts'),
       '@skelflow/flows': here('./packages/flows/src/index.ts'),
       '@skelflow/graph/node': here('./packages/graph/src/node.ts'),
       '@skelflow/graph': here('./packages/graph/src/index.ts'),

@@ -4,3 +4,4 @@ export * from './checkpoint.js';
 export * from './train.js';
 export * from './persist.js';
 export * from './streaming.js';
+export { stgnfFastPath, stgnfSteps, stgnfTrainForward, stgnfTrainBackward, stgnfEvalSamples, type StgnfStep } from './fused_fast_path.js';

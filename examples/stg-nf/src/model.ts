@@ -4,7 +4,6 @@ import {
   ActNorm,
   AffineCoupling,
   Chain,
-  FusedFlow,
   GmmPrior,
   InvertibleConv1x1,
   InvertibleConv1x1LU,
@@ -13,7 +12,9 @@ import {
   ShuffleChannels,
   type BijectorModule,
 } from '@skelflow/flows';
+import { FusedFlow, registerFastPath } from '@skelflow/fused';
 import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
+import { stgnfFastPath } from './fused_fast_path.js';
 import { resolveStgNfConfig, type ResolvedStgNfConfig, type StgNfConfig } from './config.js';
 
 /**
@@ -118,6 +119,9 @@ export class StgNf extends Module {
    */
   fused(): FusedFlow | null {
     if (this.fusedFlow === undefined) {
+      // Idempotent (replaces by name); referencing the fast path here also keeps its module, and
+      // so its registration, in any bundle that compiles the model.
+      registerFastPath(stgnfFastPath);
       const f = FusedFlow.tryCreate(this.flow, [this.config.channels, this.config.segLen, this.config.joints]);
       this.fusedFlow = f instanceof FusedFlow ? f : null;
       this.fusedReason = f instanceof FusedFlow ? '' : f.reason;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adamax, InputError, Rng, checkFiniteLoss, exponentialDecay, fit, runEpochs, type BatchProgress } from '@skelflow/core';
-import { FusedAdamax, clipGradNormInPlace, type FusedFlow } from '@skelflow/flows';
+import { Adamax, FusedAdamax, InputError, Rng, checkFiniteLoss, clipGradNormInPlace, exponentialDecay, fit, runEpochs, type BatchProgress } from '@skelflow/core';
+import type { FusedFlow } from '@skelflow/fused';
 import type { StgNf } from './model.js';
 
 /** Options of {@link trainStgNf}; defaults are the original's. */

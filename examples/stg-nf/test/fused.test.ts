@@ -2,20 +2,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, Rng, SkelflowError, initBackend, parseCheckpointJson } from '@skelflow/core';
+import { FusedAdamax, InputError, Rng, SkelflowError, clipGradNormInPlace, initBackend, parseCheckpointJson } from '@skelflow/core';
+import { FusedFlow, type FusedPlanContext } from '@skelflow/fused';
 import {
   ActNorm,
   AffineCoupling,
   Chain,
   DiagonalGaussianPrior,
-  FusedAdamax,
-  FusedFlow,
   GmmPrior,
   InvertibleConv1x1,
   NormalizingFlow,
   ReverseChannels,
   ShuffleChannels,
-  clipGradNormInPlace,
   type AffineCouplingOptions,
   type BijectorModule,
   type PriorModule,
@@ -331,7 +329,17 @@ describe('fused engine in the STG-NF model', () => {
   it('the adjacency decides: a non-uniform graph has no fused kernel', () => {
     const g = buildAdjacency('openpose18', { strategy: 'spatial', maxHop: 1 });
     const block = new STGCNBlock(1, 2, g, { temporalKernel: 3 });
-    expect(block.fusedPlan({ param: () => 0, buffer: () => 0 })).toBeNull();
+    const ctx: FusedPlanContext = {
+      param: () => 0,
+      buffer: () => 0,
+      eventShape: [1, 16, 18],
+      contextSize: 0,
+      describe: () => [],
+      fail: (reason) => {
+        throw new Error(reason);
+      },
+    };
+    expect(block.fusedPlan(ctx)).toBeNull();
     block.dispose();
   });
 });

@@ -11,4 +11,7 @@ export * from './affine_coupling.js';
 export * from './priors/diagonal_gaussian_prior.js';
 export * from './priors/gmm_prior.js';
 export * from './flow.js';
-export * from './fused/index.js';
+export { actnormKernel, actnormForward, actnormBackward, actnormInit, type ActNormPlan } from './kernels/actnorm_kernel.js';
+export { permuteKernel, permutation, permuteForward, permuteBackward, type PermutePlan } from './kernels/permute_kernel.js';
+export { affineCouplingKernel, type AffineCouplingPlan } from './kernels/affine_coupling_kernel.js';
+export { gmmPriorKernel, diagonalPriorKernel, type GmmPriorPlan, type DiagonalPriorPlan } from './kernels/prior_kernels.js';

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, channelMatMul } from '@skelflow/core';
+import type { FusedPlanContext } from '@skelflow/fused';
+import { permuteKernel, type PermutePlan } from './kernels/permute_kernel.js';
 import type { Bijector, ForwardResult, InverseResult } from './bijector.js';
 import { checkChannelsFirst } from './tensor_utils.js';
 
@@ -28,6 +30,13 @@ export class ReverseChannels extends Module implements Bijector {
     checkChannelsFirst(y, 'ReverseChannels');
     return tf.tidy(() => ({ x: reverseChannels(y), logDet: tf.zeros([y.shape[0]!]) }));
   }
+
+  /** The fused engine's description of this layer (runs on {@link permuteKernel}). */
+  fusedPlan(ctx: FusedPlanContext): PermutePlan {
+    const channels = ctx.eventShape[0]!;
+    return { kind: permuteKernel.kind as 'permute', channels, perm: Array.from({ length: channels }, (_, i) => channels - 1 - i), permBuffer: -1 };
+  }
+
 }
 
 /**

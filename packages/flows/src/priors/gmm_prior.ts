@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng, ShapeError } from '@skelflow/core';
+import type { FusedPlanContext } from '@skelflow/fused';
+import { gmmPriorKernel, type GmmPriorPlan } from '../kernels/prior_kernels.js';
 import type { Prior } from '../bijector.js';
 import { sampleVector } from '../tensor_utils.js';
 import { checkEvent, checkVarianceEps, diagonalGaussianLogDensity } from './gaussian_log_density.js';
@@ -70,4 +72,10 @@ export class GmmPrior extends Module implements Prior {
     }
     return tf.mul(sampleVector(tf.cast(labels, 'float32'), like), this.radius);
   }
+
+  /** The fused engine's description of this prior (runs on {@link gmmPriorKernel}). */
+  fusedPlan(ctx: FusedPlanContext): GmmPriorPlan {
+    return { kind: gmmPriorKernel.kind as 'gmm', radius: ctx.buffer(this.radius), varianceEps: this.varianceEps };
+  }
+
 }
