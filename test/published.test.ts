@@ -6,7 +6,7 @@ import { repoRoot } from '../packages/core/test/helpers.js';
 
 // What we publish is dist/, not src/: these tests run the built packages under plain `node`
 // (no bundler, no tsx), once as ES modules and once as CommonJS. `pnpm test` builds first.
-const PACKAGES = ['core', 'flows', 'graph', 'vqvae', 'hyperbolic', 'metrics', 'cli', 'stg-nf'];
+const PACKAGES = ['core', 'fused', 'flows', 'graph', 'vqvae', 'hyperbolic', 'metrics', 'cli', 'stg-nf'];
 const dir = path.join(repoRoot, '.tmp', 'published');
 
 const built = PACKAGES.every((p) => fs.existsSync(path.join(repoRoot, p === 'stg-nf' ? 'examples/stg-nf' : `packages/${p}`, 'dist', 'index.js')));
@@ -41,7 +41,8 @@ const backend = await initBackend('wasm');
 const model = createStgNf({ segLen: 8, seed: 1 });
 const x = new Rng(2).normalTensor([3, 2, 8, 18]);
 const nll = model.nll(x).dataSync();
-// The fused engine from the bundle, on a worker thread (its source is the bundled kernel text).
+// The fused engine from the bundle, on a worker thread (dist/worker.js, which imports the bundled
+// kernel modules the plan names: flows', graph's and stg-nf's).
 const segs = Float32Array.from(new Rng(3).normalTensor([600 * 2 * 8 * 18]).dataSync());
 const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
 const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
@@ -76,13 +77,23 @@ const { GmmPrior } = require('@skelflow/flows');
 initBackend('cpu').then((backend) => {
   const model = createStgNf({ segLen: 8, seed: 1 });
   const nll = model.nll(new Rng(2).normalTensor([2, 2, 8, 18])).dataSync();
-  console.log(JSON.stringify({ backend, nll: Array.from(nll), auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof GmmPrior }));
+  // From the CommonJS bundles too, the worker imports the kernel modules (the .cjs files).
+  const segs = Float32Array.from(new Rng(3).normalTensor([600 * 2 * 8 * 18]).dataSync());
+  const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
+  const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
+  let fusedDiff = 0;
+  for (let i = 0; i < 600; i++) fusedDiff = Math.max(fusedDiff, Math.abs(fusedScores[i] - tensorScores[i]));
+  const workers = model.fused().workerThreads;
+  model.dispose();
+  console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof GmmPrior }));
 });
 `,
     );
     const r = JSON.parse(out.trim().split('\n').pop()!);
     expect(r.backend).toBe('cpu');
     expect(r.nll.every(Number.isFinite)).toBe(true);
+    expect(r.fusedDiff).toBeLessThan(1e-4);
+    expect(r.workers).toBe(1);
     expect(r.auc).toBe(1);
     expect(r.prior).toBe('function');
   });

@@ -192,8 +192,8 @@ export function stgnfTrainForward(steps: StgnfStep[], plan: FlowPlan, P: Float64
   return X;
 }
 
-/** Backward of {@link stgnfTrainForward}: `dz` (consumed) → gradients in G. */
-export function stgnfTrainBackward(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, G: Float64Array, ws: Scratch, B: number, dz: Float64Array, wld: Float64Array): void {
+/** Backward of {@link stgnfTrainForward}: `dz` (consumed) → gradients in G; returns the gradient with respect to the input. */
+export function stgnfTrainBackward(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, G: Float64Array, ws: Scratch, B: number, dz: Float64Array, wld: Float64Array): Float64Array {
   const T = plan.frames;
   const V = plan.joints;
   const N = T * V;
@@ -328,6 +328,7 @@ export function stgnfTrainBackward(steps: StgnfStep[], plan: FlowPlan, P: Float6
     dY = dX;
     dX = t;
   }
+  return dY;
 }
 
 /**
@@ -587,7 +588,7 @@ export const stgnfFastPath = registerFastPath<StgnfStep[]>({
     return stgnfTrainForward(steps, a.plan, a.P, a.S, a.ws, input, a.B, a.ld);
   },
   trainBackward(steps, a) {
-    stgnfTrainBackward(steps, a.plan, a.P, a.S, a.G, a.ws, a.B, a.dz, a.wld);
+    return stgnfTrainBackward(steps, a.plan, a.P, a.S, a.G, a.ws, a.B, a.dz, a.wld);
   },
   evalSamples(steps, a) {
     stgnfEvalSamples(steps, a.plan, a.P, a.S, a.ws, a.x, a.n, a.out);

@@ -14,4 +14,6 @@ export * from './flow.js';
 export { actnormKernel, actnormForward, actnormBackward, actnormInit, type ActNormPlan } from './kernels/actnorm_kernel.js';
 export { permuteKernel, permutation, permuteForward, permuteBackward, type PermutePlan } from './kernels/permute_kernel.js';
 export { affineCouplingKernel, type AffineCouplingPlan } from './kernels/affine_coupling_kernel.js';
+export { ContextMlpConditioner, type ContextMlpOptions } from './conditioners/context_mlp.js';
+export { contextMlpKernel, type ContextMlpPlan } from './kernels/context_mlp_kernel.js';
 export { gmmPriorKernel, diagonalPriorKernel, type GmmPriorPlan, type DiagonalPriorPlan } from './kernels/prior_kernels.js';

@@ -54,12 +54,13 @@ export function forward(
 
 /**
  * Gradient of `Σ_b w_b·(−log p(x_b))` with respect to every parameter, written to `G` (zeroed
- * first), after a `forward(..., train = true)` call on the same batch and scratch.
+ * first), after a `forward(..., train = true)` call on the same batch and scratch. Returns the
+ * gradient with respect to the input x, `[B, C·N]` (a scratch array, valid until the next call).
  */
 export function backward(
   plan: FlowPlan, P: Float64Array, S: Float64Array, G: Float64Array, ws: Scratch, B: number,
   labels: ArrayLike<number> | null, context: Float64Array | null, w: Float64Array,
-): void {
+): Float64Array {
   const rec = trainRecords.get(ws);
   if (!rec) throw new Error('backward needs a train-mode forward on the same scratch first');
   const dims = planDims(plan);
@@ -75,8 +76,7 @@ export function backward(
     prior.gradient(plan.prior, S, rec.z, b * D, dims, labels ? labels[b]! : 1, w[b]!, dcur);
   }
   if (rec.fast) {
-    rec.fast.path.trainBackward!(rec.fast.claim, { plan, P, S, G, ws, B, dz: dcur, wld, context });
-    return;
+    return rec.fast.path.trainBackward!(rec.fast.claim, { plan, P, S, G, ws, B, dz: dcur, wld, context });
   }
   const L = plan.layers.length;
   for (let i = L - 1; i >= 0; i--) {
@@ -88,6 +88,7 @@ export function backward(
     dcur = dnext;
     dnext = t;
   }
+  return dcur;
 }
 
 /** Samples per eval-mode `forward` call when a layer has no one-sample path. */

@@ -194,8 +194,19 @@ export class FusedFlow {
       w[b] = k;
       loss -= logp[b]! * k;
     }
-    backward(this.plan, this.params, this.buffers, this.grads, this.ws, B, labels ?? null, c, w);
+    this.lastInputGrad = backward(this.plan, this.params, this.buffers, this.grads, this.ws, B, labels ?? null, c, w).subarray(0, B * this.eventSize);
     return loss;
+  }
+
+  private lastInputGrad: Float64Array | null = null;
+
+  /**
+   * The gradient of the last {@link FusedFlow.lossAndGrad}'s loss with respect to its input x,
+   * `[B, ...eventShape]` (a copy), e.g. for saliency or for checking a kernel against autodiff.
+   */
+  inputGradient(): Float64Array {
+    if (!this.lastInputGrad) throw new InputError('no lossAndGrad call yet', { source: 'FusedFlow.inputGradient' });
+    return this.lastInputGrad.slice();
   }
 
   /** Worker threads running (started by a threaded {@link FusedFlow.logProb} call, and healthy). */

@@ -150,8 +150,8 @@ export interface FastPath<Claim = unknown> {
   claim(plan: FlowPlan): Claim | null;
   /** Train-mode forward of the layers: adds log-determinants to `ld`, returns z `[B, C·N]` (kept until backward). */
   trainForward?(claim: Claim, a: { plan: FlowPlan; P: Float64Array; S: Float64Array; ws: Scratch; x: Float64Array; B: number; ld: Float64Array; context: Float64Array | null }): Float64Array;
-  /** Backward of {@link FastPath.trainForward}, from `dz` (may be overwritten) into G. */
-  trainBackward?(claim: Claim, a: { plan: FlowPlan; P: Float64Array; S: Float64Array; G: Float64Array; ws: Scratch; B: number; dz: Float64Array; wld: Float64Array; context: Float64Array | null }): void;
+  /** Backward of {@link FastPath.trainForward}, from `dz` (may be overwritten) into G; returns the gradient with respect to x. */
+  trainBackward?(claim: Claim, a: { plan: FlowPlan; P: Float64Array; S: Float64Array; G: Float64Array; ws: Scratch; B: number; dz: Float64Array; wld: Float64Array; context: Float64Array | null }): Float64Array;
   /** Eval-mode log p (nats) of `n` float32 samples, prior included. */
   evalSamples?(claim: Claim, a: { plan: FlowPlan; P: Float64Array; S: Float64Array; ws: Scratch; x: Float32Array; n: number; out: Float64Array; context: Float64Array | null }): void;
 }
