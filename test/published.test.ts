@@ -11,6 +11,15 @@ const dir = path.join(repoRoot, '.tmp', 'published');
 
 const built = PACKAGES.every((p) => fs.existsSync(path.join(repoRoot, p === 'stg-nf' ? 'examples/stg-nf' : `packages/${p}`, 'dist', 'index.js')));
 
+// Fused scoring of `model` on one worker thread against the tensor path: sets fusedDiff and workers.
+const FUSED_SCORING = `
+const segs = Float32Array.from(new Rng(3).normalTensor([600 * 2 * 8 * 18]).dataSync());
+const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
+const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
+let fusedDiff = 0;
+for (let i = 0; i < 600; i++) fusedDiff = Math.max(fusedDiff, Math.abs(fusedScores[i] - tensorScores[i]));
+const workers = model.fused().workerThreads;`;
+
 function run(file: string, source: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const f = path.join(dir, file);
@@ -43,12 +52,7 @@ const x = new Rng(2).normalTensor([3, 2, 8, 18]);
 const nll = model.nll(x).dataSync();
 // The fused engine from the bundle, on a worker thread (dist/worker.js, which imports the bundled
 // kernel modules the plan names: flows', graph's and stg-nf's).
-const segs = Float32Array.from(new Rng(3).normalTensor([600 * 2 * 8 * 18]).dataSync());
-const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
-const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
-let fusedDiff = 0;
-for (let i = 0; i < 600; i++) fusedDiff = Math.max(fusedDiff, Math.abs(fusedScores[i] - tensorScores[i]));
-const workers = model.fused().workerThreads;
+${FUSED_SCORING}
 model.dispose();
 console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, auc: rocAuc([0, 1, 1, 0], [0.1, 0.8, 0.7, 0.3]),
   A: buildAdjacency('openpose18', { strategy: 'uniform', maxHop: 8 }).A[0][0][0],
@@ -78,12 +82,7 @@ initBackend('cpu').then((backend) => {
   const model = createStgNf({ segLen: 8, seed: 1 });
   const nll = model.nll(new Rng(2).normalTensor([2, 2, 8, 18])).dataSync();
   // From the CommonJS bundles too, the worker imports the kernel modules (the .cjs files).
-  const segs = Float32Array.from(new Rng(3).normalTensor([600 * 2 * 8 * 18]).dataSync());
-  const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
-  const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
-  let fusedDiff = 0;
-  for (let i = 0; i < 600; i++) fusedDiff = Math.max(fusedDiff, Math.abs(fusedScores[i] - tensorScores[i]));
-  const workers = model.fused().workerThreads;
+  ${FUSED_SCORING}
   model.dispose();
   console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof GmmPrior }));
 });

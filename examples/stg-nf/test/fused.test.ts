@@ -4,23 +4,11 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdamax, InputError, Rng, SkelflowError, clipGradNormInPlace, initBackend, parseCheckpointJson } from '@skelflow/core';
 import { FusedFlow, type FusedPlanContext } from '@skelflow/fused';
-import {
-  ActNorm,
-  AffineCoupling,
-  Chain,
-  DiagonalGaussianPrior,
-  GmmPrior,
-  InvertibleConv1x1,
-  NormalizingFlow,
-  ReverseChannels,
-  ShuffleChannels,
-  type AffineCouplingOptions,
-  type BijectorModule,
-  type PriorModule,
-} from '@skelflow/flows';
+import { ActNorm, Chain, GmmPrior, InvertibleConv1x1, NormalizingFlow } from '@skelflow/flows';
 import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
 import { createStgNf, stgNfFromCheckpoint, stgNfNameFromTorch, trainStgNf } from '@skelflow/stg-nf';
 import { BACKENDS, expectThrows, hasShared, sharedDir } from '../../../packages/core/test/helpers.js';
+import { uniformStgcnFlow, type UniformStgcnVariant } from '../../../packages/graph/test/uniform_stgcn_flows.js';
 
 // The fused typed-array engine (issue #6's fast path) against two independent references: the
 // original PyTorch STG-NF's goldens, and tfjs autodiff through our tensor layers on
@@ -114,20 +102,7 @@ describe.skipIf(!hasShared).each(CHECKPOINTS)('fused engine vs the original STG-
   });
 });
 
-/** A flow over [C, T, V] whose steps exercise one kernel branch each. */
-interface Variant {
-  name: string;
-  channels: number;
-  split?: number;
-  coupling: AffineCouplingOptions;
-  permutation: 'reverse' | 'shuffle';
-  residual: 'none' | 'identity' | 'conv';
-  finalActivation: 'relu' | 'none';
-  partitions: number[];
-  prior: 'gmm' | 'diagonal';
-}
-
-const VARIANTS: Variant[] = [
+const VARIANTS: UniformStgcnVariant[] = [
   { name: 'STG-NF layout', channels: 2, coupling: {}, permutation: 'reverse', residual: 'conv', finalActivation: 'relu', partitions: [1], prior: 'gmm' },
   {
     name: 'half layout, exp scale, scale then shift, shuffle, 2 partitions, diagonal prior',
@@ -156,33 +131,7 @@ const VARIANTS: Variant[] = [
 const T = 8;
 const V = 5;
 
-function buildFlow(v: Variant, seed: number): NormalizingFlow {
-  const rng = new Rng(seed);
-  const adjacency = v.partitions.map((a) => Array.from({ length: V }, () => Array.from({ length: V }, () => a / V)));
-  const c1 = v.split ?? Math.floor(v.channels / 2);
-  const steps: BijectorModule[] = [];
-  for (let k = 0; k < 3; k++) {
-    const net = new STGCNBlock(c1, 2 * (v.channels - c1), adjacency, {
-      temporalKernel: 3,
-      residual: k === 0 && v.residual === 'conv' ? 'none' : v.residual,
-      finalActivation: v.finalActivation,
-      rng: rng.fork(),
-    });
-    steps.push(
-      new Chain([
-        new ActNorm(v.channels),
-        v.permutation === 'reverse' ? new ReverseChannels() : new ShuffleChannels(v.channels, rng.fork().seed),
-        new AffineCoupling(net, { ...(v.split ? { split: v.split } : {}), ...v.coupling }),
-      ]),
-    );
-  }
-  const event = [v.channels, T, V];
-  const prior: PriorModule =
-    v.prior === 'gmm'
-      ? new GmmPrior(event, { radius: 1.5, varianceEps: 1e-6 })
-      : new DiagonalGaussianPrior(event, { mean: tf.scalar(0.3), logStd: tf.mul(rng.normalTensor(event), 0.1), varianceEps: 1e-6 });
-  return new NormalizingFlow(new Chain(steps), prior);
-}
+const buildFlow = (v: UniformStgcnVariant, seed: number): NormalizingFlow => uniformStgcnFlow(v, seed, T, V);
 
 describe.each(BACKENDS)('fused engine vs tfjs autodiff on %s', (backend) => {
   beforeAll(async () => {

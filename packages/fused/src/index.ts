@@ -11,6 +11,7 @@ export {
   registerFastPath,
   registerLayerKernel,
   registerPriorKernel,
+  type BatchArgs,
   type ConditionerBackwardArgs,
   type ConditionerEvalArgs,
   type ConditionerForwardArgs,

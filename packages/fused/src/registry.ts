@@ -10,44 +10,41 @@ export interface Dims {
   K: number;
 }
 
-/** Arguments of {@link LayerKernel.forward}: `x` `[B, C, N]` → `y` (a distinct array). */
-export interface LayerForwardArgs {
+/** What every batch kernel call gets: the flat vectors, scratch, batch size, shape, scratch-key prefix and context. */
+export interface BatchArgs {
   P: Float64Array;
   S: Float64Array;
   ws: Scratch;
-  x: Float64Array;
-  y: Float64Array;
   B: number;
   dims: Dims;
-  /** Per-sample log-determinants to add to. */
-  ld: Float64Array;
-  /** Batch statistics, running-statistics updates, data-dependent initialisation; keep what backward needs under `key`. */
-  train: boolean;
-  /** Prefix of this layer's scratch keys (unique per layer). */
+  /** Prefix of this layer's (or conditioner's) scratch keys, unique per instance in the plan. */
   key: string;
   /** `[B, K]` context, or null. */
   context: Float64Array | null;
 }
 
+/** Arguments of {@link LayerKernel.forward}: `x` `[B, C, N]` → `y` (a distinct array). */
+export interface LayerForwardArgs extends BatchArgs {
+  x: Float64Array;
+  y: Float64Array;
+  /** Per-sample log-determinants to add to. */
+  ld: Float64Array;
+  /** Batch statistics, running-statistics updates, data-dependent initialisation; keep what backward needs under `key`. */
+  train: boolean;
+}
+
 /** Arguments of {@link LayerKernel.backward} (after a train-mode forward on the same batch). */
-export interface LayerBackwardArgs {
-  P: Float64Array;
-  S: Float64Array;
+export interface LayerBackwardArgs extends BatchArgs {
   /** Gradient vector to accumulate into. */
   G: Float64Array;
-  ws: Scratch;
   /** The layer's forward input and output. */
   x: Float64Array;
   y: Float64Array;
   /** Gradient with respect to y (may be overwritten); write the gradient with respect to x into `dx`. */
   dy: Float64Array;
   dx: Float64Array;
-  B: number;
-  dims: Dims;
   /** ∂loss/∂logdet per sample. */
   wld: Float64Array;
-  key: string;
-  context: Float64Array | null;
 }
 
 /**
@@ -83,34 +80,19 @@ export interface LayerKernel<L extends LayerPlan = LayerPlan> {
 }
 
 /** Arguments of {@link ConditionerKernel.forward}: `x1` `[B, cin, N]` → `h` `[B, cout, N]`. */
-export interface ConditionerForwardArgs {
-  P: Float64Array;
-  S: Float64Array;
-  ws: Scratch;
+export interface ConditionerForwardArgs extends BatchArgs {
   x1: Float64Array;
   h: Float64Array;
-  B: number;
-  dims: Dims;
   train: boolean;
-  key: string;
-  /** `[B, K]` context, or null. */
-  context: Float64Array | null;
 }
 
 /** Arguments of {@link ConditionerKernel.backward}: from `dh` (may be overwritten) into `dx1` (overwritten) and G. */
-export interface ConditionerBackwardArgs {
-  P: Float64Array;
-  S: Float64Array;
+export interface ConditionerBackwardArgs extends BatchArgs {
   G: Float64Array;
-  ws: Scratch;
   x1: Float64Array;
   h: Float64Array;
   dh: Float64Array;
   dx1: Float64Array;
-  B: number;
-  dims: Dims;
-  key: string;
-  context: Float64Array | null;
 }
 
 /** Arguments of {@link ConditionerKernel.evalSample}: reads channels `off[0..cin)` of the sample, writes `h` `[cout, N]`. */

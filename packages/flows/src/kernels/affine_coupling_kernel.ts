@@ -63,7 +63,6 @@ function couplingForward(
   const dl = ws.get(key + 'dl', B * c2 * N); // d log s / d raw, for the backward pass
   const cross = L.layout === 'cross';
   const shiftFirst = L.order === 'shiftThenScale';
-  const bound = L.bound;
   for (let b = 0; b < B; b++) {
     let logdet = 0;
     for (let j = 0; j < c2; j++) {

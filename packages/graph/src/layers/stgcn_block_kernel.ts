@@ -32,8 +32,7 @@ export function stgcnForward(
   net: StgcnUniformPlan, P: Float64Array, S: Float64Array, x: Float64Array, h: Float64Array,
   B: number, T: number, V: number, train: boolean, ws: Scratch, key: string,
 ): void {
-  const { cin, cout, kt } = net;
-  const pad = (kt - 1) >> 1;
+  const { cin, cout } = net;
   const N = T * V;
   const sums = ws.get(key + 'S', B * cin * T);
   sumJoints(x, sums, B * cin, T, V);
@@ -230,9 +229,7 @@ export function stgcnBackward(
   net: StgcnUniformPlan, P: Float64Array, G: Float64Array, x: Float64Array, h: Float64Array, dh: Float64Array, dx: Float64Array,
   B: number, T: number, V: number, ws: Scratch, key: string,
 ): void {
-  const { cin, cout, kt } = net;
-  const pad = (kt - 1) >> 1;
-  const TP = T + 2 * pad;
+  const { cin, cout } = net;
   const N = T * V;
   if (net.finalRelu) for (let i = 0; i < B * cout * N; i++) if (!(h[i]! > 0)) dh[i] = 0;
   const dq = ws.get(key + 'dq', B * cout * T);
