@@ -8,7 +8,7 @@ import { ActNorm, Chain, GmmPrior, InvertibleConv1x1, NormalizingFlow } from '@s
 import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
 import { createStgNf, stgNfFromCheckpoint, stgNfNameFromTorch, trainStgNf } from '@skelflow/stg-nf';
 import { BACKENDS, expectThrows, hasShared, sharedDir } from '../../../packages/core/test/helpers.js';
-import { uniformStgcnFlow, type UniformStgcnVariant } from '../../../packages/graph/test/uniform_stgcn_flows.js';
+import { BRANCH_VARIANTS as VARIANTS, uniformStgcnFlow, type UniformStgcnVariant } from '../../../packages/graph/test/uniform_stgcn_flows.js';
 
 // The fused typed-array engine (issue #6's fast path) against two independent references: the
 // original PyTorch STG-NF's goldens, and tfjs autodiff through our tensor layers on
@@ -102,32 +102,7 @@ describe.skipIf(!hasShared).each(CHECKPOINTS)('fused engine vs the original STG-
   });
 });
 
-const VARIANTS: UniformStgcnVariant[] = [
-  { name: 'STG-NF layout', channels: 2, coupling: {}, permutation: 'reverse', residual: 'conv', finalActivation: 'relu', partitions: [1], prior: 'gmm' },
-  {
-    name: 'half layout, exp scale, scale then shift, shuffle, 2 partitions, diagonal prior',
-    channels: 4,
-    coupling: { paramLayout: 'half', scaleFn: 'exp', order: 'scaleThenShift' },
-    permutation: 'shuffle',
-    residual: 'conv',
-    finalActivation: 'none',
-    partitions: [1, 0.5],
-    prior: 'diagonal',
-  },
-  {
-    name: 'soft-clamp scale, identity residual (3 channels, split 2)',
-    channels: 3,
-    split: 2,
-    coupling: { scaleFn: 'softclamp', softclampBound: 1.5 },
-    permutation: 'shuffle',
-    residual: 'identity',
-    finalActivation: 'relu',
-    partitions: [2],
-    prior: 'gmm',
-  },
-  { name: 'no residual, sigmoid2 on 4 channels', channels: 4, coupling: {}, permutation: 'reverse', residual: 'none', finalActivation: 'none', partitions: [1], prior: 'gmm' },
-];
-
+// Flows over [C, T, V] whose steps take every other kernel branch (shared with graph's contract test).
 const T = 8;
 const V = 5;
 

@@ -23,6 +23,7 @@ export {
   type LayerForwardArgs,
   type LayerKernel,
   type PriorKernel,
+  type RegisteredKernel,
 } from './registry.js';
 export { backward, forward, logProbSamples, planDims } from './engine.js';
 export { compileFlow, type CompileOptions, type CompileResult, type FusableFlow, type FusedLayout, type FusedVariable } from './compile.js';

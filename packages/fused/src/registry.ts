@@ -62,12 +62,16 @@ export interface EvalSampleArgs {
   context: Float64Array | null;
 }
 
-/** The typed-array kernel of one layer kind. */
-export interface LayerKernel<L extends LayerPlan = LayerPlan> {
+/** What every registered kernel says about itself. */
+export interface RegisteredKernel {
   /** The plan kind this kernel runs. */
   readonly kind: string;
   /** URL (or specifier) of the module that registers this kernel: a worker imports it. */
   readonly module: string;
+}
+
+/** The typed-array kernel of one layer kind. */
+export interface LayerKernel<L extends LayerPlan = LayerPlan> extends RegisteredKernel {
   forward(layer: L, a: LayerForwardArgs): void;
   backward(layer: L, a: LayerBackwardArgs): void;
   /**
@@ -101,9 +105,7 @@ export interface ConditionerEvalArgs extends EvalSampleArgs {
 }
 
 /** The typed-array kernel of a conditioner network kind (run by a coupling's kernel). */
-export interface ConditionerKernel<N extends ConditionerPlan = ConditionerPlan> {
-  readonly kind: string;
-  readonly module: string;
+export interface ConditionerKernel<N extends ConditionerPlan = ConditionerPlan> extends RegisteredKernel {
   forward(net: N, a: ConditionerForwardArgs): void;
   backward(net: N, a: ConditionerBackwardArgs): void;
   evalSample?(net: N, prep: unknown, a: ConditionerEvalArgs): void;
@@ -111,9 +113,7 @@ export interface ConditionerKernel<N extends ConditionerPlan = ConditionerPlan> 
 }
 
 /** The kernel of a prior kind. Element `(c, i)` of a latent is `z[off[c] + i]`. */
-export interface PriorKernel<Q extends PriorPlan = PriorPlan> {
-  readonly kind: string;
-  readonly module: string;
+export interface PriorKernel<Q extends PriorPlan = PriorPlan> extends RegisteredKernel {
   /** log p(z) in nats of one sample; `label` is its mixture component (+1 / −1; 1 without labels). */
   logProb(prior: Q, S: Float64Array, z: Float64Array, off: ArrayLike<number>, dims: Dims, label: number): number;
   /** Writes `w·∂(−log p)/∂z` of the contiguous sample `z[o .. o + C·N]` into `dz` at the same offsets. */

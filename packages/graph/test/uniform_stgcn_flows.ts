@@ -67,3 +67,30 @@ export function uniformStgcnFlow(v: UniformStgcnVariant, seed: number, T: number
   }
   return new NormalizingFlow(new Chain(steps), prior);
 }
+
+/** Four variants that together take every branch of the generic kernels (STG-NF's layout first). */
+export const BRANCH_VARIANTS: UniformStgcnVariant[] = [
+  { name: 'STG-NF layout', channels: 2, coupling: {}, permutation: 'reverse', residual: 'conv', finalActivation: 'relu', partitions: [1], prior: 'gmm' },
+  {
+    name: 'half layout, exp scale, scale then shift, shuffle, 2 partitions, diagonal prior',
+    channels: 4,
+    coupling: { paramLayout: 'half', scaleFn: 'exp', order: 'scaleThenShift' },
+    permutation: 'shuffle',
+    residual: 'conv',
+    finalActivation: 'none',
+    partitions: [1, 0.5],
+    prior: 'diagonal',
+  },
+  {
+    name: 'soft-clamp scale, identity residual (3 channels, split 2)',
+    channels: 3,
+    split: 2,
+    coupling: { scaleFn: 'softclamp', softclampBound: 1.5 },
+    permutation: 'shuffle',
+    residual: 'identity',
+    finalActivation: 'relu',
+    partitions: [2],
+    prior: 'gmm',
+  },
+  { name: 'no residual, sigmoid2 on 4 channels', channels: 4, coupling: {}, permutation: 'reverse', residual: 'none', finalActivation: 'none', partitions: [1], prior: 'gmm' },
+];
