@@ -76,6 +76,11 @@ function stepAffine(an: ActNormPlan, pm: PermutePlan, P: Float64Array, S: Float6
   return { p0, p1, e1, c1: P[an.bias + p0]! * e1, e2, c2: P[an.bias + p1]! * e2 };
 }
 
+/**
+ * Train-mode forward of {@link stgnfSteps} steps: adds each sample's log-determinant to `ld`,
+ * updates running statistics (and runs ActNorm's initialisation), keeps what
+ * {@link stgnfTrainBackward} needs in `ws`, and returns z.
+ */
 export function stgnfTrainForward(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float64Array, B: number, ld: Float64Array): Float64Array {
   const T = plan.frames;
   const V = plan.joints;

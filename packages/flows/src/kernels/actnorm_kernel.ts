@@ -14,7 +14,8 @@ export interface ActNormPlan extends LayerPlan {
   scale: number;
 }
 
-export function actnormForward(L: ActNormPlan, P: Float64Array, S: Float64Array, x: Float64Array, y: Float64Array, B: number, N: number, ld: Float64Array, train: boolean): void {
+/** `y = (x + bias)·exp(logs)` per channel over `[B, C, N]`; adds `N·Σ logs` to every log-determinant. */
+function actnormForward(L: ActNormPlan, P: Float64Array, S: Float64Array, x: Float64Array, y: Float64Array, B: number, N: number, ld: Float64Array, train: boolean): void {
   const C = L.channels;
   if (train && S[L.initialized] === 0) actnormInit(L, P, S, x, B, N);
   let sumLogs = 0;
@@ -50,7 +51,8 @@ export function actnormInit(L: ActNormPlan, P: Float64Array, S: Float64Array, x:
   S[L.initialized] = 1;
 }
 
-export function actnormBackward(L: ActNormPlan, P: Float64Array, G: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array, B: number, N: number, wld: Float64Array): void {
+/** Backward of {@link actnormForward}: `dx` from `dy`, gradients of bias and logs into G. */
+function actnormBackward(L: ActNormPlan, P: Float64Array, G: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array, B: number, N: number, wld: Float64Array): void {
   const C = L.channels;
   let swld = 0;
   for (let b = 0; b < B; b++) swld += wld[b]!;

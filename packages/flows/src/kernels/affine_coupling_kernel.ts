@@ -221,9 +221,9 @@ function couplingEvalSample(L: AffineCouplingPlan, k: CouplingEval, a: EvalSampl
       let ls: number;
       let sc: number;
       if (L.scaleFn === 'sigmoid2') {
-        const a = raw + 2;
-        const e = expNeg(a >= 0 ? a : -a);
-        sc = (a >= 0 ? 1 / (1 + e) : e / (1 + e)) + 1e-6;
+        const u = raw + 2;
+        const e = expNeg(u >= 0 ? u : -u);
+        sc = (u >= 0 ? 1 / (1 + e) : e / (1 + e)) + 1e-6;
         ls = Math.log(sc);
       } else {
         ls = L.scaleFn === 'exp' ? raw : L.bound * Math.tanh(raw / L.bound);

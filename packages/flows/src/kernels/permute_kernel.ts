@@ -12,6 +12,7 @@ export interface PermutePlan extends LayerPlan {
   permBuffer: number;
 }
 
+/** The order `y[:, c] = x[:, perm[c]]` of a permutation plan (read from its buffer when stored). */
 export function permutation(L: PermutePlan, S: Float64Array): number[] {
   if (L.permBuffer < 0) return L.perm;
   const p: number[] = [];
@@ -19,7 +20,7 @@ export function permutation(L: PermutePlan, S: Float64Array): number[] {
   return p;
 }
 
-export function permuteForward(L: PermutePlan, S: Float64Array, x: Float64Array, y: Float64Array, B: number, N: number): void {
+function permuteForward(L: PermutePlan, S: Float64Array, x: Float64Array, y: Float64Array, B: number, N: number): void {
   const C = L.channels;
   const perm = permutation(L, S);
   for (let b = 0; b < B; b++) {
@@ -27,7 +28,7 @@ export function permuteForward(L: PermutePlan, S: Float64Array, x: Float64Array,
   }
 }
 
-export function permuteBackward(L: PermutePlan, S: Float64Array, dy: Float64Array, dx: Float64Array, B: number, N: number): void {
+function permuteBackward(L: PermutePlan, S: Float64Array, dy: Float64Array, dx: Float64Array, B: number, N: number): void {
   const C = L.channels;
   const perm = permutation(L, S);
   for (let b = 0; b < B; b++) {

@@ -459,6 +459,7 @@ export interface StgcnEval {
   rd: Float64Array;
 }
 
+/** Folds the eval-mode constants of a block (effective graph weights, BatchNorm affines, residual) once per call. */
 export function prepareStgcnEval(net: StgcnUniformPlan, P: Float64Array, S: Float64Array, V: number): StgcnEval {
   const { cin, cout, kt } = net;
   const weff = new Float64Array(cout * cin);
