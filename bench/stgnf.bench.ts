@@ -10,15 +10,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
-import * as stgnf from '@skelflow/stg-nf';
 import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
 import { stgNfFamily, type StgNf, type StgNfAnomalyModel, type StgNfFamilyConfig } from '@skelflow/stg-nf';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as stgnf from '@skelflow/stg-nf';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 
 // ---------------------------------------------------------------------------------------------
 // Flags and configuration

@@ -12,6 +12,15 @@ const dir = path.join(repoRoot, '.tmp', 'published');
 
 const built = PACKAGES.every((p) => fs.existsSync(path.join(repoRoot, p.dir, 'dist', 'index.js')));
 
+// Fused scoring of `model` on one worker thread against the tensor path: sets fusedDiff and workers.
+const FUSED_SCORING = `
+const segs = Float32Array.from(normalTensor(new Rng(3), [600 * 2 * 8 * 18]).dataSync());
+const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
+const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
+let fusedDiff = 0;
+for (let i = 0; i < 600; i++) fusedDiff = Math.max(fusedDiff, Math.abs(fusedScores[i] - tensorScores[i]));
+const workers = model.fused().workerThreads;`;
+
 function run(file: string, source: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const f = path.join(dir, file);
@@ -43,13 +52,9 @@ const backend = await initBackend('wasm');
 const model = createStgNf({ segLen: 8, seed: 1 });
 const x = normalTensor(new Rng(2), [3, 2, 8, 18]);
 const nll = model.nll(x).dataSync();
-// The fused engine from the bundle, on a worker thread (its source is the bundled kernel text).
-const segs = Float32Array.from(normalTensor(new Rng(3), [600 * 2 * 8 * 18]).dataSync());
-const fusedScores = model.scoreSegments(segs, { engine: 'fused', threads: 1 });
-const tensorScores = model.scoreSegments(segs, { engine: 'tfjs' });
-let fusedDiff = 0;
-for (let i = 0; i < 600; i++) fusedDiff = Math.max(fusedDiff, Math.abs(fusedScores[i] - tensorScores[i]));
-const workers = model.fused().workerThreads;
+// The fused engine from the bundle, on a worker thread (dist/worker.js, which imports the bundled
+// kernel modules the plan names: flows', graph's and stg-nf's).
+${FUSED_SCORING}
 model.dispose();
 console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, auc: rocAuc([0, 1, 1, 0], [0.1, 0.8, 0.7, 0.3]),
   A: buildAdjacency('openpose18', { strategy: 'uniform', maxHop: 8 }).A[0][0][0],
@@ -79,13 +84,18 @@ const { GmmPrior } = require('@skelflow/flows');
 initBackend('cpu').then((backend) => {
   const model = createStgNf({ segLen: 8, seed: 1 });
   const nll = model.nll(normalTensor(new Rng(2), [2, 2, 8, 18])).dataSync();
-  console.log(JSON.stringify({ backend, nll: Array.from(nll), auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof GmmPrior }));
+  // From the CommonJS bundles too, the worker imports the kernel modules (the .cjs files).
+  ${FUSED_SCORING}
+  model.dispose();
+  console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof GmmPrior }));
 });
 `,
     );
     const r = JSON.parse(out.trim().split('\n').pop()!);
     expect(r.backend).toBe('cpu');
     expect(r.nll.every(Number.isFinite)).toBe(true);
+    expect(r.fusedDiff).toBeLessThan(1e-4);
+    expect(r.workers).toBe(1);
     expect(r.auc).toBe(1);
     expect(r.prior).toBe('function');
   });

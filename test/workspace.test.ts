@@ -21,7 +21,12 @@ function tsFiles(dir: string): string[] {
   });
 }
 function importsOf(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  // Comments and template literals (code run elsewhere, e.g. a worker's bootstrap) are not imports.
+  const text = fs
+    .readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '')
+    .replace(/`[^`]*`/g, '``');
   return [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!);
 }
 function packageOf(spec: string): string | null {

@@ -1,14 +1,5 @@
 import { InputError } from '@skelflow/base';
-import {
-  poseSegmentFamily,
-  recipeFlags,
-  recipeSegments,
-  type FlagSpec,
-  type ModelFamily,
-  type TrainData,
-  type TrainOptions,
-  type TrainResult,
-} from '@skelflow/model';
+import { poseSegmentFamily, recipeFlags, recipeSegments, type FlagSpec, type ModelFamily, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
 import { PcaGaussianModel } from './model.js';
 import { fitPpca } from './ppca.js';

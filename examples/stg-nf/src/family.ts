@@ -1,19 +1,5 @@
 import { InputError } from '@skelflow/base';
-import {
-  poseSegmentFamily,
-  recipeFlags,
-  recipeSegments,
-  type AnomalyModel,
-  type FlagSpec,
-  type InputSpec,
-  type ModelFamily,
-  type PoseTrainingSet,
-  type Recipe,
-  type SaveOptions,
-  type TrainData,
-  type TrainOptions,
-  type TrainResult,
-} from '@skelflow/model';
+import { poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import { createStgNf, type ScoreSegmentsOptions, type StgNf } from './model.js';
 import { loadStgNf, saveStgNf, STGNF_KIND } from './persist.js';
 import { trainStgNf } from './train.js';

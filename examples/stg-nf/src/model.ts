@@ -1,20 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
 import { Module } from '@skelflow/core';
-import {
-  ActNorm,
-  AffineCoupling,
-  Chain,
-  FusedFlow,
-  GmmPrior,
-  InvertibleConv1x1,
-  InvertibleConv1x1LU,
-  NormalizingFlow,
-  ReverseChannels,
-  ShuffleChannels,
-  type BijectorModule,
-} from '@skelflow/flows';
+import { ActNorm, AffineCoupling, Chain, GmmPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type BijectorModule } from '@skelflow/flows';
+import { FusedFlow, registerFastPath } from '@skelflow/fused';
 import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
+import { stgnfFastPath } from './fused_fast_path.js';
 import { resolveStgNfConfig, type ResolvedStgNfConfig, type StgNfConfig } from './config.js';
 
 /**
@@ -119,6 +109,9 @@ export class StgNf extends Module {
    */
   fused(): FusedFlow | null {
     if (this.fusedFlow === undefined) {
+      // Idempotent (replaces by name); referencing the fast path here also keeps its module, and
+      // so its registration, in any bundle that compiles the model.
+      registerFastPath(stgnfFastPath);
       const f = FusedFlow.tryCreate(this.flow, [this.config.channels, this.config.segLen, this.config.joints]);
       this.fusedFlow = f instanceof FusedFlow ? f : null;
       this.fusedReason = f instanceof FusedFlow ? '' : f.reason;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adamax, checkFiniteLoss, exponentialDecay, fit, runEpochs, type BatchProgress } from '@skelflow/core';
+import { Adamax, checkFiniteLoss, exponentialDecay, fit, runEpochs, type BatchProgress, FusedAdamax, clipGradNormInPlace } from '@skelflow/core';
 import { InputError, Rng } from '@skelflow/base';
-import { FusedAdamax, clipGradNormInPlace, type FusedFlow } from '@skelflow/flows';
+import { type FusedFlow } from '@skelflow/fused';
 import type { StgNf } from './model.js';
 
 /** Options of {@link trainStgNf}; defaults are the original's. */

@@ -2,28 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FusedAdamax, clipGradNormInPlace, initBackend, parseCheckpointJson } from '@skelflow/core';
 import { InputError, Rng, SkelflowError } from '@skelflow/base';
-import { initBackend, parseCheckpointJson, normalTensor } from '@skelflow/core';
-import {
-  ActNorm,
-  AffineCoupling,
-  Chain,
-  DiagonalGaussianPrior,
-  FusedAdamax,
-  FusedFlow,
-  GmmPrior,
-  InvertibleConv1x1,
-  NormalizingFlow,
-  ReverseChannels,
-  ShuffleChannels,
-  clipGradNormInPlace,
-  type AffineCouplingOptions,
-  type BijectorModule,
-  type PriorModule,
-} from '@skelflow/flows';
+import { FusedFlow, type FusedPlanContext } from '@skelflow/fused';
+import { ActNorm, Chain, GmmPrior, InvertibleConv1x1, NormalizingFlow } from '@skelflow/flows';
 import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
 import { createStgNf, stgNfFromCheckpoint, stgNfNameFromTorch, trainStgNf } from '@skelflow/stg-nf';
-import { BACKENDS, expectThrows, hasShared, sharedDir } from '@skelflow/testing';
+import { BACKENDS, expectThrows, hasShared, sharedDir, BRANCH_VARIANTS as VARIANTS, uniformStgcnFlow, type UniformStgcnVariant } from '@skelflow/testing';
 
 // The fused typed-array engine (issue #6's fast path) against two independent references: the
 // original PyTorch STG-NF's goldens, and tfjs autodiff through our tensor layers on
@@ -117,75 +102,11 @@ describe.skipIf(!hasShared).each(CHECKPOINTS)('fused engine vs the original STG-
   });
 });
 
-/** A flow over [C, T, V] whose steps exercise one kernel branch each. */
-interface Variant {
-  name: string;
-  channels: number;
-  split?: number;
-  coupling: AffineCouplingOptions;
-  permutation: 'reverse' | 'shuffle';
-  residual: 'none' | 'identity' | 'conv';
-  finalActivation: 'relu' | 'none';
-  partitions: number[];
-  prior: 'gmm' | 'diagonal';
-}
-
-const VARIANTS: Variant[] = [
-  { name: 'STG-NF layout', channels: 2, coupling: {}, permutation: 'reverse', residual: 'conv', finalActivation: 'relu', partitions: [1], prior: 'gmm' },
-  {
-    name: 'half layout, exp scale, scale then shift, shuffle, 2 partitions, diagonal prior',
-    channels: 4,
-    coupling: { paramLayout: 'half', scaleFn: 'exp', order: 'scaleThenShift' },
-    permutation: 'shuffle',
-    residual: 'conv',
-    finalActivation: 'none',
-    partitions: [1, 0.5],
-    prior: 'diagonal',
-  },
-  {
-    name: 'soft-clamp scale, identity residual (3 channels, split 2)',
-    channels: 3,
-    split: 2,
-    coupling: { scaleFn: 'softclamp', softclampBound: 1.5 },
-    permutation: 'shuffle',
-    residual: 'identity',
-    finalActivation: 'relu',
-    partitions: [2],
-    prior: 'gmm',
-  },
-  { name: 'no residual, sigmoid2 on 4 channels', channels: 4, coupling: {}, permutation: 'reverse', residual: 'none', finalActivation: 'none', partitions: [1], prior: 'gmm' },
-];
-
+// Flows over [C, T, V] whose steps take every other kernel branch (shared with graph's contract test).
 const T = 8;
 const V = 5;
 
-function buildFlow(v: Variant, seed: number): NormalizingFlow {
-  const rng = new Rng(seed);
-  const adjacency = v.partitions.map((a) => Array.from({ length: V }, () => Array.from({ length: V }, () => a / V)));
-  const c1 = v.split ?? Math.floor(v.channels / 2);
-  const steps: BijectorModule[] = [];
-  for (let k = 0; k < 3; k++) {
-    const net = new STGCNBlock(c1, 2 * (v.channels - c1), adjacency, {
-      temporalKernel: 3,
-      residual: k === 0 && v.residual === 'conv' ? 'none' : v.residual,
-      finalActivation: v.finalActivation,
-      rng: rng.fork(),
-    });
-    steps.push(
-      new Chain([
-        new ActNorm(v.channels),
-        v.permutation === 'reverse' ? new ReverseChannels() : new ShuffleChannels(v.channels, rng.fork().seed),
-        new AffineCoupling(net, { ...(v.split ? { split: v.split } : {}), ...v.coupling }),
-      ]),
-    );
-  }
-  const event = [v.channels, T, V];
-  const prior: PriorModule =
-    v.prior === 'gmm'
-      ? new GmmPrior(event, { radius: 1.5, varianceEps: 1e-6 })
-      : new DiagonalGaussianPrior(event, { mean: tf.scalar(0.3), logStd: tf.mul(normalTensor(rng, event), 0.1), varianceEps: 1e-6 });
-  return new NormalizingFlow(new Chain(steps), prior);
-}
+const buildFlow = (v: UniformStgcnVariant, seed: number): NormalizingFlow => uniformStgcnFlow(v, seed, T, V);
 
 describe.each(BACKENDS)('fused engine vs tfjs autodiff on %s', (backend) => {
   beforeAll(async () => {
@@ -332,7 +253,17 @@ describe('fused engine in the STG-NF model', () => {
   it('the adjacency decides: a non-uniform graph has no fused kernel', () => {
     const g = buildAdjacency('openpose18', { strategy: 'spatial', maxHop: 1 });
     const block = new STGCNBlock(1, 2, g, { temporalKernel: 3 });
-    expect(block.fusedPlan({ param: () => 0, buffer: () => 0 })).toBeNull();
+    const ctx: FusedPlanContext = {
+      param: () => 0,
+      buffer: () => 0,
+      eventShape: [1, 16, 18],
+      contextSize: 0,
+      describe: () => [],
+      fail: (reason) => {
+        throw new Error(reason);
+      },
+    };
+    expect(block.fusedPlan(ctx)).toBeNull();
     block.dispose();
   });
 });

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adamax, initBackend, parseCheckpointJson, trainStep, normalTensor } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
-import os from 'node:os';
 import { createStgNf, loadStgNf, saveStgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
 import { BACKENDS, hasShared, sharedDir } from '@skelflow/testing';
+import os from 'node:os';
 
 /** Smooth synthetic "walks": per-joint sinusoids with random phase and amplitude, normalised. */
 function syntheticSegments(n: number, segLen: number, seed: number): Float32Array {

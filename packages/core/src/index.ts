@@ -1,10 +1,11 @@
 export * from './backend.js';
 export * from './init.js';
 export * from './module.js';
-export * from './fused/plan.js';
 export * from './optim/optimizer.js';
 export * from './optim/adamax.js';
 export * from './optim/clip.js';
+export { FusedAdamax, type FusedAdamaxOptions } from './optim/adamax_flat.js';
+export { clipGradNormInPlace } from './optim/clip_flat.js';
 export * from './optim/schedule.js';
 export * from './optim/train.js';
 export * from './io/checkpoint.js';

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@skelflow/core';
+import type { FusedPlanContext } from '@skelflow/fused';
+import { actnormKernel, type ActNormPlan } from './kernels/actnorm_kernel.js';
 import type { Bijector, ForwardResult, InverseResult } from './bijector.js';
 import { channelVector, checkChannelsFirst, positionsPerChannel, repeatPerSample } from './tensor_utils.js';
 
@@ -106,4 +108,17 @@ export class ActNorm extends Module implements Bijector {
   private logDet(like: tf.Tensor, sign: 1 | -1): tf.Tensor {
     return repeatPerSample(tf.mul(tf.sum(this.logs), sign * positionsPerChannel(like)), like.shape[0]!);
   }
+
+  /** The fused engine's description of this layer (runs on {@link actnormKernel}). */
+  fusedPlan(ctx: FusedPlanContext): ActNormPlan {
+    return {
+      kind: actnormKernel.kind as 'actnorm',
+      channels: this.channels,
+      bias: ctx.param(this.bias),
+      logs: ctx.param(this.logs),
+      initialized: ctx.buffer(this.initialized),
+      scale: this.scale,
+    };
+  }
+
 }

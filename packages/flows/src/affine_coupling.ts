@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '@skelflow/base';
 import { Module } from '@skelflow/core';
+import type { ConditionerPlan, FusedPlanContext } from '@skelflow/fused';
+import { affineCouplingKernel, type AffineCouplingPlan } from './kernels/affine_coupling_kernel.js';
 import type { Bijector, ConditionerModule, ForwardResult, InverseResult } from './bijector.js';
 import { conditionerOutput, conditioningChannels, type CouplingOptions } from './coupling_utils.js';
 import { checkChannelsFirst, sliceChannels, splitChannels, sumPerSample } from './tensor_utils.js';
@@ -133,4 +135,22 @@ export class AffineCoupling extends Module implements Bijector {
       }
     }
   }
+
+  /**
+   * The fused engine's description of this coupling (runs on {@link affineCouplingKernel}), with
+   * its conditioner's own description (`net` must describe itself too, e.g. an ST-GCN block with a
+   * uniform adjacency or a {@link ContextMlpConditioner}).
+   */
+  fusedPlan(ctx: FusedPlanContext): AffineCouplingPlan {
+    const channels = ctx.eventShape[0]!;
+    const c1 = this.split ?? Math.floor(channels / 2);
+    const net = ctx.describe(this.net, 'net');
+    if (Array.isArray(net) || typeof (net as Partial<ConditionerPlan>).cin !== 'number') return ctx.fail(`${this.net.constructor.name} is not a conditioner plan`);
+    const cond = net as ConditionerPlan;
+    if (cond.cin !== c1 || cond.cout !== 2 * (channels - c1)) {
+      return ctx.fail(`conditioner maps ${cond.cin} → ${cond.cout} channels, the coupling needs ${c1} → ${2 * (channels - c1)}`);
+    }
+    return { kind: affineCouplingKernel.kind as 'affine', channels, c1, layout: this.paramLayout, scaleFn: this.scaleFn, bound: this.softclampBound, order: this.order, net: cond };
+  }
+
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@skelflow/core';
+import type { Fusable, FusedPlanContext, PlanNode } from '@skelflow/fused';
 import type { Bijector, BijectorModule, ForwardResult, InverseResult } from './bijector.js';
 import { checkChannelsFirst } from './tensor_utils.js';
 
@@ -20,7 +21,7 @@ import { checkChannelsFirst } from './tensor_utils.js';
  * const { x: back } = flow.inverse(y);
  * ```
  */
-export class Chain extends Module implements Bijector {
+export class Chain extends Module implements Bijector, Fusable {
   readonly steps: readonly BijectorModule[];
 
   constructor(steps: BijectorModule[]) {
@@ -57,4 +58,10 @@ export class Chain extends Module implements Bijector {
       return { x: x === y ? tf.clone(y) : x, logDet };
     });
   }
+
+  /** The fused engine's description of the chain: its steps' plans, flattened (nested chains included). */
+  fusedPlan(ctx: FusedPlanContext): PlanNode[] {
+    return this.steps.flatMap((s, i) => ctx.describe(s, String(i)));
+  }
+
 }

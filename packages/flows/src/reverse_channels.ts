@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@skelflow/core';
 import { channelMatMul } from '@skelflow/nn';
+import type { FusedPlanContext } from '@skelflow/fused';
+import { permuteKernel, type PermutePlan } from './kernels/permute_kernel.js';
 import type { Bijector, ForwardResult, InverseResult } from './bijector.js';
 import { checkChannelsFirst } from './tensor_utils.js';
 
@@ -29,6 +31,13 @@ export class ReverseChannels extends Module implements Bijector {
     checkChannelsFirst(y, 'ReverseChannels');
     return tf.tidy(() => ({ x: reverseChannels(y), logDet: tf.zeros([y.shape[0]!]) }));
   }
+
+  /** The fused engine's description of this layer (runs on {@link permuteKernel}). */
+  fusedPlan(ctx: FusedPlanContext): PermutePlan {
+    const channels = ctx.eventShape[0]!;
+    return { kind: permuteKernel.kind as 'permute', channels, perm: Array.from({ length: channels }, (_, i) => channels - 1 - i), permBuffer: -1 };
+  }
+
 }
 
 /**

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { channelMatMul } from '@skelflow/nn';
 import { Module } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
+import type { FusedPlanContext } from '@skelflow/fused';
+import { permuteKernel, type PermutePlan } from './kernels/permute_kernel.js';
 import type { Bijector, ForwardResult, InverseResult } from './bijector.js';
 import { checkChannelsFirst } from './tensor_utils.js';
 
@@ -56,4 +58,10 @@ export class ShuffleChannels extends Module implements Bijector {
     // A permutation matrix is orthogonal: P⁻¹ = Pᵀ.
     return tf.tidy(() => ({ x: channelMatMul(y, tf.transpose(this.matrix())), logDet: tf.zeros([y.shape[0]!]) }));
   }
+
+  /** The fused engine's description of this layer (runs on {@link permuteKernel}, the order read from the buffer). */
+  fusedPlan(ctx: FusedPlanContext): PermutePlan {
+    return { kind: permuteKernel.kind as 'permute', channels: ctx.eventShape[0]!, perm: [], permBuffer: ctx.buffer(this.permutation) };
+  }
+
 }

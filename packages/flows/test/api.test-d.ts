@@ -1,30 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@skelflow/core';
 import { describe, expectTypeOf, it } from 'vitest';
-import {
-  ActNorm,
-  AdditiveCoupling,
-  AffineCoupling,
-  Chain,
-  DiagonalGaussianPrior,
-  GmmPrior,
-  InvertibleConv1x1,
-  InvertibleConv1x1LU,
-  NormalizingFlow,
-  ReverseChannels,
-  ShuffleChannels,
-  type AffineCouplingOptions,
-  type Bijector,
-  type BijectorModule,
-  type Conditioner,
-  type ConditionerModule,
-  type FlowForwardResult,
-  type FlowInputs,
-  type ForwardResult,
-  type InverseResult,
-  type Prior,
-  type PriorModule,
-} from '../src/index.js';
+import { ActNorm, AdditiveCoupling, AffineCoupling, Chain, DiagonalGaussianPrior, GmmPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions, type Bijector, type BijectorModule, type Conditioner, type ConditionerModule, type FlowForwardResult, type FlowInputs, type ForwardResult, type InverseResult, type Prior, type PriorModule } from '../src/index.js';
 
 describe('public API of @skelflow/flows', () => {
   it('keeps the bijector contracts', () => {

@@ -2,32 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { normalTensor } from '@skelflow/core';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
-import {
-  ActNorm,
-  AdditiveCoupling,
-  AffineCoupling,
-  Chain,
-  DiagonalGaussianPrior,
-  GmmPrior,
-  InvertibleConv1x1,
-  InvertibleConv1x1LU,
-  NormalizingFlow,
-  ReverseChannels,
-  ShuffleChannels,
-  type AffineCouplingOptions,
-} from '../src/index.js';
+import { ActNorm, AdditiveCoupling, AffineCoupling, Chain, DiagonalGaussianPrior, GmmPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions } from '../src/index.js';
 import { invert, logAbsDet, matrixFromTensor, matrixInverse, randomOrthogonal, slogdet } from '../src/linalg.js';
 import { ConstantConditioner, TestConditioner } from './helpers.js';
-import {
-  bijectorContract,
-  disposeResult,
-  forEachBackend,
-  logAbsDetJs,
-  maxAbsDiff,
-  perturbParameters,
-  values,
-  type BijectorCase,
-} from '@skelflow/testing';
+import { bijectorContract, disposeResult, forEachBackend, logAbsDetJs, maxAbsDiff, perturbParameters, values, type BijectorCase } from '@skelflow/testing';
 
 const REST = [3, 2];
 const BATCH = 2;

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@skelflow/core';
 import { ShapeError } from '@skelflow/base';
 import { COCO17, OPENPOSE18 } from '@skelflow/pose';
 import { coco17ToOpenPose18Tensor } from '../src/index.js';
+import * as tf from '@tensorflow/tfjs-core';
 
 // Hand-built person: joint j of person p has x = 10·j + p, y = 100 + j, confidence = 0.5 + j/100.
 function person(p: number): number[] {

@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm } from '@skelflow/nn';
+import { BatchNorm, PointwiseConv, TemporalConv, temporalConv } from '@skelflow/nn';
 import { initBackend, normalTensor } from '@skelflow/core';
 import { Rng, ShapeError, WeightsError } from '@skelflow/base';
 import { SkeletonGraph } from '../src/adjacency/index.js';
-import { PointwiseConv, TemporalConv, temporalConv } from '@skelflow/nn';
 import { GraphConv, STGCNBlock, stgcnKeyFromTorch, stgcnStateFromTorch } from '../src/layers/index.js';
+import * as tf from '@tensorflow/tfjs-core';
 
 // ---------------------------------------------------------------------------------------------
 // Independent oracles in plain JavaScript (float64 loops), shared by both backends.

@@ -1,13 +1,6 @@
 // The shared engine of RBDC and TBDC: ground-truth indexing, IoU matching and the sweep
 // over detections sorted by score. rbdc.ts and tbdc.ts are thin views on its result.
-import type {
-  DetectionCriteriaOptions,
-  DetectionCurve,
-  DetectionDiagnostics,
-  RbdcTbdcResult,
-  TieHandling,
-  VideoRegions,
-} from './detection_types';
+import type { DetectionCriteriaOptions, DetectionCurve, DetectionDiagnostics, RbdcTbdcResult, TieHandling, VideoRegions } from './detection_types';
 import { MetricsInputError } from './errors';
 import { iouCorners } from './iou';
 import { checkDetectionRow, checkTrackRow } from './rows';

@@ -1,12 +1,5 @@
 import { MetricsInputError } from './errors';
-import type {
-  ClipDecision,
-  ClipReason,
-  ClipScores,
-  FlaggedJoint,
-  MultiLevelCalibrationOptions,
-  MultiLevelThresholds,
-} from './multilevel_types';
+import type { ClipDecision, ClipReason, ClipScores, FlaggedJoint, MultiLevelCalibrationOptions, MultiLevelThresholds } from './multilevel_types';
 import { percentileOfSorted } from './thresholds';
 import { checkFinite } from './validate';
 

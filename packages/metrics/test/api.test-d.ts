@@ -1,31 +1,7 @@
 // Locks the public API of @skelflow/metrics at the type level.
 import { describe, expectTypeOf, it } from 'vitest';
+import type { BoundaryMode, CalibrationStats, ClipDecision, ClipScores, DetectionCriteriaOptions, DetectionCurve, DetectionDiagnostics, InputNames, MicroMacroOptions, MicroMacroResult, MultiLevelCalibrationOptions, MultiLevelThresholds, PersonFrameScore, PoseRegionOptions, PoseRegionsResult, PrCurve, RbdcResult, RbdcTbdcResult, RocCurve, TbdcResult, ThresholdDecision, VideoRegions, VideoScores } from '@skelflow/metrics';
 import * as metrics from '@skelflow/metrics';
-import type {
-  BoundaryMode,
-  CalibrationStats,
-  ClipDecision,
-  ClipScores,
-  DetectionCriteriaOptions,
-  DetectionCurve,
-  DetectionDiagnostics,
-  InputNames,
-  MicroMacroOptions,
-  MicroMacroResult,
-  MultiLevelCalibrationOptions,
-  MultiLevelThresholds,
-  PersonFrameScore,
-  PoseRegionOptions,
-  PoseRegionsResult,
-  PrCurve,
-  RbdcResult,
-  RbdcTbdcResult,
-  RocCurve,
-  TbdcResult,
-  ThresholdDecision,
-  VideoRegions,
-  VideoScores,
-} from '@skelflow/metrics';
 
 type Labels = ArrayLike<number | boolean>;
 type Scores = ArrayLike<number>;

@@ -1,15 +1,7 @@
 // Properties of the frame-level metrics, and comparisons with brute-force definitions
 // written independently here (O(n^2) pair counting, per-threshold counting).
 import { describe, expect, it } from 'vitest';
-import {
-  averagePrecision,
-  equalErrorRate,
-  MetricsInputError,
-  microMacroAuc,
-  prCurve,
-  rocAuc,
-  rocCurve,
-} from '@skelflow/metrics';
+import { averagePrecision, equalErrorRate, MetricsInputError, microMacroAuc, prCurve, rocAuc, rocCurve } from '@skelflow/metrics';
 import { gaussian, rng } from './helpers';
 
 /** Mann-Whitney: P(s+ > s-) + 0.5 P(s+ = s-), by counting all pairs. */

@@ -1,14 +1,6 @@
 // Normalisation, percentiles and thresholds against hand-computed and numpy-documented values.
 import { describe, expect, it } from 'vitest';
-import {
-  applyThreshold,
-  calibrationStats,
-  MetricsInputError,
-  minMaxNormalise,
-  percentile,
-  percentileThreshold,
-  zNormalise,
-} from '@skelflow/metrics';
+import { applyThreshold, calibrationStats, MetricsInputError, minMaxNormalise, percentile, percentileThreshold, zNormalise } from '@skelflow/metrics';
 import { rng } from './helpers';
 
 const msg = (fn: () => unknown): string => {

@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import {
-  asfAmcToClip, asfForwardKinematics, asfTree, clipStats, CMU_COCO_MAP, parseAmc, parseAsf, parseAsfAmc,
-  type AsfSkeleton, type MotionClip3D,
-} from '../src/index.js';
+import { asfAmcToClip, asfForwardKinematics, asfTree, clipStats, CMU_COCO_MAP, parseAmc, parseAsf, parseAsfAmc, type AsfSkeleton, type MotionClip3D } from '../src/index.js';
 import { COCO17_KEYPOINTS } from '@skelflow/pose';
 import { readAsfAmc } from '../src/node.js';
 import { expectInputError, hasShared, sharedDir } from '@skelflow/testing';
 import { expectClose, jointAt } from './mocap_helpers.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const CMU = path.join(sharedDir, 'data/cmu-mocap');
 const hasCmu = hasShared && fs.existsSync(path.join(CMU, '02/02.asf'));

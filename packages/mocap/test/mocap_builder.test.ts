@@ -1,7 +1,4 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { InputError } from '@skelflow/base';
 import { buildMocapDataset, mocapClipName, parseMocapManifest, type MocapManifest } from '../src/index.js';
 import type { MotionClip3D } from '../src/index.js';
@@ -9,6 +6,9 @@ import { MOCAP_DATASET_MARKER, buildMocapDatasetFromFiles, writeMocapDataset } f
 import { readGtDir, readPoseDir } from '@skelflow/pose/node';
 import { segmentTracks } from '@skelflow/pose';
 import { expectInputError, hasShared, repoRoot, sharedDir } from '@skelflow/testing';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-mocap-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

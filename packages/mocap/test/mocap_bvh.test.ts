@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { BVH_COCO_CANDIDATES, bvhForwardKinematics, bvhToClip, parseBvh, parseBvhClip, resolveCocoMap, type MotionClip3D } from '../src/index.js';
 import { COCO17_KEYPOINTS } from '@skelflow/pose';
 import { readBvh } from '../src/node.js';
 import { expectInputError } from '@skelflow/testing';
 import { expectClose, jointAt } from './mocap_helpers.js';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 // Channels: Hips X Y Z pos, Z X Y rot | Spine Z X Y | Leg Z X Y  (12 per frame).
 const TINY_BVH = [

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, Rng } from '@skelflow/base';
-import {
-  clipTarget,
-  hipYaw,
-  maxRootStep,
-  projectClip,
-  rootAt,
-  rotateTranslateClip,
-  sliceClip,
-  spliceClips,
-} from '../src/index.js';
+import { clipTarget, hipYaw, maxRootStep, projectClip, rootAt, rotateTranslateClip, sliceClip, spliceClips } from '../src/index.js';
 import type { MotionClip3D } from '../src/index.js';
 import { lookAtCamera, parsePoseTrackJson, projectPoint, segmentTracks, simulatePoseEstimator } from '@skelflow/pose';
 

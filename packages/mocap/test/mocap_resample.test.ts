@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { clipStats, resampleClip, type MotionClip3D } from '../src/index.js';
 import { readAsfAmc } from '../src/node.js';
 import { expectInputError, hasShared, sharedDir } from '@skelflow/testing';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const CMU = path.join(sharedDir, 'data/cmu-mocap');
 const hasCmu = hasShared && fs.existsSync(path.join(CMU, '02/02.asf'));

@@ -2,17 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  configFromFlags,
-  DuplicateModelError,
-  flagKey,
-  ModelRegistry,
-  recipeFlags,
-  UnknownModelError,
-  type AnomalyModel,
-  type ModelFamily,
-  type Recipe,
-} from '@skelflow/model';
+import { configFromFlags, DuplicateModelError, flagKey, ModelRegistry, recipeFlags, UnknownModelError, type AnomalyModel, type ModelFamily, type Recipe } from '@skelflow/model';
 import { LEGACY_MODEL_KIND, readModelKind, writeModelConfig } from '@skelflow/model/node';
 
 const recipe: Recipe = { segLen: 24, trainStride: 6, flipHorizontal: true, epochs: 1, batchSize: 8, lr: 1e-3, seed: 0 };

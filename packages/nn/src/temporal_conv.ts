@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addChannelBias, channelMatMul } from './channel_matmul.js';
-import { Module } from '@skelflow/core';
+import { Module, defaultInit, resolveRng, type InitOptions } from '@skelflow/core';
 import { ShapeError } from '@skelflow/base';
-import { defaultInit, resolveRng, type InitOptions } from '@skelflow/core';
 
 /** How {@link temporalConv} lowers the convolution to matrix products (all give the same values). */
 export type TemporalConvMethod = 'auto' | 'toeplitz' | 'im2col';

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
-import { readNpy, writeNpy } from '../src/index.js';
-import { readGroundTruth } from '../src/index.js';
+import { readNpy, writeNpy, readGroundTruth } from '../src/index.js';
 import { expectInputError } from '@skelflow/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

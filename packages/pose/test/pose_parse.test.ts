@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
-import { clipNameFromPoseFile, parsePoseTrackJson } from '../src/index.js';
+import { clipNameFromPoseFile, parsePoseTrackJson, writeNpy } from '../src/index.js';
 import { readGtDir, readPoseDir } from '../src/node.js';
-import { writeNpy } from '../src/index.js';
 import { expectInputError } from '@skelflow/testing';
 
 const kp = (base: number) => Array.from({ length: 51 }, (_, i) => base + i * 0.5);

@@ -3,15 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
-import {
-  continuousWindowStarts,
-  normalizeSegment,
-  segmentMetaList,
-  segmentTracks,
-  coco17ToOpenPose18,
-  type PoseClip,
-  type PoseTracks,
-} from '../src/index.js';
+import { continuousWindowStarts, normalizeSegment, segmentMetaList, segmentTracks, coco17ToOpenPose18, type PoseClip, type PoseTracks } from '../src/index.js';
 import { readPoseDir } from '../src/node.js';
 import { expectInputError } from '@skelflow/testing';
 

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, Rng } from '@skelflow/base';
-import {
-  COCO17,
-  FRAME_HEIGHT,
-  FRAME_WIDTH,
-  demoDatasetStats,
-  eventMask,
-  generateDemoDataset,
-  type ClipTracks,
-  type DemoDataset,
-} from '../src/index.js';
+import { COCO17, FRAME_HEIGHT, FRAME_WIDTH, demoDatasetStats, eventMask, generateDemoDataset, type ClipTracks, type DemoDataset } from '../src/index.js';
 import { type ActorPlan, gaitAngles, sampleStyle, simulateActor } from '../src/synthetic/motion.js';
 import { sampleScene } from '../src/synthetic/scene.js';
 import { neutralAngles, poseLocal, sampleBody } from '../src/synthetic/skeleton.js';

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { InputError } from '@skelflow/base';
 import { generateDemoDataset } from '../src/index.js';
 import { DEMO_MARKER, encodeNpyUint8, writeDemoDataset } from '../src/synthetic/write_dataset.js';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-synth-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
 import { InputError } from '@skelflow/base';
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** The repository root, from this file's location. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -3,3 +3,5 @@ export { BACKENDS, forEachBackend, onBackend, type TestBackend } from './backend
 export { disposeResult, maxAbs, maxAbsDiff, maxAbsDiffArrays, perturbParameters, values } from './tensors.js';
 export { bijectorContract, logAbsDetJs, perSampleJacobians, type BijectorCase, type BijectorContractOptions } from './bijector_contract.js';
 export { layerContract, type LayerCase, type LayerContractOptions, type NdArray, type TrainBehaviour } from './layer_contract.js';
+export { describeKernelContract, type ContractFlow, type KernelContractCase, type KernelContractOptions } from './kernel_contract.js';
+export { BRANCH_VARIANTS, uniformStgcnFlow, type UniformStgcnVariant } from './uniform_stgcn_flows.js';

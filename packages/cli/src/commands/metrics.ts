@@ -3,17 +3,7 @@
 // files and reports problems as one line `skelflow metrics: <file>: <place>: <reason>`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import {
-  averagePrecision,
-  equalErrorRate,
-  MetricsInputError,
-  parseDetections,
-  parseTracks,
-  rbdcTbdc,
-  rocAuc,
-  type TieHandling,
-  type VideoRegions,
-} from '@skelflow/metrics';
+import { averagePrecision, equalErrorRate, MetricsInputError, parseDetections, parseTracks, rbdcTbdc, rocAuc, type TieHandling, type VideoRegions } from '@skelflow/metrics';
 import { InputError } from '@skelflow/base';
 import { readNpy, type NpyArray } from '@skelflow/pose';
 import { parseFlags, UsageError } from '../usage_error.js';
@@ -50,7 +40,7 @@ class InputProblem extends UsageError {
   constructor(
     readonly file: string,
     readonly place: string,
-    readonly reason: string,
+    override readonly reason: string,
   ) {
     super(reason, { source: file, location: place });
   }

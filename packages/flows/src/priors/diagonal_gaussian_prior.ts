@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, normalTensor } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
+import type { FusedPlanContext } from '@skelflow/fused';
+import { diagonalPriorKernel, type DiagonalPriorPlan } from '../kernels/prior_kernels.js';
 import type { Prior } from '../bijector.js';
 import { checkBroadcastable, checkEvent, checkVarianceEps, diagonalGaussianLogDensity } from './gaussian_log_density.js';
 
@@ -71,4 +73,24 @@ export class DiagonalGaussianPrior extends Module implements Prior {
       return tf.add(this.mean, tf.mul(tf.exp(this.logStd), eps));
     });
   }
+
+  /**
+   * The fused engine's description of this prior (runs on {@link diagonalPriorKernel}), or `null`
+   * when it is learnable (the kernel has no gradient for μ, σ) or μ/σ are neither scalars nor full events.
+   */
+  fusedPlan(ctx: FusedPlanContext): DiagonalPriorPlan | null {
+    if (this.namedParameters().length > 0) return null;
+    const event = ctx.eventShape.reduce((a, d) => a * d, 1);
+    const okSize = (v: tf.Variable): boolean => v.size === 1 || v.size === event;
+    if (!okSize(this.mean) || !okSize(this.logStd)) return null;
+    return {
+      kind: diagonalPriorKernel.kind as 'diagonal',
+      mean: ctx.buffer(this.mean),
+      meanSize: this.mean.size,
+      logStd: ctx.buffer(this.logStd),
+      logStdSize: this.logStd.size,
+      varianceEps: this.varianceEps,
+    };
+  }
+
 }

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, normalTensor } from '@skelflow/core';
 import { Rng, ShapeError } from '@skelflow/base';
+import type { FusedPlanContext } from '@skelflow/fused';
+import { gmmPriorKernel, type GmmPriorPlan } from '../kernels/prior_kernels.js';
 import type { Prior } from '../bijector.js';
 import { sampleVector } from '../tensor_utils.js';
 import { checkEvent, checkVarianceEps, diagonalGaussianLogDensity } from './gaussian_log_density.js';
@@ -71,4 +73,10 @@ export class GmmPrior extends Module implements Prior {
     }
     return tf.mul(sampleVector(tf.cast(labels, 'float32'), like), this.radius);
   }
+
+  /** The fused engine's description of this prior (runs on {@link gmmPriorKernel}). */
+  fusedPlan(ctx: FusedPlanContext): GmmPriorPlan {
+    return { kind: gmmPriorKernel.kind as 'gmm', radius: ctx.buffer(this.radius), varianceEps: this.varianceEps };
+  }
+
 }

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addChannelBias, channelMatMul } from '@skelflow/nn';
-import { Module } from '@skelflow/core';
+import { Module, defaultInit, resolveRng, type InitOptions } from '@skelflow/core';
 import { ShapeError } from '@skelflow/base';
 import type { Adjacency } from '../adjacency/index.js';
-import { defaultInit, resolveRng, type InitOptions } from '@skelflow/core';
 
 /**
  * A partitioned adjacency `[K, V, V]` in any of the forms GraphConv takes: a

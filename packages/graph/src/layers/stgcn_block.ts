@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm, batchNormPlan } from '@skelflow/nn';
+import { BatchNorm, batchNormPlan, PointwiseConv, TemporalConv } from '@skelflow/nn';
 import { InputError, ShapeError } from '@skelflow/base';
-import { Module, type FusableConditioner, type FusedPlanContext, type StgcnUniformPlan } from '@skelflow/core';
-import { resolveRng, type InitOptions } from '@skelflow/core';
+import { Module, resolveRng, type InitOptions } from '@skelflow/core';
+import type { Fusable, FusedPlanContext } from '@skelflow/fused';
+import { stgcnUniformKernel, type StgcnUniformPlan } from './stgcn_block_kernel.js';
 import { GraphConv, type AdjacencyInput } from './graph_conv.js';
-import { PointwiseConv, TemporalConv } from '@skelflow/nn';
 
 /**
  * Residual branch of {@link STGCNBlock}: `'none'` (STG-NF's first flow step), `'identity'`
@@ -69,7 +69,7 @@ export interface STGCNBlockOptions extends InitOptions {
  * const h = block.call(tf.randomNormal([8, 1, 24, 18])); // [8, 2, 24, 18], ≥ 0
  * ```
  */
-export class STGCNBlock extends Module implements FusableConditioner {
+export class STGCNBlock extends Module implements Fusable {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly temporalKernel: number;
@@ -112,14 +112,15 @@ export class STGCNBlock extends Module implements FusableConditioner {
   }
 
   /**
-   * The fused engine's description of this block (see `@skelflow/flows`' `FusedFlow`), or `null`
-   * when the adjacency is not uniform (only the uniform graph product has a fused kernel).
+   * The fused engine's description of this block (see `@skelflow/fused`), or `null` when the
+   * adjacency is not uniform (only the uniform graph product has a fused kernel) or events are not
+   * `[C, T, V]`. Runs on {@link stgcnUniformKernel}.
    */
   fusedPlan(ctx: FusedPlanContext): StgcnUniformPlan | null {
-    if (!this.gcn.usesFastPath || this.gcn.uniformWeights === null) return null;
+    if (!this.gcn.usesFastPath || this.gcn.uniformWeights === null || ctx.eventShape.length !== 3) return null;
     const resBn = this.resBn;
     return {
-      kind: 'stgcn-uniform',
+      kind: stgcnUniformKernel.kind as 'stgcn-uniform',
       cin: this.inChannels,
       cout: this.outChannels,
       kt: this.temporalKernel,

@@ -1,3 +1,5 @@
+// The flat-array twin of adamax.ts, for the fused engine's training loop (no tensors, no tfjs).
+
 /** Options of {@link FusedAdamax}; defaults are PyTorch's `torch.optim.Adamax` (lr 2e-3). */
 export interface FusedAdamaxOptions {
   lr?: number;
@@ -9,7 +11,7 @@ export interface FusedAdamaxOptions {
 
 /**
  * Adamax on a flat parameter vector, with PyTorch's update (`exp_inf = max(β₂·exp_inf, |g| + ε)`,
- * step `lr/(1 − β₁ᵗ) · m/exp_inf`), for {@link FusedFlow} training. Parameters are rounded to
+ * step `lr/(1 − β₁ᵗ) · m/exp_inf`), for training on flat vectors (e.g. `@skelflow/fused`'s `FusedFlow`). Parameters are rounded to
  * float32 after every step, so they always equal what the tensor variables hold after a push.
  *
  * References: Kingma & Ba, "Adam", ICLR 2015 (Adamax, §7.1); PyTorch `torch.optim.Adamax`.
@@ -56,17 +58,4 @@ export class FusedAdamax {
       params[i] = Math.fround(params[i]! - clr * (m / u));
     }
   }
-}
-
-/**
- * PyTorch's `clip_grad_norm_` on a flat gradient: if the global L2 norm exceeds `maxNorm`, scales
- * the gradient by `maxNorm/(norm + 1e-6)`. Returns the norm before clipping.
- */
-export function clipGradNormInPlace(grads: Float64Array, maxNorm: number): number {
-  let sq = 0;
-  for (let i = 0; i < grads.length; i++) sq += grads[i]! * grads[i]!;
-  const norm = Math.sqrt(sq);
-  const coef = maxNorm / (norm + 1e-6);
-  if (coef < 1) for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! * coef;
-  return norm;
 }

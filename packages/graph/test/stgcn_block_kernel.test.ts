@@ -1,0 +1,21 @@
+import { describeKernelContract, BRANCH_VARIANTS, uniformStgcnFlow } from '@skelflow/testing';
+
+// The kernel contract on the uniform-adjacency ST-GCN conditioner kernel (stgcn_block_kernel.ts)
+// through the generic layer-by-layer engine: no fast path is registered in this test file, so
+// even the STG-NF-shaped configuration runs on the generic kernels.
+
+const T = 8;
+const V = 5;
+
+
+describeKernelContract(
+  'STGCNBlock (uniform adjacency) kernel',
+  BRANCH_VARIANTS.map((v) => ({
+    name: v.name,
+    eventShape: [v.channels, T, V],
+    build: (seed: number) => uniformStgcnFlow(v, seed, T, V),
+    ...(v.prior === 'gmm' ? { labels: [1, -1, 1, 1, -1, 1] } : {}),
+    fastPath: null,
+  })),
+  { workers: true },
+);
