@@ -3,5 +3,5 @@
  *
  * @packageDocumentation
  */
-export * from './poincare_ball.js';
-export * from './hyperbolic_linear.js';
+export { ARTANH_CLAMP, MIN_NORM, PoincareBall, type PoincareBallOptions, PROJ_EPS_FLOAT32, TANH_CLAMP } from './poincare_ball.js';
+export { hyperbolicActivation, hyperbolicAggregate, HyperbolicLinear, type HyperbolicLinearOptions } from './hyperbolic_linear.js';

@@ -3,4 +3,4 @@
  *
  * @packageDocumentation
  */
-export * from './vector_quantizer.js';
+export { type QuantizerOutput, stopGradient, VectorQuantizer, VectorQuantizerEma, type VectorQuantizerEmaOptions, type VectorQuantizerOptions } from './vector_quantizer.js';
