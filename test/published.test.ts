@@ -80,14 +80,14 @@ const { initBackend, normalTensor } = require('@skelflow/core');
 const { Rng } = require('@skelflow/base');
 const { createStgNf } = require('@skelflow/stg-nf');
 const { rocAuc } = require('@skelflow/metrics');
-const { GmmPrior } = require('@skelflow/flows');
+const { ClassConditionalGaussianPrior } = require('@skelflow/flows');
 initBackend('cpu').then((backend) => {
   const model = createStgNf({ segLen: 8, seed: 1 });
   const nll = model.nll(normalTensor(new Rng(2), [2, 2, 8, 18])).dataSync();
   // From the CommonJS bundles too, the worker imports the kernel modules (the .cjs files).
   ${FUSED_SCORING}
   model.dispose();
-  console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof GmmPrior }));
+  console.log(JSON.stringify({ backend, nll: Array.from(nll), fusedDiff, workers, auc: rocAuc([0, 1], [0.2, 0.9]), prior: typeof ClassConditionalGaussianPrior }));
 });
 `,
     );

@@ -139,6 +139,15 @@ describe('the workspace', () => {
     expect(problems).toEqual([]);
   });
 
+  it('every package names its exports (no `export *` in src)', () => {
+    const star = pkgs.flatMap((p) =>
+      tsFiles(path.join(repoRoot, p.dir, 'src'))
+        .filter((f) => /^\s*export\s+\*\s+from/m.test(fs.readFileSync(f, 'utf8')))
+        .map((f) => path.relative(repoRoot, f)),
+    );
+    expect(star).toEqual([]);
+  });
+
   it('this test can fail: a cycle and a stale list are detected', () => {
     expect(findCycle(new Map([['a', new Set(['b'])], ['b', new Set(['a'])]]))).toEqual(['a', 'b', 'a']);
     expect(findCycle(new Map([['a', new Set(['b'])], ['b', new Set()]]))).toBeNull();

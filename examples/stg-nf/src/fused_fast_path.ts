@@ -1,5 +1,5 @@
 import type { BatchNormPlan } from '@skelflow/nn';
-import { actnormInit, permutation, type ActNormPlan, type AffineCouplingPlan, type DiagonalPriorPlan, type GmmPriorPlan, type PermutePlan } from '@skelflow/flows';
+import { actnormInit, permutation, type ActNormPlan, type AffineCouplingPlan, type DiagonalPriorPlan, type ClassConditionalGaussianPriorPlan, type PermutePlan } from '@skelflow/flows';
 import { registerFastPath, type FlowPlan, type Scratch } from '@skelflow/fused';
 import { prepareStgcnEval, tcnBranchBackward, tcnBranchForward, temporalConv2, type StgcnUniformPlan } from '@skelflow/graph';
 
@@ -49,7 +49,7 @@ export interface StgnfStep {
 export function stgnfSteps(plan: FlowPlan): StgnfStep[] | null {
   const L = plan.layers;
   if (plan.channels !== 2 || plan.contextSize !== 0 || L.length === 0 || L.length % 3 !== 0) return null;
-  if (plan.prior.kind !== 'gmm' && plan.prior.kind !== 'diagonal') return null;
+  if (plan.prior.kind !== 'class-gaussian' && plan.prior.kind !== 'diagonal') return null;
   const steps: StgnfStep[] = [];
   for (let i = 0; i < L.length; i += 3) {
     const an = L[i] as ActNormPlan;
@@ -387,7 +387,7 @@ export function stgnfEvalSamples(steps: StgnfStep[], plan: FlowPlan, P: Float64A
     for (let i = 0; i < 4 * net.kt; i++) C[o + STRIDE + i] = prep.w[i]!;
     actnormLogdet += (P[an.logs]! + P[an.logs + 1]!) * N;
   }
-  const pr = plan.prior as GmmPriorPlan | DiagonalPriorPlan;
+  const pr = plan.prior as ClassConditionalGaussianPriorPlan | DiagonalPriorPlan;
   const sigT = SIG_TABLE;
   const za = ws.get('stgnfSample', D);
   const r = new Float64Array(2 * (T + maxKt - 1));
@@ -552,7 +552,7 @@ export function stgnfEvalSamples(steps: StgnfStep[], plan: FlowPlan, P: Float64A
       beB = 0;
     }
     let acc = 0;
-    if (pr.kind === 'gmm') {
+    if (pr.kind === 'class-gaussian') {
       const mu = S[pr.radius]!;
       let sq = 0;
       for (let i = 0; i < N; i++) {

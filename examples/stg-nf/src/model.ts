@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
 import { Module } from '@skelflow/core';
-import { ActNorm, AffineCoupling, Chain, GmmPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type BijectorModule } from '@skelflow/flows';
+import { ActNorm, AffineCoupling, Chain, ClassConditionalGaussianPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type BijectorModule } from '@skelflow/flows';
 import { FusedFlow, registerFastPath } from '@skelflow/fused';
-import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
+import { StgcnBlock, buildAdjacency } from '@skelflow/graph';
 import { stgnfFastPath } from './fused_fast_path.js';
 import { resolveStgNfConfig, type ResolvedStgNfConfig, type StgNfConfig } from './config.js';
 
@@ -42,7 +42,7 @@ export class StgNf extends Module {
     const split = Math.floor(c.channels / 2);
     const steps: BijectorModule[] = [];
     for (let k = 0; k < c.K; k++) {
-      const net = new STGCNBlock(split, 2 * (c.channels - split), adjacency, {
+      const net = new StgcnBlock(split, 2 * (c.channels - split), adjacency, {
         temporalKernel: c.temporalKernel,
         // The original's first step has no residual branch; the others a 1×1 conv + BN.
         residual: k === 0 ? 'none' : 'conv',
@@ -56,7 +56,7 @@ export class StgNf extends Module {
         ]),
       );
     }
-    const prior = new GmmPrior([c.channels, c.segLen, c.joints], { radius: c.R, varianceEps: 1e-6 });
+    const prior = new ClassConditionalGaussianPrior([c.channels, c.segLen, c.joints], { radius: c.R, varianceEps: 1e-6 });
     this.flow = this.addModule('flow', new NormalizingFlow(new Chain(steps), prior));
   }
 

@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdamax, clipGradNormInPlace, initBackend, parseCheckpointJson } from '@skelflow/core';
 import { InputError, Rng, SkelflowError } from '@skelflow/base';
 import { FusedFlow, type FusedPlanContext } from '@skelflow/fused';
-import { ActNorm, Chain, GmmPrior, InvertibleConv1x1, NormalizingFlow } from '@skelflow/flows';
-import { STGCNBlock, buildAdjacency } from '@skelflow/graph';
+import { ActNorm, Chain, ClassConditionalGaussianPrior, InvertibleConv1x1, NormalizingFlow } from '@skelflow/flows';
+import { StgcnBlock, buildAdjacency } from '@skelflow/graph';
 import { createStgNf, stgNfFromCheckpoint, stgNfNameFromTorch, trainStgNf } from '@skelflow/stg-nf';
 import { BACKENDS, expectThrows, hasShared, sharedDir, BRANCH_VARIANTS as VARIANTS, uniformStgcnFlow, type UniformStgcnVariant } from '@skelflow/testing';
 
@@ -237,7 +237,7 @@ describe('fused engine in the STG-NF model', () => {
   });
 
   it('a flow without fused kernels says why, and engine "fused" is then an input error', () => {
-    const flow = new NormalizingFlow(new Chain([new ActNorm(2), new InvertibleConv1x1(2, 1)]), new GmmPrior([2, 4, 3]));
+    const flow = new NormalizingFlow(new Chain([new ActNorm(2), new InvertibleConv1x1(2, 1)]), new ClassConditionalGaussianPrior([2, 4, 3]));
     const r = FusedFlow.tryCreate(flow, [2, 4, 3]);
     expect(r).not.toBeInstanceOf(FusedFlow);
     expect((r as { reason: string }).reason).toMatch(/InvertibleConv1x1 has no fused kernel/);
@@ -252,7 +252,7 @@ describe('fused engine in the STG-NF model', () => {
 
   it('the adjacency decides: a non-uniform graph has no fused kernel', () => {
     const g = buildAdjacency('openpose18', { strategy: 'spatial', maxHop: 1 });
-    const block = new STGCNBlock(1, 2, g, { temporalKernel: 3 });
+    const block = new StgcnBlock(1, 2, g, { temporalKernel: 3 });
     const ctx: FusedPlanContext = {
       param: () => 0,
       buffer: () => 0,

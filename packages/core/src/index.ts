@@ -1,12 +1,21 @@
-export * from './backend.js';
-export * from './init.js';
-export * from './module.js';
-export * from './optim/optimizer.js';
-export * from './optim/adamax.js';
-export * from './optim/clip.js';
+export { type BackendName, initBackend } from './backend.js';
+export { defaultInit, type InitOptions, normalTensor, resolveRng, uniformTensor } from './init.js';
+export { Module } from './module.js';
+export { type Optimizer } from './optim/optimizer.js';
+export { Adam, Adamax, type AdamOptions } from './optim/adamax.js';
+export { clipGradNorm } from './optim/clip.js';
 export { FusedAdamax, type FusedAdamaxOptions } from './optim/adamax_flat.js';
 export { clipGradNormInPlace } from './optim/clip_flat.js';
-export * from './optim/schedule.js';
-export * from './optim/train.js';
-export * from './io/checkpoint.js';
-export * from './io/weights.js';
+export { constantLr, cosineDecay, exponentialDecay, type LrSchedule, stepDecay } from './optim/schedule.js';
+export {
+  type BatchProgress,
+  checkFiniteLoss,
+  type EpochLoopOptions,
+  fit,
+  type FitOptions,
+  runEpochs,
+  type StepResult,
+  trainStep,
+} from './optim/train.js';
+export { type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
+export { decodeIntoModule, encodeModule, type ModelJson, readModelDir, saveModule, writeAtomic } from './io/weights.js';

@@ -35,12 +35,22 @@ export interface Conditioner {
   call(x1: tf.Tensor, context?: tf.Tensor): tf.Tensor;
 }
 
-/** A base distribution over latents `[B, ...]`. `labels` select mixture components where supported. */
+/**
+ * What a prior may be conditioned on, besides the latent: per-sample class `labels` `[B]` (STG-NF's
+ * supervised mode) and a `context` `[B, ...]` (a conditional prior). A prior ignores what it does
+ * not use.
+ */
+export interface PriorInputs {
+  labels?: tf.Tensor;
+  context?: tf.Tensor;
+}
+
+/** A base distribution over latents `[B, ...]`. */
 export interface Prior {
-  /** log p(z) in nats per sample, `[B]`. */
-  logProb(z: tf.Tensor, labels?: tf.Tensor): tf.Tensor;
+  /** log p(z | labels, context) in nats per sample, `[B]`. */
+  logProb(z: tf.Tensor, inputs?: PriorInputs): tf.Tensor;
   /** `n` samples of the event shape, drawn from a seeded stream. */
-  sample(n: number, seed: number | string, labels?: tf.Tensor): tf.Tensor;
+  sample(n: number, seed: number | string, inputs?: PriorInputs): tf.Tensor;
 }
 
 /** A bijector that is also a `Module`, so its weights are registered, saved and trained. */

@@ -7,7 +7,7 @@ import { checkChannelsFirst } from './tensor_utils.js';
 export interface FlowInputs {
   /** Passed to every bijector (conditional flows). */
   context?: tf.Tensor;
-  /** Passed to the prior (`[B]`; for {@link GmmPrior}: +1 normal, −1 abnormal). */
+  /** Passed to the prior (`[B]`; for {@link ClassConditionalGaussianPrior}: +1 normal, −1 abnormal). */
   labels?: tf.Tensor;
 }
 
@@ -39,7 +39,7 @@ export interface FlowForwardResult {
  * @param prior - the base distribution over latents.
  * @example
  * ```ts
- * const flow = new NormalizingFlow(new Chain(steps), new GmmPrior([2, 24, 18], { radius: 3 }));
+ * const flow = new NormalizingFlow(new Chain(steps), new ClassConditionalGaussianPrior([2, 24, 18], { radius: 3 }));
  * const nll = flow.nllBitsPerDim(poses); // [B]; higher = more anomalous
  * const fakes = flow.sample(4, 'seed'); // [4, 2, 24, 18]
  * ```
@@ -59,7 +59,7 @@ export class NormalizingFlow extends Module {
     checkChannelsFirst(x, 'NormalizingFlow');
     return tf.tidy(() => {
       const { y: z, logDet } = this.transform.forward(x, inputs.context);
-      const logPz = this.prior.logProb(z, inputs.labels);
+      const logPz = this.prior.logProb(z, inputs);
       return { z, logDet, logPz, logProb: tf.add(logPz, logDet) };
     });
   }
@@ -78,7 +78,7 @@ export class NormalizingFlow extends Module {
   /** `n` samples of the data distribution: prior samples from `seed`, mapped through the inverse. */
   sample(n: number, seed: number | string, inputs: FlowInputs = {}): tf.Tensor {
     return tf.tidy(() => {
-      const z = this.prior.sample(n, seed, inputs.labels);
+      const z = this.prior.sample(n, seed, inputs);
       return this.transform.inverse(z, inputs.context).x;
     });
   }

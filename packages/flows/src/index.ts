@@ -1,19 +1,29 @@
-export * from './bijector.js';
-export * from './chain.js';
-export * from './actnorm.js';
-export * from './reverse_channels.js';
-export * from './shuffle_channels.js';
-export * from './invertible_conv1x1.js';
-export * from './invertible_conv1x1_lu.js';
+export {
+  type Bijector,
+  type BijectorModule,
+  type Conditioner,
+  type ConditionerModule,
+  type ForwardResult,
+  type InverseResult,
+  type Prior,
+  type PriorInputs,
+  type PriorModule,
+} from './bijector.js';
+export { Chain } from './chain.js';
+export { ActNorm, type ActNormOptions } from './actnorm.js';
+export { ReverseChannels } from './reverse_channels.js';
+export { ShuffleChannels } from './shuffle_channels.js';
+export { InvertibleConv1x1 } from './invertible_conv1x1.js';
+export { InvertibleConv1x1LU } from './invertible_conv1x1_lu.js';
 export type { CouplingOptions } from './coupling_utils.js';
-export * from './additive_coupling.js';
-export * from './affine_coupling.js';
-export * from './priors/diagonal_gaussian_prior.js';
-export * from './priors/gmm_prior.js';
-export * from './flow.js';
+export { AdditiveCoupling } from './additive_coupling.js';
+export { AffineCoupling, type AffineCouplingOptions, type AffineOrder, type AffineParamLayout, type AffineScaleFn } from './affine_coupling.js';
+export { DiagonalGaussianPrior, type DiagonalGaussianPriorOptions } from './priors/diagonal_gaussian_prior.js';
+export { ClassConditionalGaussianPrior, type ClassConditionalGaussianPriorOptions } from './priors/class_conditional_gaussian_prior.js';
+export { type FlowForwardResult, type FlowInputs, NormalizingFlow } from './flow.js';
 export { actnormKernel, actnormInit, type ActNormPlan } from './kernels/actnorm_kernel.js';
 export { permuteKernel, permutation, type PermutePlan } from './kernels/permute_kernel.js';
 export { affineCouplingKernel, type AffineCouplingPlan } from './kernels/affine_coupling_kernel.js';
 export { ContextMlpConditioner, type ContextMlpOptions } from './conditioners/context_mlp.js';
 export { contextMlpKernel, type ContextMlpPlan } from './kernels/context_mlp_kernel.js';
-export { gmmPriorKernel, diagonalPriorKernel, type GmmPriorPlan, type DiagonalPriorPlan } from './kernels/prior_kernels.js';
+export { classConditionalGaussianPriorKernel, diagonalPriorKernel, type ClassConditionalGaussianPriorPlan, type DiagonalPriorPlan } from './kernels/prior_kernels.js';

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@skelflow/core';
 import { describe, expectTypeOf, it } from 'vitest';
-import { ActNorm, AdditiveCoupling, AffineCoupling, Chain, DiagonalGaussianPrior, GmmPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions, type Bijector, type BijectorModule, type Conditioner, type ConditionerModule, type FlowForwardResult, type FlowInputs, type ForwardResult, type InverseResult, type Prior, type PriorModule } from '../src/index.js';
+import { ActNorm, AdditiveCoupling, AffineCoupling, Chain, DiagonalGaussianPrior, ClassConditionalGaussianPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions, type Bijector, type BijectorModule, type Conditioner, type ConditionerModule, type FlowForwardResult, type FlowInputs, type ForwardResult, type InverseResult, type Prior, type PriorInputs, type PriorModule } from '../src/index.js';
 
 describe('public API of @skelflow/flows', () => {
   it('keeps the bijector contracts', () => {
@@ -11,8 +11,9 @@ describe('public API of @skelflow/flows', () => {
     expectTypeOf<ForwardResult>().toEqualTypeOf<{ y: tf.Tensor; logDet: tf.Tensor }>();
     expectTypeOf<InverseResult>().toEqualTypeOf<{ x: tf.Tensor; logDet: tf.Tensor }>();
     expectTypeOf<Conditioner['call']>().toEqualTypeOf<(x1: tf.Tensor, context?: tf.Tensor) => tf.Tensor>();
-    expectTypeOf<Prior['logProb']>().returns.toEqualTypeOf<tf.Tensor>();
-    expectTypeOf<Prior['sample']>().parameters.toEqualTypeOf<[number, number | string, (tf.Tensor | undefined)?]>();
+    expectTypeOf<Prior['logProb']>().toEqualTypeOf<(z: tf.Tensor, inputs?: PriorInputs) => tf.Tensor>();
+    expectTypeOf<Prior['sample']>().parameters.toEqualTypeOf<[number, number | string, (PriorInputs | undefined)?]>();
+    expectTypeOf<PriorInputs>().toEqualTypeOf<{ labels?: tf.Tensor; context?: tf.Tensor }>();
     expectTypeOf<BijectorModule>().toEqualTypeOf<Module & Bijector>();
     expectTypeOf<ConditionerModule>().toEqualTypeOf<Module & Conditioner>();
     expectTypeOf<PriorModule>().toEqualTypeOf<Module & Prior>();
@@ -28,7 +29,7 @@ describe('public API of @skelflow/flows', () => {
     expectTypeOf<AffineCoupling>().toExtend<BijectorModule>();
     expectTypeOf<AdditiveCoupling>().toExtend<BijectorModule>();
     expectTypeOf<DiagonalGaussianPrior>().toExtend<PriorModule>();
-    expectTypeOf<GmmPrior>().toExtend<PriorModule>();
+    expectTypeOf<ClassConditionalGaussianPrior>().toExtend<PriorModule>();
     expectTypeOf<NormalizingFlow>().toExtend<Module>();
   });
 
@@ -55,7 +56,7 @@ describe('public API of @skelflow/flows', () => {
     expectTypeOf<InvertibleConv1x1>().toHaveProperty('weight').toEqualTypeOf<tf.Variable>();
     expectTypeOf<InvertibleConv1x1LU>().toHaveProperty('logS').toEqualTypeOf<tf.Variable>();
     expectTypeOf<AffineCoupling>().toHaveProperty('net').toEqualTypeOf<ConditionerModule>();
-    expectTypeOf<GmmPrior>().toHaveProperty('radius').toEqualTypeOf<tf.Variable>();
+    expectTypeOf<ClassConditionalGaussianPrior>().toHaveProperty('radius').toEqualTypeOf<tf.Variable>();
   });
 
   it('types the flow methods', () => {

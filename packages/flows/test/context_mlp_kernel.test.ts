@@ -4,7 +4,7 @@ import { initBackend, normalTensor } from '@skelflow/core';
 import { FusedFlow } from '@skelflow/fused';
 import { describeKernelContract } from '@skelflow/testing';
 import { describe, expect, it } from 'vitest';
-import { ActNorm, AffineCoupling, Chain, ContextMlpConditioner, DiagonalGaussianPrior, GmmPrior, NormalizingFlow, ReverseChannels, ShuffleChannels, type BijectorModule, type PriorModule } from '../src/index.js';
+import { ActNorm, AffineCoupling, Chain, ContextMlpConditioner, DiagonalGaussianPrior, ClassConditionalGaussianPrior, NormalizingFlow, ReverseChannels, ShuffleChannels, type BijectorModule, type PriorModule } from '../src/index.js';
 
 // A conditional flow on the fused engine: affine couplings whose MLP conditioner takes a
 // per-sample context, on vectors (NFlowAD-style, events [D]) and on pose segments ([C, T, V], a
@@ -35,7 +35,7 @@ function conditionalFlow(cfg: Config, seed: number): NormalizingFlow {
   }
   const event = [C, ...cfg.rest];
   let prior: PriorModule;
-  if (cfg.prior === 'gmm') prior = new GmmPrior(event, { radius: 1.5, varianceEps: 1e-6 });
+  if (cfg.prior === 'gmm') prior = new ClassConditionalGaussianPrior(event, { radius: 1.5, varianceEps: 1e-6 });
   else {
     // The prior clones its statistics.
     const [mean, logStd] = [tf.scalar(0.2), tf.tidy(() => tf.mul(normalTensor(rng, event), 0.1))];

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { normalTensor } from '@skelflow/core';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
-import { ActNorm, AdditiveCoupling, AffineCoupling, Chain, DiagonalGaussianPrior, GmmPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions } from '../src/index.js';
+import { ActNorm, AdditiveCoupling, AffineCoupling, Chain, DiagonalGaussianPrior, ClassConditionalGaussianPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions } from '../src/index.js';
 import { invert, logAbsDet, matrixFromTensor, matrixInverse, randomOrthogonal, slogdet } from '../src/linalg.js';
 import { ConstantConditioner, TestConditioner } from './helpers.js';
 import { bijectorContract, disposeResult, forEachBackend, logAbsDetJs, maxAbsDiff, perturbParameters, values, type BijectorCase } from '@skelflow/testing';
@@ -463,13 +463,13 @@ forEachBackend('@skelflow/flows', () => {
       learnable.dispose();
     });
 
-    it('GmmPrior matches a direct formula: N(+R, I) for label +1, N(−R, I) for −1, +1 by default', () => {
+    it('ClassConditionalGaussianPrior matches a direct formula: N(+R, I) for label +1, N(−R, I) for −1, +1 by default', () => {
       const event = [2, 3, 2];
       const radius = 3;
       const z = normalTensor(new Rng(61), [3, ...event], 1, 2);
       const labels = tf.tensor1d([1, -1, 1]);
-      const prior = new GmmPrior(event, { radius, varianceEps: 1e-6 });
-      const withLabels = values(prior.logProb(z, labels));
+      const prior = new ClassConditionalGaussianPrior(event, { radius, varianceEps: 1e-6 });
+      const withLabels = values(prior.logProb(z, { labels }));
       const unlabelled = values(prior.logProb(z));
       const zv = values(z);
       const d = 12;
@@ -491,14 +491,14 @@ forEachBackend('@skelflow/flows', () => {
     });
 
     it('samples deterministically from the seed, from the chosen component', () => {
-      const prior = new GmmPrior([2, 50], { radius: 4 });
+      const prior = new ClassConditionalGaussianPrior([2, 50], { radius: 4 });
       const a = prior.sample(3, 'seed');
       const b = prior.sample(3, 'seed');
       const c = prior.sample(3, 'other');
       expect(values(a)).toEqual(values(b));
       expect(maxAbsDiff(a, c)).toBeGreaterThan(0.1);
       const labels = tf.tensor1d([1, -1, 1]);
-      const s = prior.sample(3, 1, labels);
+      const s = prior.sample(3, 1, { labels });
       const means = values(tf.mean(s, [1, 2]));
       expect(means[0]!).toBeCloseTo(4, 0);
       expect(means[1]!).toBeCloseTo(-4, 0);
@@ -521,7 +521,7 @@ forEachBackend('@skelflow/flows', () => {
       for (let k = 0; k < 3; k++) {
         steps.push(new ActNorm(2), new ReverseChannels(), affine(2, contextDim, {}, seed + k));
       }
-      return new NormalizingFlow(new Chain(steps), new GmmPrior([2, ...REST], { radius: 3, varianceEps: 1e-6 }));
+      return new NormalizingFlow(new Chain(steps), new ClassConditionalGaussianPrior([2, ...REST], { radius: 3, varianceEps: 1e-6 }));
     }
 
     it('logProb = log p(z) + logDet, and bits/dim = −logProb / (ln 2 · C·T·V)', () => {

@@ -2,7 +2,7 @@ import type { ConditionerPlan, FlowPlan, Fusable, FusableFlow, FusedPlanContext,
 import { FusedAdamax, clipGradNormInPlace } from '@skelflow/core';
 import { FusedFlow, compileFlow, type CompileOptions, type CompileResult, type FusedLogProbOptions } from '@skelflow/fused';
 import { describe, expectTypeOf, it } from 'vitest';
-import { AffineCoupling, ActNorm, Chain, GmmPrior, NormalizingFlow, type ActNormPlan, type AffineCouplingPlan } from '../src/index.js';
+import { AffineCoupling, ActNorm, Chain, ClassConditionalGaussianPrior, NormalizingFlow, type ActNormPlan, type AffineCouplingPlan } from '../src/index.js';
 
 // The locked public API of the fused engine (now @skelflow/fused) as the flows use it.
 describe('public API of the fused engine', () => {
@@ -19,7 +19,7 @@ describe('public API of the fused engine', () => {
     expectTypeOf<ActNorm>().toMatchTypeOf<Fusable>();
     expectTypeOf<Chain>().toMatchTypeOf<Fusable>();
     expectTypeOf<AffineCoupling>().toMatchTypeOf<Fusable>();
-    expectTypeOf<GmmPrior>().toMatchTypeOf<Fusable>();
+    expectTypeOf<ClassConditionalGaussianPrior>().toMatchTypeOf<Fusable>();
     expectTypeOf<ActNorm['fusedPlan']>().returns.toEqualTypeOf<ActNormPlan>();
     expectTypeOf<AffineCouplingPlan['net']>().toEqualTypeOf<ConditionerPlan>();
   });

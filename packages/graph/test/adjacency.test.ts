@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
-import { buildAdjacency, hopDistance, normalizeDigraph, SkeletonGraph } from '../src/adjacency/index.js';
+import { buildAdjacency, hopDistance, normalizeDigraph, SkeletonGraph } from '../src/index.js';
 import { COCO17, OPENPOSE18, type Skeleton } from '@skelflow/pose';
 
 // Adjacency construction is plain JavaScript (float64, then one float32 rounding): it never touches

@@ -2,8 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNorm, PointwiseConv, TemporalConv, temporalConv } from '@skelflow/nn';
 import { initBackend, normalTensor } from '@skelflow/core';
 import { Rng, ShapeError, WeightsError } from '@skelflow/base';
-import { SkeletonGraph } from '../src/adjacency/index.js';
-import { GraphConv, STGCNBlock, stgcnKeyFromTorch, stgcnStateFromTorch } from '../src/layers/index.js';
+import { SkeletonGraph, GraphConv, StgcnBlock, stgcnKeyFromTorch, stgcnStateFromTorch } from '../src/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 // ---------------------------------------------------------------------------------------------
@@ -313,12 +312,12 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
   });
 
   // -------------------------------------------------------------------------------------------
-  describe('STGCNBlock', () => {
+  describe('StgcnBlock', () => {
     const bnNames = (p: string) => ['weight', 'bias', 'runningMean', 'runningVar', 'numBatchesTracked'].map((n) => `${p}.${n}`);
 
     it('names members for checkpoint mapping; parameter counts match STG-NF', () => {
-      const first = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'none', seed: 0 });
-      const later = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', seed: 0 });
+      const first = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'none', seed: 0 });
+      const later = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', seed: 0 });
       expect(first.namedParameters().map(([n]) => n)).toEqual([
         'gcn.weight', 'gcn.bias', 'tcnBn1.weight', 'tcnBn1.bias', 'tcnConv.weight', 'tcnConv.bias', 'tcnBn2.weight', 'tcnBn2.bias',
       ]);
@@ -331,8 +330,8 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
       expect(later.numParameters()).toBe(74);
       expect(8 * 4 + 66 + 7 * 74).toBe(616);
       // UBnormal (Kt 9): 488.
-      const u0 = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 9, residual: false, seed: 0 });
-      const u1 = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 9, seed: 0 });
+      const u0 = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 9, residual: false, seed: 0 });
+      const u1 = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 9, seed: 0 });
       expect(u1.residual).toBe('conv');
       expect(8 * 4 + u0.numParameters() + 7 * u1.numParameters()).toBe(488);
       // Same seed: the gcn and tcn weights do not depend on the residual kind.
@@ -342,16 +341,16 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
     });
 
     it('picks the ST-GCN residual rule and validates it', () => {
-      const a = new STGCNBlock(2, 2, STGNF_A(), { seed: 0, temporalKernel: 3 });
+      const a = new StgcnBlock(2, 2, STGNF_A(), { seed: 0, temporalKernel: 3 });
       expect(a.residual).toBe('identity');
       expect(a.resConv).toBeNull();
-      expect(() => new STGCNBlock(1, 2, STGNF_A(), { residual: 'identity' })).toThrow(ShapeError);
+      expect(() => new StgcnBlock(1, 2, STGNF_A(), { residual: 'identity' })).toThrow(ShapeError);
       a.dispose();
     });
 
     it('is deterministic given a seed, with PyTorch-default init bounds', () => {
-      const a = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', seed: 42 });
-      const b = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', rng: new Rng(42) });
+      const a = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', seed: 42 });
+      const b = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', rng: new Rng(42) });
       for (const [n, v] of a.stateDict()) expect(Array.from(v.dataSync()), n).toEqual(Array.from(b.stateDict().get(n)!.dataSync()));
       const absMax = (t: tf.Tensor) => Math.max(...Array.from(t.dataSync(), Math.abs));
       expect(absMax(a.gcn.weight)).toBeLessThanOrEqual(1);
@@ -362,7 +361,7 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
     });
 
     it('train mode: output ≥ 0, BN statistics advance, every parameter gets a finite gradient', () => {
-      const block = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', seed: 9 });
+      const block = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', seed: 9 });
       const rng = new Rng('train');
       const x = randn(rng, [8, 1, 24, 18]);
       const y = block.call(x);
@@ -393,7 +392,7 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
     });
 
     it('finalActivation "none" skips the last ReLU', () => {
-      const block = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 3, residual: 'conv', finalActivation: 'none', seed: 1 });
+      const block = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 3, residual: 'conv', finalActivation: 'none', seed: 1 });
       const x = randn(new Rng('noact'), [4, 1, 6, 18]);
       const y = block.call(x);
       expect(tf.min(y).dataSync()[0]).toBeLessThan(0);
@@ -402,7 +401,7 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
     });
 
     it('eval mode uses the running statistics (and leaves them alone)', () => {
-      const block = new STGCNBlock(2, 3, new SkeletonGraph('openpose18', { strategy: 'spatial', maxHop: 1 }), {
+      const block = new StgcnBlock(2, 3, new SkeletonGraph('openpose18', { strategy: 'spatial', maxHop: 1 }), {
         temporalKernel: 5, residual: 'conv', seed: 11,
       });
       const rng = new Rng('eval');
@@ -439,8 +438,8 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
     });
 
     it('fast and general graph paths give the same block output and gradients', () => {
-      const fast = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 9, seed: 13 });
-      const slow = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 9, seed: 13, fastPath: false });
+      const fast = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 9, seed: 13 });
+      const slow = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 9, seed: 13, fastPath: false });
       expect(fast.gcn.usesFastPath && !slow.gcn.usesFastPath).toBe(true);
       const rng = new Rng('block-paths');
       const x = randn(rng, [4, 1, 16, 18]);
@@ -471,8 +470,8 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
     });
 
     it('is leak-free across 20 train-mode calls and under tf.variableGrads', () => {
-      const block = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', seed: 17 });
-      const general = new STGCNBlock(2, 2, new SkeletonGraph('openpose18', { strategy: 'spatial', maxHop: 2 }), {
+      const block = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 13, residual: 'conv', seed: 17 });
+      const general = new StgcnBlock(2, 2, new SkeletonGraph('openpose18', { strategy: 'spatial', maxHop: 2 }), {
         temporalKernel: 5, seed: 17,
       });
       const x = randn(new Rng('leak'), [4, 1, 24, 18]);
@@ -501,7 +500,7 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
     });
 
     it('rejects inputs of the wrong shape', () => {
-      const block = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: 3, seed: 0 });
+      const block = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: 3, seed: 0 });
       const x = tf.ones([2, 2, 4, 18]);
       expect(() => block.call(x)).toThrow(ShapeError);
       x.dispose();
@@ -528,7 +527,7 @@ describe.each(['cpu', 'wasm'] as const)('graph layers on %s', (backend) => {
       torch['flow.layers.1.actnorm.bias'] = tf.zeros([1, 2, 1, 1]);
 
       const mine = stgcnStateFromTorch(torch, prefix);
-      const block = new STGCNBlock(1, 2, STGNF_A(), { temporalKernel: kt, residual: 'conv', seed: 0 });
+      const block = new StgcnBlock(1, 2, STGNF_A(), { temporalKernel: kt, residual: 'conv', seed: 0 });
       block.loadStateDict(mine);
       expect(Array.from(block.tcnConv.weight.dataSync())).toEqual(Array.from(torch[`${prefix}tcn.2.weight`]!.dataSync()));
       expect(Array.from(block.gcn.weight.dataSync())).toEqual(Array.from(torch[`${prefix}gcn.conv.weight`]!.dataSync()));

@@ -9,7 +9,7 @@ const V = 5;
 
 
 describeKernelContract(
-  'STGCNBlock (uniform adjacency) kernel',
+  'StgcnBlock (uniform adjacency) kernel',
   BRANCH_VARIANTS.map((v) => ({
     name: v.name,
     eventShape: [v.channels, T, V],

@@ -5,5 +5,5 @@ export { addChannelBias, channelMatMul } from './channel_matmul.js';
 export { Dropout } from './dropout.js';
 export { LayerNorm, type LayerNormOptions } from './layer_norm.js';
 export { Linear, type LinearOptions } from './linear.js';
-export { MLP, type MLPOptions } from './mlp.js';
+export { Mlp, type MlpOptions } from './mlp.js';
 export { PointwiseConv, TemporalConv, temporalConv, type TemporalConvMethod, type TemporalConvOptions } from './temporal_conv.js';

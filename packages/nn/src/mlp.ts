@@ -5,8 +5,8 @@ import { ACTIVATIONS, applyActivation, type Activation } from './activation.js';
 import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';
 
-/** Options of {@link MLP}. */
-export interface MLPOptions extends InitOptions {
+/** Options of {@link Mlp}. */
+export interface MlpOptions extends InitOptions {
   /** Activation after every hidden Linear; default `'relu'`. */
   activation?: Activation;
   /** Negative slope of `leakyRelu`; default 0.01 (PyTorch's). */
@@ -37,15 +37,15 @@ export interface MLPOptions extends InitOptions {
  * seeded stream; Dropout masks come from a stream forked from it.
  *
  * @param sizes - `[in, hidden…, out]`, at least two entries.
- * @param options - {@link MLPOptions}.
+ * @param options - {@link MlpOptions}.
  * @example
  * ```ts
- * const mlp = new MLP([4, 16, 16, 2], { activation: 'tanh', dropout: 0.1, seed: 0 });
+ * const mlp = new Mlp([4, 16, 16, 2], { activation: 'tanh', dropout: 0.1, seed: 0 });
  * mlp.call(tf.ones([8, 4])); // [8, 2]
  * mlp.namedParameters().map(([n]) => n); // ['0.weight', '0.bias', '3.weight', …, '6.bias']
  * ```
  */
-export class MLP extends Module {
+export class Mlp extends Module {
   readonly sizes: number[];
   readonly activation: Activation;
   readonly leakySlope: number;
@@ -55,14 +55,14 @@ export class MLP extends Module {
   /** The Dropout after each hidden activation (empty without dropout). */
   readonly dropouts: Dropout[] = [];
 
-  constructor(sizes: number[], options: MLPOptions = {}) {
+  constructor(sizes: number[], options: MlpOptions = {}) {
     super();
-    if (sizes.length < 2) throw new InputError(`an MLP needs [in, …, out], got [${sizes}]`, { source: 'MLP' });
+    if (sizes.length < 2) throw new InputError(`an MLP needs [in, …, out], got [${sizes}]`, { source: 'Mlp' });
     this.sizes = [...sizes];
     this.activation = options.activation ?? 'relu';
     this.finalActivation = options.finalActivation ?? 'identity';
     for (const a of [this.activation, this.finalActivation]) {
-      if (!ACTIVATIONS.includes(a)) throw new InputError(`unknown activation '${a}' (expected one of ${ACTIVATIONS.join(', ')})`, { source: 'MLP' });
+      if (!ACTIVATIONS.includes(a)) throw new InputError(`unknown activation '${a}' (expected one of ${ACTIVATIONS.join(', ')})`, { source: 'Mlp' });
     }
     this.leakySlope = options.leakySlope ?? 0.01;
     const p = options.dropout ?? 0;

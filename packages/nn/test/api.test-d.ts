@@ -1,20 +1,20 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { Module } from '@skelflow/core';
-import type { Activation, LayerNormOptions, LinearOptions, MLPOptions } from '@skelflow/nn';
-import { BatchNorm, Dropout, LayerNorm, Linear, MLP, PointwiseConv, TemporalConv, applyActivation, channelMatMul, temporalConv } from '@skelflow/nn';
+import type { Activation, LayerNormOptions, LinearOptions, MlpOptions } from '@skelflow/nn';
+import { BatchNorm, Dropout, LayerNorm, Linear, Mlp, PointwiseConv, TemporalConv, applyActivation, channelMatMul, temporalConv } from '@skelflow/nn';
 import type { LayerCase } from '@skelflow/testing';
 
 describe('@skelflow/nn public API', () => {
   it('layers are Modules with call(x) → Tensor', () => {
-    for (const L of [Linear, MLP, LayerNorm, Dropout, BatchNorm, PointwiseConv, TemporalConv]) expectTypeOf<InstanceType<typeof L>>().toMatchTypeOf<Module>();
+    for (const L of [Linear, Mlp, LayerNorm, Dropout, BatchNorm, PointwiseConv, TemporalConv]) expectTypeOf<InstanceType<typeof L>>().toMatchTypeOf<Module>();
     expectTypeOf<Linear['call']>().toEqualTypeOf<(x: tf.Tensor) => tf.Tensor>();
-    expectTypeOf<MLP['call']>().toEqualTypeOf<(x: tf.Tensor) => tf.Tensor>();
+    expectTypeOf<Mlp['call']>().toEqualTypeOf<(x: tf.Tensor) => tf.Tensor>();
     expectTypeOf<LayerNorm['call']>().toEqualTypeOf<(x: tf.Tensor) => tf.Tensor>();
     expectTypeOf<Dropout['call']>().toEqualTypeOf<(x: tf.Tensor) => tf.Tensor>();
     expectTypeOf<Linear['bias']>().toEqualTypeOf<tf.Variable | null>();
     expectTypeOf<LinearOptions['seed']>().toEqualTypeOf<number | string | undefined>();
-    expectTypeOf<MLPOptions['activation']>().toEqualTypeOf<Activation | undefined>();
+    expectTypeOf<MlpOptions['activation']>().toEqualTypeOf<Activation | undefined>();
     expectTypeOf<LayerNormOptions['elementwiseAffine']>().toEqualTypeOf<boolean | undefined>();
     expectTypeOf(applyActivation).returns.toEqualTypeOf<tf.Tensor>();
     expectTypeOf(channelMatMul).returns.toEqualTypeOf<tf.Tensor>();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalTensor } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
 import { layerContract, perturbParameters, type LayerCase } from '@skelflow/testing';
-import { BatchNorm, Dropout, LayerNorm, Linear, MLP, PointwiseConv, TemporalConv, type Activation, type TemporalConvMethod } from '../src/index.js';
+import { BatchNorm, Dropout, LayerNorm, Linear, Mlp, PointwiseConv, TemporalConv, type Activation, type TemporalConvMethod } from '../src/index.js';
 import { batchNormRef, layerNormRef, linearRef, mlpRef, pointwiseRef, temporalConvRef } from './reference.js';
 
 // Every @skelflow/nn layer runs the shared layer contract (@skelflow/testing) on cpu and wasm.
@@ -19,7 +19,7 @@ function linear(inF: number, outF: number, batch: number[], bias = true): LayerC
   };
 }
 
-function mlp(sizes: number[], activation: Activation, finalActivation: Activation, dropout = 0): LayerCase<MLP> {
+function mlp(sizes: number[], activation: Activation, finalActivation: Activation, dropout = 0): LayerCase<Mlp> {
   const stride = dropout > 0 ? 3 : 2;
   const parameters: Record<string, number[]> = {};
   for (let k = 0; k + 1 < sizes.length; k++) {
@@ -28,7 +28,7 @@ function mlp(sizes: number[], activation: Activation, finalActivation: Activatio
   }
   return {
     name: `MLP [${sizes}] ${activation} → ${finalActivation}${dropout ? `, dropout ${dropout}` : ''}`,
-    make: (seed) => new MLP(sizes, { seed, activation, finalActivation, dropout, leakySlope: 0.1 }),
+    make: (seed) => new Mlp(sizes, { seed, activation, finalActivation, dropout, leakySlope: 0.1 }),
     inputs: [[3, sizes[0]!]],
     output: [3, sizes[sizes.length - 1]!],
     train: dropout > 0 ? 'stochastic' : 'same',

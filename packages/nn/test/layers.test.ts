@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { normalTensor } from '@skelflow/core';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
 import { expectInputError, expectThrows, forEachBackend, values } from '@skelflow/testing';
-import { ACTIVATIONS, BatchNorm, Dropout, LayerNorm, Linear, MLP, PointwiseConv, TemporalConv, applyActivation } from '../src/index.js';
+import { ACTIVATIONS, BatchNorm, Dropout, LayerNorm, Linear, Mlp, PointwiseConv, TemporalConv, applyActivation } from '../src/index.js';
 import { activationRef } from './reference.js';
 
 // Hand cases from the layers' equations and PyTorch's initialisation; the shared layer contract
@@ -133,9 +133,9 @@ forEachBackend('@skelflow/nn hand cases', () => {
 
   describe('MLP', () => {
     it('names its Linears by nn.Sequential index and loads such a state dict', () => {
-      const plain = new MLP([3, 4, 2], { seed: 0 });
+      const plain = new Mlp([3, 4, 2], { seed: 0 });
       expect(plain.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
-      const withDrop = new MLP([3, 4, 4, 2], { seed: 0, dropout: 0.1 });
+      const withDrop = new Mlp([3, 4, 4, 2], { seed: 0, dropout: 0.1 });
       expect(withDrop.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '3.weight', '3.bias', '6.weight', '6.bias']);
       expect(withDrop.namedChildren().map(([n]) => n)).toEqual(['0', '2', '3', '5', '6']);
       // Hand weights: relu(x W0ᵀ + b0) W2ᵀ + b2.
@@ -151,17 +151,17 @@ forEachBackend('@skelflow/nn hand cases', () => {
     });
 
     it("initialises each Linear like PyTorch's (U(±1/√fanIn)) and validates its options", () => {
-      const m = new MLP([16, 300, 4], { seed: 1 });
+      const m = new Mlp([16, 300, 4], { seed: 1 });
       expectUniformBound(values(m.linears[0]!.weight), 16, '0.weight');
       expectUniformBound(values(m.linears[1]!.weight), 300, '2.weight');
       expectUniformBound(values(m.linears[1]!.bias!), 300, '2.bias');
-      expectInputError(() => new MLP([3]), /\[in, …, out\]/);
-      expectInputError(() => new MLP([3, 2], { activation: 'gelu' as 'relu' }), /unknown activation 'gelu'/);
+      expectInputError(() => new Mlp([3]), /\[in, …, out\]/);
+      expectInputError(() => new Mlp([3, 2], { activation: 'gelu' as 'relu' }), /unknown activation 'gelu'/);
       m.dispose();
     });
 
     it('applies the activation between Linears and the final activation after the last', () => {
-      const m = new MLP([1, 1, 1], { activation: 'relu', finalActivation: 'sigmoid', bias: false });
+      const m = new Mlp([1, 1, 1], { activation: 'relu', finalActivation: 'sigmoid', bias: false });
       m.loadStateDict({ '0.weight': tf.tensor2d([[2]]), '2.weight': tf.tensor2d([[-1]]) });
       const y = values(m.call(tf.tensor2d([[-1], [1.5]])));
       expect(y[0]!).toBeCloseTo(0.5, 6); // relu(−2) = 0 → sigmoid(0)

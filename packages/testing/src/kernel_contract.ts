@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 /** What the contract needs of a tensor flow (`@skelflow/flows`' `NormalizingFlow` is one). */
 export interface ContractFlow extends FusableFlow {
   readonly transform: { forward(x: tf.Tensor, context?: tf.Tensor): { y: tf.Tensor; logDet: tf.Tensor } };
-  readonly prior: { logProb(z: tf.Tensor, labels?: tf.Tensor): tf.Tensor };
+  readonly prior: { logProb(z: tf.Tensor, inputs?: { labels?: tf.Tensor; context?: tf.Tensor }): tf.Tensor };
   logProb(x: tf.Tensor, inputs?: { context?: tf.Tensor; labels?: tf.Tensor }): tf.Tensor;
   parameters(): tf.Variable[];
   train(): unknown;

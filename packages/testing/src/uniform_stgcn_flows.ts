@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@skelflow/base';
 import { normalTensor } from '@skelflow/core';
-import { ActNorm, AffineCoupling, Chain, DiagonalGaussianPrior, GmmPrior, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions, type BijectorModule, type PriorModule } from '@skelflow/flows';
-import { STGCNBlock } from '@skelflow/graph';
+import { ActNorm, AffineCoupling, Chain, DiagonalGaussianPrior, ClassConditionalGaussianPrior, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions, type BijectorModule, type PriorModule } from '@skelflow/flows';
+import { StgcnBlock } from '@skelflow/graph';
 
 // Test flows over [C, T, V] with uniform-adjacency ST-GCN conditioners (the fused engine's
 // ST-GCN kernel and STG-NF's fast path run them), shared by graph's and stg-nf's fused tests.
@@ -31,7 +31,7 @@ export function uniformStgcnFlow(v: UniformStgcnVariant, seed: number, T: number
   const c1 = v.split ?? Math.floor(v.channels / 2);
   const steps: BijectorModule[] = [];
   for (let k = 0; k < 3; k++) {
-    const net = new STGCNBlock(c1, 2 * (v.channels - c1), adjacency, {
+    const net = new StgcnBlock(c1, 2 * (v.channels - c1), adjacency, {
       temporalKernel: v.temporalKernel ?? 3,
       residual: k === 0 && v.residual === 'conv' ? 'none' : v.residual,
       finalActivation: v.finalActivation,
@@ -47,7 +47,7 @@ export function uniformStgcnFlow(v: UniformStgcnVariant, seed: number, T: number
   }
   const event = [v.channels, T, V];
   let prior: PriorModule;
-  if (v.prior === 'gmm') prior = new GmmPrior(event, { radius: 1.5, varianceEps: 1e-6 });
+  if (v.prior === 'gmm') prior = new ClassConditionalGaussianPrior(event, { radius: 1.5, varianceEps: 1e-6 });
   else {
     // The prior clones its statistics.
     const [mean, logStd] = [tf.scalar(0.3), tf.tidy(() => tf.mul(normalTensor(rng, event), 0.1))];

@@ -1,12 +1,12 @@
 import { registerPriorKernel, type PriorPlan } from '@skelflow/fused';
 
-// The fused engine's kernels of GmmPrior and a fixed DiagonalGaussianPrior (priors/).
+// The fused engine's kernels of ClassConditionalGaussianPrior and a fixed DiagonalGaussianPrior (priors/).
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-/** GmmPrior: a unit-variance Gaussian around ±R·label (R a buffer offset). */
-export interface GmmPriorPlan extends PriorPlan {
-  kind: 'gmm';
+/** ClassConditionalGaussianPrior: a unit-variance Gaussian around ±R·label (R a buffer offset). */
+export interface ClassConditionalGaussianPriorPlan extends PriorPlan {
+  kind: 'class-gaussian';
   radius: number;
 }
 
@@ -19,9 +19,9 @@ export interface DiagonalPriorPlan extends PriorPlan {
   logStdSize: number;
 }
 
-/** The registered prior kernel of `'gmm'` plans. */
-export const gmmPriorKernel = registerPriorKernel<GmmPriorPlan>({
-  kind: 'gmm',
+/** The registered prior kernel of `'class-gaussian'` plans. */
+export const classConditionalGaussianPriorKernel = registerPriorKernel<ClassConditionalGaussianPriorPlan>({
+  kind: 'class-gaussian',
   module: import.meta.url,
   logProb(pr, S, z, off, dims, label) {
     const mu = S[pr.radius]! * label;

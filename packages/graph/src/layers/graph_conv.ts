@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addChannelBias, channelMatMul } from '@skelflow/nn';
 import { Module, defaultInit, resolveRng, type InitOptions } from '@skelflow/core';
 import { ShapeError } from '@skelflow/base';
-import type { Adjacency } from '../adjacency/index.js';
+import type { Adjacency } from '../adjacency/graph.js';
 
 /**
  * A partitioned adjacency `[K, V, V]` in any of the forms GraphConv takes: a
@@ -133,7 +133,7 @@ export class GraphConv extends Module {
 
   /**
    * With a uniform adjacency every output joint receives the same value, so the result is returned
-   * once per frame, `[B, Cout, T, 1]`, for callers (like {@link STGCNBlock}) that keep working on
+   * once per frame, `[B, Cout, T, 1]`, for callers (like {@link StgcnBlock}) that keep working on
    * the joint-constant signal. Computed as PyTorch does it — conv with bias per joint, then the
    * weighted sum over joints — so rounding stays close to the original's; only valid when
    * {@link GraphConv.usesFastPath}.

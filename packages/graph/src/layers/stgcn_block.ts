@@ -7,13 +7,13 @@ import { stgcnUniformKernel, type StgcnUniformPlan } from './stgcn_block_kernel.
 import { GraphConv, type AdjacencyInput } from './graph_conv.js';
 
 /**
- * Residual branch of {@link STGCNBlock}: `'none'` (STG-NF's first flow step), `'identity'`
+ * Residual branch of {@link StgcnBlock}: `'none'` (STG-NF's first flow step), `'identity'`
  * (Cin = Cout), `'conv'` (1×1 conv + BatchNorm).
  */
 export type ResidualKind = 'none' | 'identity' | 'conv';
 
-/** Options of {@link STGCNBlock}. */
-export interface STGCNBlockOptions extends InitOptions {
+/** Options of {@link StgcnBlock}. */
+export interface StgcnBlockOptions extends InitOptions {
   /** Temporal kernel Kt, odd; default 9 (ST-GCN's). STG-NF uses `T//2 + 1` (13 for T = 24). */
   temporalKernel?: number;
   /**
@@ -61,15 +61,15 @@ export interface STGCNBlockOptions extends InitOptions {
  * @param inChannels - Cin.
  * @param outChannels - Cout.
  * @param adjacency - `[K, V, V]` partitions ({@link AdjacencyInput}).
- * @param options - {@link STGCNBlockOptions}.
+ * @param options - {@link StgcnBlockOptions}.
  * @example
  * ```ts
  * const A = new SkeletonGraph('openpose18', { strategy: 'uniform', maxHop: 8 });
- * const block = new STGCNBlock(1, 2, A, { temporalKernel: 13, residual: 'conv', seed: 0 });
+ * const block = new StgcnBlock(1, 2, A, { temporalKernel: 13, residual: 'conv', seed: 0 });
  * const h = block.call(tf.randomNormal([8, 1, 24, 18])); // [8, 2, 24, 18], ≥ 0
  * ```
  */
-export class STGCNBlock extends Module implements Fusable {
+export class StgcnBlock extends Module implements Fusable {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly temporalKernel: number;
@@ -82,7 +82,7 @@ export class STGCNBlock extends Module implements Fusable {
   readonly resConv: PointwiseConv | null;
   readonly resBn: BatchNorm | null;
 
-  constructor(inChannels: number, outChannels: number, adjacency: AdjacencyInput, options: STGCNBlockOptions = {}) {
+  constructor(inChannels: number, outChannels: number, adjacency: AdjacencyInput, options: StgcnBlockOptions = {}) {
     super();
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -91,10 +91,10 @@ export class STGCNBlock extends Module implements Fusable {
     const r = options.residual ?? true;
     this.residual = r === true ? (inChannels === outChannels ? 'identity' : 'conv') : r === false ? 'none' : r;
     if (!['none', 'identity', 'conv'].includes(this.residual)) {
-      throw new InputError(`unknown residual '${String(this.residual)}' (none, identity, conv)`, { source: 'STGCNBlock' });
+      throw new InputError(`unknown residual '${String(this.residual)}' (none, identity, conv)`, { source: 'StgcnBlock' });
     }
     if (this.residual === 'identity' && inChannels !== outChannels) {
-      throw new ShapeError(`identity residual needs Cin = Cout, got ${inChannels} → ${outChannels}`, { source: 'STGCNBlock' });
+      throw new ShapeError(`identity residual needs Cin = Cout, got ${inChannels} → ${outChannels}`, { source: 'StgcnBlock' });
     }
     const rng = resolveRng(options);
     const bn = { eps: options.bnEps ?? 1e-5, momentum: options.bnMomentum ?? 0.1 };
@@ -142,7 +142,7 @@ export class STGCNBlock extends Module implements Fusable {
   /** `[B, Cin, T, V]` → `[B, Cout, T, V]`; in train mode also updates the BatchNorm statistics. */
   call(x: tf.Tensor): tf.Tensor {
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
-      throw new ShapeError(`expected [B, ${this.inChannels}, T, V], got [${x.shape}]`, { source: 'STGCNBlock' });
+      throw new ShapeError(`expected [B, ${this.inChannels}, T, V], got [${x.shape}]`, { source: 'StgcnBlock' });
     }
     return tf.tidy(() => {
       let h: tf.Tensor;

@@ -1,7 +1,7 @@
 import { bnAffine, bnBackward, bnForward, type BatchNormPlan } from '@skelflow/nn';
 import { registerConditionerKernel, type ConditionerPlan, type Scratch } from '@skelflow/fused';
 
-// The fused engine's kernel of an ST-GCN block with a uniform adjacency (STGCNBlock.fusedPlan):
+// The fused engine's kernel of an ST-GCN block with a uniform adjacency (StgcnBlock.fusedPlan):
 // the graph product is then a sum over joints, so the whole graph/temporal branch runs on
 // joint sums `[B, C, T]` and only the residual and the output touch every joint.
 

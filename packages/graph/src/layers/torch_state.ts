@@ -18,7 +18,7 @@ const LEAVES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Name of an {@link STGCNBlock} member for a key of a PyTorch `st_gcn` state dict
+ * Name of an {@link StgcnBlock} member for a key of a PyTorch `st_gcn` state dict
  * (`tcn.0.running_mean` → `tcnBn1.runningMean`), or null if the key is not one of them.
  *
  * References: Hirschorn & Avidan, STG-NF, ICCV 2023 (`models/STG_NF/stgcn.py`); Yan et al.,
@@ -42,7 +42,7 @@ export function stgcnKeyFromTorch(key: string): string | null {
 }
 
 /**
- * Converts the entries of a PyTorch `st_gcn` state dict to what `STGCNBlock.loadStateDict`
+ * Converts the entries of a PyTorch `st_gcn` state dict to what `StgcnBlock.loadStateDict`
  * expects: names via {@link stgcnKeyFromTorch}, conv weights squeezed
  * (`[O, I, 1, 1]` → `[O, I]`, `[O, I, Kt, 1]` → `[O, I, Kt]`). The adjacency is not in a PyTorch
  * checkpoint and is not needed: the block rebuilds it.
