@@ -9,3 +9,4 @@ export interface WorkspacePackage {
 export const repoRoot: string;
 export function workspacePackages(root?: string): WorkspacePackage[];
 export function staleWorkspaceFiles(root?: string): string[];
+export function packageGraphMermaid(root?: string): string;

@@ -48,11 +48,51 @@ function expected(root) {
   const dev = Object.fromEntries(Object.entries(rootPkg.devDependencies).filter(([k]) => !k.startsWith('@skelflow/')));
   for (const p of pkgs) dev[p.name] = 'workspace:*';
   rootPkg.devDependencies = dev;
+  const arch = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
   return {
+    'docs/architecture.md': arch.replace(/(<!-- package-graph:start[^>]*-->\n)[\s\S]*?(<!-- package-graph:end -->)/, (_, a, b) => a + packageGraphMermaid(root) + b),
     'tsconfig.json': JSON.stringify(tsconfig, null, 2) + '\n',
     'typedoc.json': JSON.stringify(typedoc, null, 2) + '\n',
     'package.json': JSON.stringify(rootPkg, null, 2) + '\n',
   };
+}
+
+/**
+ * The package graph as a Mermaid flowchart: an arrow A --> B means A imports B (a workspace
+ * dependency). Transitively implied arrows are left out (if A → B → C, A → C is not drawn); tfjs-free
+ * packages are drawn with a double border.
+ */
+export function packageGraphMermaid(root = repoRoot) {
+  const pkgs = workspacePackages(root);
+  const names = new Set(pkgs.map((p) => p.name));
+  const short = (n) => n.replace('@skelflow/', '');
+  const deps = new Map();
+  const peers = new Map();
+  for (const p of pkgs) {
+    const m = JSON.parse(fs.readFileSync(path.join(root, p.dir, 'package.json'), 'utf8'));
+    deps.set(p.name, Object.keys(m.dependencies ?? {}).filter((d) => names.has(d)));
+    peers.set(p.name, [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]);
+  }
+  const reach = (from, skipDirect) => {
+    const seen = new Set();
+    const stack = skipDirect ? deps.get(from).flatMap((d) => deps.get(d)) : [...deps.get(from)];
+    while (stack.length) {
+      const n = stack.pop();
+      if (seen.has(n)) continue;
+      seen.add(n);
+      stack.push(...deps.get(n));
+    }
+    return seen;
+  };
+  const tfjsFree = (n) => ![n, ...reach(n, false)].some((d) => peers.get(d).some((x) => x.startsWith('@tensorflow/')));
+  const lines = ['```mermaid', 'flowchart BT'];
+  for (const p of pkgs) lines.push(`  ${short(p.name).replace(/-/g, '_')}${tfjsFree(p.name) ? `[["${short(p.name)}"]]` : `["${short(p.name)}"]`}`);
+  for (const p of pkgs) {
+    const indirect = reach(p.name, true);
+    for (const d of deps.get(p.name)) if (!indirect.has(d)) lines.push(`  ${short(p.name).replace(/-/g, '_')} --> ${short(d).replace(/-/g, '_')}`);
+  }
+  lines.push('```', '');
+  return lines.join('\n');
 }
 
 /** The derived files that differ from what the workspace says they should be. */

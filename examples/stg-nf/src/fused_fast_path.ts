@@ -33,7 +33,7 @@ for (let i = 0; i < SIG_LAST; i++) {
 }
 
 /** One flow step of the shape STG-NF uses, recognised for the fused training path. */
-export interface StgnfStep {
+export interface StgNfStep {
   an: ActNormPlan;
   pm: PermutePlan;
   cp: AffineCouplingPlan & { net: StgcnUniformPlan };
@@ -46,15 +46,15 @@ export interface StgnfStep {
  * ActNorm and the permutation fold into per-channel constants, and the residual BatchNorm's
  * statistics follow from the moments of its one input channel.
  */
-export function stgnfSteps(plan: FlowPlan): StgnfStep[] | null {
+export function stgNfSteps(plan: FlowPlan): StgNfStep[] | null {
   const L = plan.layers;
   if (plan.channels !== 2 || plan.contextSize !== 0 || L.length === 0 || L.length % 3 !== 0) return null;
   if (plan.prior.kind !== 'class-gaussian' && plan.prior.kind !== 'diagonal') return null;
-  const steps: StgnfStep[] = [];
+  const steps: StgNfStep[] = [];
   for (let i = 0; i < L.length; i += 3) {
     const an = L[i] as ActNormPlan;
     const pm = L[i + 1] as PermutePlan;
-    const cp = L[i + 2] as StgnfStep['cp'];
+    const cp = L[i + 2] as StgNfStep['cp'];
     if (an.kind !== 'actnorm' || pm.kind !== 'permute' || cp.kind !== 'affine' || cp.net.kind !== 'stgcn-uniform') return null;
     const net = cp.net;
     if (cp.c1 !== 1 || cp.scaleFn !== 'sigmoid2' || net.cin !== 1 || net.cout !== 2 || !net.finalRelu || net.residual === 'identity') return null;
@@ -77,11 +77,11 @@ function stepAffine(an: ActNormPlan, pm: PermutePlan, P: Float64Array, S: Float6
 }
 
 /**
- * Train-mode forward of {@link stgnfSteps} steps: adds each sample's log-determinant to `ld`,
+ * Train-mode forward of {@link stgNfSteps} steps: adds each sample's log-determinant to `ld`,
  * updates running statistics (and runs ActNorm's initialisation), keeps what
- * {@link stgnfTrainBackward} needs in `ws`, and returns z.
+ * {@link stgNfTrainBackward} needs in `ws`, and returns z.
  */
-export function stgnfTrainForward(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float64Array, B: number, ld: Float64Array): Float64Array {
+export function stgNfTrainForward(steps: StgNfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float64Array, B: number, ld: Float64Array): Float64Array {
   const T = plan.frames;
   const V = plan.joints;
   const N = T * V;
@@ -174,7 +174,7 @@ export function stgnfTrainForward(steps: StgnfStep[], plan: FlowPlan, P: Float64
           const sh = 0.5 * (pre0 + Math.abs(pre0));
           const pre1 = q1 + ra1 * x1;
           const a = 2 + 0.5 * (pre1 + Math.abs(pre1));
-          // Branch-free table sigmoid, as in stgnfEvalSamples.
+          // Branch-free table sigmoid, as in stgNfEvalSamples.
           const y = Math.min(a * SIG_STEPS, SIG_LAST);
           const yi = y | 0;
           const ii = yi * 4;
@@ -197,8 +197,8 @@ export function stgnfTrainForward(steps: StgnfStep[], plan: FlowPlan, P: Float64
   return X;
 }
 
-/** Backward of {@link stgnfTrainForward}: `dz` (consumed) → gradients in G; returns the gradient with respect to the input. */
-export function stgnfTrainBackward(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, G: Float64Array, ws: Scratch, B: number, dz: Float64Array, wld: Float64Array): Float64Array {
+/** Backward of {@link stgNfTrainForward}: `dz` (consumed) → gradients in G; returns the gradient with respect to the input. */
+export function stgNfTrainBackward(steps: StgNfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, G: Float64Array, ws: Scratch, B: number, dz: Float64Array, wld: Float64Array): Float64Array {
   const T = plan.frames;
   const V = plan.joints;
   const N = T * V;
@@ -337,12 +337,12 @@ export function stgnfTrainBackward(steps: StgnfStep[], plan: FlowPlan, P: Float6
 }
 
 /**
- * Eval-mode log p for plans of {@link stgnfSteps} shape: one sample at a time through all steps
+ * Eval-mode log p for plans of {@link stgNfSteps} shape: one sample at a time through all steps
  * in one loop nest with every constant in locals (ActNorm kept as a lazy per-channel affine, the
  * permutation as a channel swap, BatchNorms and the residual folded), about twice as fast as the
  * layer-generic sample loop.
  */
-export function stgnfEvalSamples(steps: StgnfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float32Array, n: number, out: Float64Array): void {
+export function stgNfEvalSamples(steps: StgNfStep[], plan: FlowPlan, P: Float64Array, S: Float64Array, ws: Scratch, x: Float32Array, n: number, out: Float64Array): void {
   const T = plan.frames;
   const V = plan.joints;
   const N = T * V;
@@ -389,7 +389,7 @@ export function stgnfEvalSamples(steps: StgnfStep[], plan: FlowPlan, P: Float64A
   }
   const pr = plan.prior as ClassConditionalGaussianPriorPlan | DiagonalPriorPlan;
   const sigT = SIG_TABLE;
-  const za = ws.get('stgnfSample', D);
+  const za = ws.get('stgNfSample', D);
   const r = new Float64Array(2 * (T + maxKt - 1));
   const cv = new Float64Array(2 * T);
   const q0 = new Float64Array(T);
@@ -579,23 +579,23 @@ export function stgnfEvalSamples(steps: StgnfStep[], plan: FlowPlan, P: Float64A
 }
 
 /**
- * The registered fast path (name `'stg-nf'`): claims plans of {@link stgnfSteps} shape without a
+ * The registered fast path (name `'stg-nf'`): claims plans of {@link stgNfSteps} shape without a
  * context over a Gaussian prior, for training (forward and backward) and scoring.
  */
-export const stgnfFastPath = registerFastPath<StgnfStep[]>({
+export const stgNfFastPath = registerFastPath<StgNfStep[]>({
   name: 'stg-nf',
   module: import.meta.url,
-  claim: stgnfSteps,
+  claim: stgNfSteps,
   trainForward(steps, a) {
     // The backward pass reads the first step's input from the scratch.
     const input = a.ws.get('input', a.B * 2 * a.plan.frames * a.plan.joints);
     if (input !== a.x) input.set(a.x.subarray(0, a.B * 2 * a.plan.frames * a.plan.joints));
-    return stgnfTrainForward(steps, a.plan, a.P, a.S, a.ws, input, a.B, a.ld);
+    return stgNfTrainForward(steps, a.plan, a.P, a.S, a.ws, input, a.B, a.ld);
   },
   trainBackward(steps, a) {
-    return stgnfTrainBackward(steps, a.plan, a.P, a.S, a.G, a.ws, a.B, a.dz, a.wld);
+    return stgNfTrainBackward(steps, a.plan, a.P, a.S, a.G, a.ws, a.B, a.dz, a.wld);
   },
   evalSamples(steps, a) {
-    stgnfEvalSamples(steps, a.plan, a.P, a.S, a.ws, a.x, a.n, a.out);
+    stgNfEvalSamples(steps, a.plan, a.P, a.S, a.ws, a.x, a.n, a.out);
   },
 });

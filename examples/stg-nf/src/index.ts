@@ -5,4 +5,4 @@ export { trainStgNf, type TrainStgNfOptions } from './train.js';
 export { loadStgNf, saveStgNf, STGNF_KIND } from './persist.js';
 export { type StreamingFrame, StreamingScorer, type StreamingScorerOptions } from './streaming.js';
 export { stgNfFamily, StgNfAnomalyModel, type StgNfFamilyConfig } from './family.js';
-export { stgnfFastPath, stgnfSteps, stgnfTrainForward, stgnfTrainBackward, stgnfEvalSamples, type StgnfStep } from './fused_fast_path.js';
+export { stgNfFastPath, stgNfSteps, stgNfTrainForward, stgNfTrainBackward, stgNfEvalSamples, type StgNfStep } from './fused_fast_path.js';

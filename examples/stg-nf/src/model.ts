@@ -4,7 +4,7 @@ import { Module } from '@skelflow/core';
 import { ActNorm, AffineCoupling, Chain, ClassConditionalGaussianPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type BijectorModule } from '@skelflow/flows';
 import { FusedFlow, registerFastPath } from '@skelflow/fused';
 import { StgcnBlock, buildAdjacency } from '@skelflow/graph';
-import { stgnfFastPath } from './fused_fast_path.js';
+import { stgNfFastPath } from './fused_fast_path.js';
 import { resolveStgNfConfig, type ResolvedStgNfConfig, type StgNfConfig } from './config.js';
 
 /**
@@ -111,7 +111,7 @@ export class StgNf extends Module {
     if (this.fusedFlow === undefined) {
       // Idempotent (replaces by name); referencing the fast path here also keeps its module, and
       // so its registration, in any bundle that compiles the model.
-      registerFastPath(stgnfFastPath);
+      registerFastPath(stgNfFastPath);
       const f = FusedFlow.tryCreate(this.flow, [this.config.channels, this.config.segLen, this.config.joints]);
       this.fusedFlow = f instanceof FusedFlow ? f : null;
       this.fusedReason = f instanceof FusedFlow ? '' : f.reason;

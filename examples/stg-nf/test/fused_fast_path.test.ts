@@ -1,5 +1,5 @@
 import { describeKernelContract, uniformStgcnFlow, type UniformStgcnVariant } from '@skelflow/testing';
-import { createStgNf, stgnfFastPath } from '../src/index.js';
+import { createStgNf, stgNfFastPath } from '../src/index.js';
 
 // The kernel contract on STG-NF's fast path (fused_fast_path.ts) from its home: every case must be
 // claimed by the 'stg-nf' fast path, so its train forward/backward and its one-segment scoring loop
@@ -24,7 +24,7 @@ const VARIANTS: UniformStgcnVariant[] = [
 ];
 
 // Registered by the package when it loads: the contract must run on it.
-void stgnfFastPath;
+void stgNfFastPath;
 
 describeKernelContract(
   'STG-NF fast path',

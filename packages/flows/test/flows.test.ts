@@ -516,7 +516,7 @@ forEachBackend('@skelflow/flows', () => {
   });
 
   describe('NormalizingFlow', () => {
-    function stgnfLike(seed: number, contextDim = 0): NormalizingFlow {
+    function stgNfLike(seed: number, contextDim = 0): NormalizingFlow {
       const steps = [];
       for (let k = 0; k < 3; k++) {
         steps.push(new ActNorm(2), new ReverseChannels(), affine(2, contextDim, {}, seed + k));
@@ -525,7 +525,7 @@ forEachBackend('@skelflow/flows', () => {
     }
 
     it('logProb = log p(z) + logDet, and bits/dim = −logProb / (ln 2 · C·T·V)', () => {
-      const flow = stgnfLike(70);
+      const flow = stgNfLike(70);
       const x = normalTensor(new Rng(71), [4, 2, ...REST]);
       const r = flow.forwardWithLogProb(x);
       const logPz = flow.prior.logProb(r.z);
@@ -548,7 +548,7 @@ forEachBackend('@skelflow/flows', () => {
     });
 
     it('samples deterministically given a seed, and the samples invert back to the prior draw', () => {
-      const flow = stgnfLike(72, CONTEXT_DIM);
+      const flow = stgNfLike(72, CONTEXT_DIM);
       const x = normalTensor(new Rng(73), [4, 2, ...REST]);
       const context = normalTensor(new Rng(74), [3, CONTEXT_DIM]);
       const c4 = normalTensor(new Rng(75), [4, CONTEXT_DIM]);
@@ -567,7 +567,7 @@ forEachBackend('@skelflow/flows', () => {
     });
 
     it('leaks no tensors in logProb, nllBitsPerDim, forwardWithLogProb or sample', () => {
-      const flow = stgnfLike(76);
+      const flow = stgNfLike(76);
       const x = normalTensor(new Rng(77), [4, 2, ...REST]);
       disposeResult(flow.forwardWithLogProb(x));
       const before = tf.memory().numTensors;
