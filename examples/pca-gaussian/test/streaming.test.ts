@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ShapeError } from '@skelflow/base';
 import { StreamingScorer, type StreamingFrame } from '@skelflow/model';
 import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
-import { generateDemoDataset, parsePoseTrackJson, type PoseClip } from '@skelflow/pose';
+import { generateDemoDataset, poseTracksFromJson, type PoseClip } from '@skelflow/pose';
 
 // The generic StreamingScorer (@skelflow/model) on the second family: every window the batch
 // pipeline (family.evalSegments + scoreSegments) produces gets the same log-density from the push
@@ -13,7 +13,7 @@ const SEG_LEN = 8;
 
 describe('StreamingScorer with a pca-gaussian model', () => {
   const ds = generateDemoDataset({ seed: 4, scale: 'tiny' });
-  const clips = (split: typeof ds.train): PoseClip[] => split.map((c) => ({ name: c.name, tracks: parsePoseTrackJson(JSON.stringify(c.persons), c.name) }));
+  const clips = (split: typeof ds.train): PoseClip[] => split.map((c) => ({ name: c.name, tracks: poseTracksFromJson(c.persons, c.name) }));
 
   it('pushing every track frame by frame gives the batch score of each complete window', async () => {
     const config = pcaGaussianFamily.configure({ 'seg-len': SEG_LEN, 'max-components': 12 });

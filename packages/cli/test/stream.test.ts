@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@skelflow/core';
 import { registry, runCli } from '@skelflow/cli';
-import { generateDemoDataset, parsePoseTrackJson, type PoseClip } from '@skelflow/pose';
+import { generateDemoDataset, parsePoseTrackJson, poseTracksFromJson, type PoseClip } from '@skelflow/pose';
 import { hasShared, sharedDir } from '@skelflow/testing';
-import { capture, expectUsageFailure } from './helpers.js';
+import { capture, expectUsageFailure, runOk as run } from './helpers.js';
 
 // `skelflow stream`: a tiny synthetic clip replayed through the generic StreamingScorer with a
 // saved model of each kind; one line per complete window, each the batch (eval) score of its window.
@@ -44,13 +44,6 @@ function poseJson(flatAt?: { person: string; from: number }): string {
   return JSON.stringify(out);
 }
 
-async function run(argv: string[]): Promise<{ out: string; err: string }> {
-  const c = capture();
-  const code = await runCli(argv, c.io);
-  expect(code, `${argv.join(' ')}\n${c.err.join('')}`).toBe(0);
-  return { out: c.out.join(''), err: c.err.join('') };
-}
-
 describe('skelflow stream', () => {
   const poses = path.join(root, '01_0001_alphapose_tracked_person.json');
   const models: Record<string, string> = {};
@@ -60,7 +53,7 @@ describe('skelflow stream', () => {
     fs.writeFileSync(poses, poseJson());
     // A pca-gaussian fitted on tiny synthetic data and an (untrained) STG-NF, both with 8-frame windows, saved as folders.
     const ds = generateDemoDataset({ seed: 2, scale: 'tiny' });
-    const clips: PoseClip[] = ds.train.map((c) => ({ name: c.name, tracks: parsePoseTrackJson(JSON.stringify(c.persons), c.name) }));
+    const clips: PoseClip[] = ds.train.map((c) => ({ name: c.name, tracks: poseTracksFromJson(c.persons, c.name) }));
     const pca = registry.get('pca-gaussian');
     const pcaConfig = pca.configure({ 'seg-len': SEG_LEN, 'max-components': 8 });
     const { model } = await pca.train(pcaConfig, pca.trainingData({ normal: { clips, source: 'train' } }, pcaConfig));

@@ -6,7 +6,7 @@ import { StreamingScorer, type StreamingFrame } from '@skelflow/model';
 import { readModelKind } from '@skelflow/model/node';
 import { parsePoseTrackJson } from '@skelflow/pose';
 import { registry } from '../registry.js';
-import { parseFlags, UsageError, type Io } from '../usage_error.js';
+import { parseFlags, refuseExisting, type Io } from '../usage_error.js';
 
 export const STREAM_USAGE = `Usage: skelflow stream --model <saved model dir | STG-NF checkpoint .json> --poses <tracked-person JSON file>
                        [--out <file.jsonl>] [--backend wasm|cpu] [--force]
@@ -123,9 +123,7 @@ export async function streamCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const out = values.out;
-  if (out !== undefined && !values.force && (await fs.stat(out).then(() => true, () => false))) {
-    throw new UsageError(`${out} exists; pass --force to replace it`, { source: 'skelflow stream' });
-  }
+  if (out !== undefined) await refuseExisting('stream', out, !!values.force);
   await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
   // To a file: collected and written at the end (atomically, nothing on bad input); to stdout: frame by frame.
   const collected: string[] = [];
