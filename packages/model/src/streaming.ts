@@ -32,8 +32,9 @@ export interface StreamingScorerOptions {
   keypointFormat?: 'coco17' | 'openpose18';
   /**
    * Tolerated missing frames per window (the original's `is_seg_continuous`, `segmentTracks`'
-   * `maxMissing`). Default {@link POSE_EVAL_SEGMENTATION}'s 2: the window of the last `segLen` detections is scored only if at least
-   * `segLen − maxMissing` of them lie in `[firstFrame, firstFrame + segLen)`.
+   * `maxMissing`). Default {@link POSE_EVAL_SEGMENTATION}'s 2: the window of the last `segLen`
+   * detections is scored only if at least `segLen − maxMissing` of them lie in
+   * `[firstFrame, firstFrame + segLen)`.
    */
   maxMissing?: number;
 }
