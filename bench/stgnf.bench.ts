@@ -10,12 +10,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
+import { StreamingScorer, type StreamingFrame } from '@skelflow/model';
 import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
-import { stgNfFamily, type StgNf, type StgNfAnomalyModel, type StgNfFamilyConfig } from '@skelflow/stg-nf';
+import { stgNfFamily, type StgNfAnomalyModel, type StgNfFamilyConfig } from '@skelflow/stg-nf';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as stgnf from '@skelflow/stg-nf';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -218,24 +218,6 @@ async function runOurs(o: Ours): Promise<{ train: number; score: number }> {
 // Streaming latency
 // ---------------------------------------------------------------------------------------------
 
-// The contract of StreamingScorer (examples/stg-nf/src/streaming.ts). Declared here and looked up
-// at run time, so the bench compiles and runs whether or not it is exported yet.
-interface StreamingFrame {
-  trackId: number;
-  frame: number;
-  keypoints: number[];
-}
-interface StreamingScorerLike {
-  push(trackId: number, frame: number, keypoints: number[]): number | null;
-  pushMany(frames: StreamingFrame[]): (number | null)[];
-  end(trackId: number): void;
-}
-type StreamingScorerCtor = new (model: StgNf, options?: { keypointFormat?: 'coco17' }) => StreamingScorerLike;
-// Compile-time check that the exported class (once it exists) fits the contract used here.
-type ExportedScorer = typeof stgnf extends { StreamingScorer: infer C } ? C : StreamingScorerCtor;
-const fitsContract = (c: ExportedScorer): StreamingScorerCtor => c;
-void fitsContract;
-
 /** A walking person in pixel coordinates, COCO-17 order (x, y, confidence), seeded noise. */
 class Walker {
   private readonly rng: Rng;
@@ -319,12 +301,13 @@ function latency(ts: number[], nulls: number): Latency {
   };
 }
 
-function streamingBench(Scorer: StreamingScorerCtor, model: StgNf): { tracks1: Latency; tracks50: Latency & { per_track_p50_ms: number } } {
-  const segLen = model.config.segLen;
+/** Latency of the generic `StreamingScorer` (`@skelflow/model`) on a model, through the model contract. */
+function streamingBench(model: StgNfAnomalyModel): { tracks1: Latency; tracks50: Latency & { per_track_p50_ms: number } } {
+  const segLen = model.input.segLen;
   const warm = segLen + STREAM_EXTRA_WARMUP;
 
   // 1 track, push per frame.
-  const one = new Scorer(model, { keypointFormat: 'coco17' });
+  const one = new StreamingScorer(model, { keypointFormat: 'coco17' });
   const walker = new Walker(11);
   for (let f = 0; f < warm; f++) one.push(1, f, walker.keypoints(f));
   const t1: number[] = [];
@@ -339,7 +322,7 @@ function streamingBench(Scorer: StreamingScorerCtor, model: StgNf): { tracks1: L
   one.end(1);
 
   // 50 concurrent tracks, one pushMany per frame tick.
-  const many = new Scorer(model, { keypointFormat: 'coco17' });
+  const many = new StreamingScorer(model, { keypointFormat: 'coco17' });
   const walkers = Array.from({ length: 50 }, (_, i) => new Walker(1000 + i));
   const tick = (f: number): StreamingFrame[] => walkers.map((w, i) => ({ trackId: i, frame: f, keypoints: w.keypoints(f) }));
   for (let f = 0; f < warm; f++) many.pushMany(tick(f));
@@ -479,18 +462,13 @@ for (let rep = 0; rep < REPS; rep++) {
 
 // Streaming (seg 24 model, already trained a little, so ActNorm is initialised).
 const model24 = oursModels.get(24)!.model;
-const Scorer = (stgnf as unknown as { StreamingScorer?: StreamingScorerCtor }).StreamingScorer;
 let streaming: ({ seg_len: number; warmup_frames: number } & ReturnType<typeof streamingBench>) | null = null;
 let streamingNote: string | null = null;
-if (typeof Scorer === 'function') {
-  log('streaming latency');
-  try {
-    streaming = { seg_len: model24.input.segLen, warmup_frames: model24.input.segLen + STREAM_EXTRA_WARMUP, ...streamingBench(Scorer, model24.net) };
-  } catch (e) {
-    streamingNote = `StreamingScorer failed: ${(e as Error).message}`;
-  }
-} else {
-  streamingNote = 'StreamingScorer is not exported by @skelflow/stg-nf';
+log('streaming latency');
+try {
+  streaming = { seg_len: model24.input.segLen, warmup_frames: model24.input.segLen + STREAM_EXTRA_WARMUP, ...streamingBench(model24) };
+} catch (e) {
+  streamingNote = `StreamingScorer failed: ${(e as Error).message}`;
 }
 if (streamingNote) log(streamingNote);
 

@@ -29,8 +29,9 @@ const FLAGS: readonly FlagSpec[] = [
 ];
 
 /**
- * A trained STG-NF behind the {@link AnomalyModel} contract. `net` is the model itself (for the
- * streaming scorer and the STG-NF-specific API); scores are −NLL in bits/dim.
+ * A trained STG-NF behind the {@link AnomalyModel} contract (what `@skelflow/model`'s
+ * `StreamingScorer` and the CLI take). `net` is the model itself (for the STG-NF-specific API);
+ * scores are −NLL in bits/dim.
  */
 export class StgNfAnomalyModel implements AnomalyModel {
   /** `stg-nf`. */

@@ -3,6 +3,5 @@ export { createStgNf, type ScoreSegmentsOptions, StgNf } from './model.js';
 export { stgNfConfigFromCheckpoint, stgNfFromCheckpoint, stgNfNameFromTorch } from './checkpoint.js';
 export { trainStgNf, type TrainStgNfOptions } from './train.js';
 export { loadStgNf, saveStgNf, STGNF_KIND } from './persist.js';
-export { type StreamingFrame, StreamingScorer, type StreamingScorerOptions } from './streaming.js';
 export { stgNfFamily, StgNfAnomalyModel, type StgNfFamilyConfig } from './family.js';
 export { stgNfFastPath, stgNfSteps, stgNfTrainForward, stgNfTrainBackward, stgNfEvalSamples, type StgNfStep } from './fused_fast_path.js';

@@ -5,13 +5,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
 import { initBackend, parseCheckpointJson } from '@skelflow/core';
 import { parsePoseTrackJson, segmentTracks, coco17ToOpenPose18, type PersonTrack, type PoseTracks } from '@skelflow/pose';
-import { StreamingScorer, createStgNf, stgNfFromCheckpoint, type StgNf, type StreamingFrame } from '@skelflow/stg-nf';
+import { StreamingScorer, type StreamingFrame, type StreamingScorerOptions } from '@skelflow/model';
+import { createStgNf, stgNfFromCheckpoint, StgNfAnomalyModel, type StgNf } from '@skelflow/stg-nf';
 import { BACKENDS, expectInputError, expectThrows, hasShared, sharedDir } from '@skelflow/testing';
 
-// StreamingScorer against the batch pipeline (segmentTracks + scoreSegments, itself tested
-// against the original STG-NF's segmentation and scores): same score for every window the batch
-// path produces, null where it produces none, except the one documented difference: the
-// original never uses a track's last possible window, the stream scores it.
+// The generic StreamingScorer (@skelflow/model) on STG-NF against the batch pipeline
+// (segmentTracks + scoreSegments, itself tested against the original STG-NF's segmentation and
+// scores): same score for every window the batch path produces, null where it produces none,
+// except the one documented difference: the original never uses a track's last possible window,
+// the stream scores it.
 
 const CLIP = '01_0014';
 const poseFile = path.join(sharedDir, 'data/stgnf/e2e/pose/test', `${CLIP}_alphapose_tracked_person.json`);
@@ -20,6 +22,9 @@ const hasData = hasShared && fs.existsSync(poseFile) && fs.existsSync(ckptPath);
 if (!hasData) console.warn(`[streaming.test] ${poseFile} or ${ckptPath} not found: streaming-vs-batch equivalence on real poses is skipped`);
 
 const TOL = 1e-5;
+
+/** The generic scorer on an STG-NF network, through the model contract. */
+const streamOf = (model: StgNf, options?: StreamingScorerOptions) => new StreamingScorer(new StgNfAnomalyModel(model), options);
 
 /** Scores of a batch segmentation keyed `person:startFrame`. */
 function batchScores(model: StgNf, tracks: PoseTracks, segLen: number, maxMissing = 2): Map<string, number> {
@@ -147,7 +152,7 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
       // The padded segmentation only adds windows ending at a track's last detection.
       for (const [k, v] of batch) expect(Math.abs(padded.get(k)! - v)).toBeLessThanOrEqual(TOL);
 
-      const scorer = new StreamingScorer(model);
+      const scorer = streamOf(model);
       const c = compareWithBatch(scorer, tracks, batch, padded);
       console.log(
         `[streaming] ${backend} ${CLIP}: ${c.matched} of ${batch.size} batch segments matched (max |Δ| ${c.maxDiff.toExponential(2)}), ` +
@@ -167,7 +172,7 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
     for (const maxMissing of [0, 2, 5]) {
       const batch = batchScores(model, tracks, 8, maxMissing);
       const padded = batchScores(model, padTracks(tracks), 8, maxMissing);
-      const c = compareWithBatch(new StreamingScorer(model, { maxMissing }), tracks, batch, padded);
+      const c = compareWithBatch(streamOf(model, { maxMissing }), tracks, batch, padded);
       expect(c.matched).toBe(batch.size);
       expect(c.lastOnly).toBe(padded.size - batch.size);
       expect(c.nulls).toBeGreaterThan(6 * 7); // gaps make some windows non-continuous
@@ -180,8 +185,8 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
     const tracks = syntheticTracks(7, 3);
     // Mixed ID types: person 1 is the number 1, the others strings.
     const idOf = (p: string): string | number => (p === '1' ? 1 : `cam0/${p}`);
-    const many = new StreamingScorer(model);
-    const single = new StreamingScorer(model);
+    const many = streamOf(model);
+    const single = streamOf(model);
     const byFrame = new Map<number, StreamingFrame[]>();
     for (const { person, j, frame } of liveOrder(tracks)) {
       const list = byFrame.get(frame) ?? [];
@@ -225,8 +230,8 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
     const model = createStgNf({ segLen: 8, seed: 4 });
     const t = syntheticTracks(1, 9, 0).get('1')!;
     const op18 = coco17ToOpenPose18(t.keypoints);
-    const coco = new StreamingScorer(model);
-    const open = new StreamingScorer(model, { keypointFormat: 'openpose18' });
+    const coco = streamOf(model);
+    const open = streamOf(model, { keypointFormat: 'openpose18' });
     let n = 0;
     t.frames.forEach((f, j) => {
       const a = coco.push('a', f, Array.from(kpOf(t, j))); // a plain array works too
@@ -242,7 +247,7 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
     const model = createStgNf({ segLen: 4, seed: 1 });
     const t = syntheticTracks(1, 5, 0).get('1')!;
     const kp = kpOf(t, 0);
-    const s = new StreamingScorer(model);
+    const s = streamOf(model);
     expect(s.push(3, 118, kp)).toBeNull();
     expect(s.push(3, 120, kpOf(t, 1))).toBeNull();
 
@@ -253,7 +258,7 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
     // Wrong keypoint count.
     check(expectInputError(() => s.push(3, 121, kp.subarray(0, 50)), /expected 51 keypoint values/, /got 50/), 'StreamingScorer.push', 'track 3, frame 121');
     expectInputError(() => s.push(3, 121, new Float32Array(54)), /expected 51/, /got 54/);
-    expectInputError(() => new StreamingScorer(model, { keypointFormat: 'openpose18' }).push(3, 0, kp), /expected 54 keypoint values/, /got 51/);
+    expectInputError(() => streamOf(model, { keypointFormat: 'openpose18' }).push(3, 0, kp), /expected 54 keypoint values/, /got 51/);
     // NaN / non-finite values, including a finite float64 that overflows float32.
     for (const [bad, msg] of [[NaN, /NaN/], [Infinity, /Infinity/], [-Infinity, /-Infinity/], [1e40, /overflows float32/]] as const) {
       const k = Array.from(kp);
@@ -297,18 +302,18 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
 
     // A window whose y coordinates do not vary cannot be normalised (as in the batch path); the detection is kept.
     const flat = new Float32Array(51).map((_, i) => (i % 3 === 0 ? 100 + i : i % 3 === 1 ? 200 : 1));
-    const z = new StreamingScorer(model);
+    const z = streamOf(model);
     for (let f = 0; f < 3; f++) expect(z.push('p', f, flat)).toBeNull();
     check(expectInputError(() => z.push('p', 3, flat), /zero spread/), 'StreamingScorer.push', /^track p, frame 3 \(window from frame 0\)$/);
     expectInputError(() => z.push('p', 3, flat), /got 3 after 3/);
 
     // Options and model.
-    expectInputError(() => new StreamingScorer(model, { maxMissing: -1 }), /maxMissing/);
-    expectInputError(() => new StreamingScorer(model, { maxMissing: 1.5 }), /maxMissing/);
-    expectInputError(() => new StreamingScorer(model, { vidRes: [0, 480] }), /vidRes/);
-    expectInputError(() => new StreamingScorer(model, { keypointFormat: 'h36m' as 'coco17' }), /keypointFormat/);
+    expectInputError(() => streamOf(model, { maxMissing: -1 }), /maxMissing/);
+    expectInputError(() => streamOf(model, { maxMissing: 1.5 }), /maxMissing/);
+    expectInputError(() => streamOf(model, { vidRes: [0, 480] }), /vidRes/);
+    expectInputError(() => streamOf(model, { keypointFormat: 'h36m' as 'coco17' }), /keypointFormat/);
     const three = createStgNf({ segLen: 4, channels: 3, seed: 1 });
-    expectThrows(() => new StreamingScorer(three), ShapeError, /\[B, 2, T, 18\]/);
+    expectThrows(() => streamOf(three), ShapeError, /\[B, 2, T, 18\]/);
     three.dispose();
 
     // end(): forgets the track, an ID can start over.
@@ -322,7 +327,7 @@ describe.each(BACKENDS)('StreamingScorer on %s', (backend) => {
   it('tf.memory().numTensors is unchanged across 200 pushes (and pushMany calls)', () => {
     const model = createStgNf({ segLen: 8, seed: 1 });
     const tracks = syntheticTracks(3, 8, 0);
-    const s = new StreamingScorer(model);
+    const s = streamOf(model);
     const t = [...tracks.values()];
     const warm = (j: number) => s.push('w', j, kpOf(t[0]!, j % 8));
     for (let j = 0; j < 8; j++) warm(j); // warm-up: the first model call may create lazily cached tensors

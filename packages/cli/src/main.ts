@@ -6,6 +6,7 @@ import { evalCommand } from './commands/eval.js';
 import { metricsCommand } from './commands/metrics.js';
 import { mocapDatasetCommand } from './commands/mocap_dataset.js';
 import { modelsCommand } from './commands/models.js';
+import { streamCommand } from './commands/stream.js';
 import { trainCommand } from './commands/train.js';
 import type { Io } from './usage_error.js';
 
@@ -18,6 +19,7 @@ Commands:
   demo      generate a synthetic pose dataset, train a model (STG-NF by default), evaluate, write an HTML report
   train     train a model (--model <kind>) on a folder of tracked-pose JSON files
   eval      score a folder of pose tracks with a saved model or released checkpoint; frame AUC report
+  stream    replay one pose-track file frame by frame through the streaming scorer; one JSON line per scored window
   metrics   RBDC/TBDC from region files, or AUC/AP/EER from label and score arrays
   mocap-dataset  build a labelled pose-track dataset from motion capture (manifest, virtual cameras)
   benchmark      train and evaluate models over seeds on a dataset; AUC mean ± std, time, throughput
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   demo: demoCommand,
   train: trainCommand,
   eval: evalCommand,
+  stream: streamCommand,
   metrics: metricsCommand,
   'mocap-dataset': mocapDatasetCommand,
   benchmark: benchmarkCommand,

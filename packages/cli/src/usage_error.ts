@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SkelflowError } from '@skelflow/base';
 
@@ -52,4 +53,15 @@ export function numFlag(command: string, name: string, value: string | undefined
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got '${value}'`, { source: `skelflow ${command}` });
   return n;
+}
+
+/**
+ * Refuses to replace an existing output file unless `--force` was given.
+ *
+ * @throws UsageError `<file> exists; pass --force to replace it`
+ */
+export async function refuseExisting(command: string, file: string, force: boolean): Promise<void> {
+  if (!force && (await fs.stat(file).then(() => true, () => false))) {
+    throw new UsageError(`${file} exists; pass --force to replace it`, { source: `skelflow ${command}` });
+  }
 }

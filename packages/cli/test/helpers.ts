@@ -17,3 +17,11 @@ export async function expectUsageFailure(argv: string[], re: RegExp): Promise<vo
   expect(err.trim().split('\n')).toHaveLength(1);
   expect(err).not.toMatch(/\n\s+at /);
 }
+
+/** Runs `skelflow argv`, asserts exit code 0 (showing stderr otherwise) and returns what it wrote. */
+export async function runOk(argv: string[]): Promise<{ out: string; err: string }> {
+  const c = capture();
+  const code = await runCli(argv, c.io);
+  expect(code, `${argv.join(' ')}\n${c.err.join('')}`).toBe(0);
+  return { out: c.out.join(''), err: c.err.join('') };
+}

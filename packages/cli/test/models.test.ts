@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@skelflow/core';
-import { registry, runCli } from '@skelflow/cli';
+import { registry } from '@skelflow/cli';
 import { generateDemoDataset } from '@skelflow/pose';
 import { writeDemoDataset } from '@skelflow/pose/node';
-import { capture, expectUsageFailure } from './helpers.js';
+import { expectUsageFailure, runOk as run } from './helpers.js';
 
 // The CLI through the model registry: every model kind is trained, saved, evaluated and
 // benchmarked by the same commands, on the tiny synthetic dataset.
@@ -14,13 +14,6 @@ import { capture, expectUsageFailure } from './helpers.js';
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-models-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const data = path.join(root, 'data');
-
-async function run(argv: string[]): Promise<{ out: string; err: string }> {
-  const c = capture();
-  const code = await runCli(argv, c.io);
-  expect(code, `${argv.join(' ')}\n${c.err.join('')}`).toBe(0);
-  return { out: c.out.join(''), err: c.err.join('') };
-}
 
 function evalArgs(model: string, out: string): string[] {
   return ['eval', '--model', model, '--poses', path.join(data, 'pose', 'test'), '--gt', path.join(data, 'gt', 'test_frame_mask'), '--out', out];

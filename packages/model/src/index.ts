@@ -1,4 +1,5 @@
-// @skelflow/model: the contract every anomaly model meets and the registry front ends use.
+// @skelflow/model: the contract every anomaly model meets, the registry front ends use, and the
+// streaming scorer that runs any of its models on live pose tracks.
 // Browser-safe; folder I/O is in './node'.
 export {
   MODEL_FORMAT_VERSION,
@@ -21,5 +22,16 @@ export {
   type TrainProgress,
   type TrainResult,
 } from './contract.js';
-export { configFromFlags, flagKey, poseEvalSegments, poseSegmentFamily, recipeFlags, recipeSegments, type PoseSegmentFamilyParts } from './recipe.js';
+export {
+  configFromFlags,
+  flagKey,
+  isPoseSegmentInput,
+  POSE_EVAL_SEGMENTATION,
+  poseEvalSegments,
+  poseSegmentFamily,
+  recipeFlags,
+  recipeSegments,
+  type PoseSegmentFamilyParts,
+} from './recipe.js';
 export { DuplicateModelError, ModelRegistry, UnknownModelError, type AnyModelFamily } from './registry.js';
+export { StreamingScorer, type StreamingFrame, type StreamingModel, type StreamingScorerOptions } from './streaming.js';

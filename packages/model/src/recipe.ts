@@ -1,5 +1,5 @@
 import { InputError } from '@skelflow/base';
-import { segmentTracks, type PoseClip, type PoseSegments } from '@skelflow/pose';
+import { segmentTracks, STGNF_VID_RES, type PoseClip, type PoseSegments } from '@skelflow/pose';
 import type { AnomalyModel, FlagSpec, FlagValues, InputSpec, ModelFamily, Recipe } from './contract.js';
 
 /**
@@ -74,18 +74,35 @@ export function recipeSegments(clips: PoseClip[], recipe: Recipe, source: string
 }
 
 /**
- * Evaluation segments (stride 1, no augmentation) for a model taking OpenPose-18 `[2, T, 18]`
- * segments, with the metadata `scoresToFrames` needs.
+ * How families on pose segments cut and normalise evaluation segments ({@link poseEvalSegments}):
+ * every window start (stride 1), windows with at most 2 of their `segLen` frames missing, pixel
+ * coordinates divided by `[856, 480]` (STG-NF's `--vid_res` default) before each segment is centred
+ * and scaled by its std(y). `StreamingScorer` uses the same values, so its windows are these.
+ */
+export const POSE_EVAL_SEGMENTATION: Readonly<{ stride: number; maxMissing: number; vidRes: readonly [number, number] }> = Object.freeze({
+  stride: 1,
+  maxMissing: 2,
+  vidRes: STGNF_VID_RES,
+});
+
+/** Whether `input` is the `[2, T, 18]` OpenPose-18 segment that pose tracks give (x, y channels). */
+export function isPoseSegmentInput(input: InputSpec): boolean {
+  return input.layout === 'openpose18' && input.channels === 2 && input.joints === 18;
+}
+
+/**
+ * Evaluation segments (stride 1, no augmentation, {@link POSE_EVAL_SEGMENTATION}) for a model
+ * taking OpenPose-18 `[2, T, 18]` segments, with the metadata `scoresToFrames` needs.
  *
  * @throws InputError for an input spec `segmentTracks` cannot produce
  */
 export function poseEvalSegments(clips: PoseClip[], input: InputSpec): PoseSegments {
-  if (input.layout !== 'openpose18' || input.channels !== 2 || input.joints !== 18) {
+  if (!isPoseSegmentInput(input)) {
     throw new InputError(`pose tracks give [2, T, 18] OpenPose-18 segments; this model takes [${input.channels}, ${input.segLen}, ${input.joints}] ${input.layout}`, {
       source: 'poseEvalSegments',
     });
   }
-  return segmentTracks(clips, { segLen: input.segLen, stride: 1 });
+  return segmentTracks(clips, { segLen: input.segLen, ...POSE_EVAL_SEGMENTATION });
 }
 
 /** The members a family on STG-NF-style pose segments gets from its recipe and flags alone. */

@@ -7,7 +7,7 @@ import { evaluateFrames, scoresToFrames, type GroundTruthConvention } from '@ske
 import { readGtDir, readPoseDir } from '@skelflow/pose/node';
 import { ProgressBar } from '../progress.js';
 import { registry } from '../registry.js';
-import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
+import { intFlag, parseFlags, refuseExisting, UsageError, type Io } from '../usage_error.js';
 
 export const EVAL_USAGE = `Usage: skelflow eval --model <saved model dir | STG-NF checkpoint .json> --poses <dir> --gt <mask dir> --out <report.json>
                      [--gt-convention shanghaitech|ubnormal] [--seg-len N] [--no-smooth] [--batch N]
@@ -144,9 +144,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`--gt-convention must be shanghaitech or ubnormal, got '${convention}'`, { source: 'skelflow eval' });
   }
   const out = values.out!;
-  if (!values.force && (await fs.stat(out).then(() => true, () => false))) {
-    throw new UsageError(`${out} exists; pass --force to replace it`, { source: 'skelflow eval' });
-  }
+  await refuseExisting('eval', out, !!values.force);
   await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
   const bar = new ProgressBar('scoring', 1, io.stderr);
   const report = await evaluateModel(

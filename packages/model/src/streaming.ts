@@ -1,6 +1,10 @@
 import { InputError, ShapeError } from '@skelflow/base';
-import { normalizeSegment, STGNF_VID_RES, coco17ToOpenPose18 } from '@skelflow/pose';
-import type { StgNf } from './model.js';
+import { coco17ToOpenPose18, normalizeSegment } from '@skelflow/pose';
+import type { AnomalyModel } from './contract.js';
+import { isPoseSegmentInput, POSE_EVAL_SEGMENTATION } from './recipe.js';
+
+/** What {@link StreamingScorer} needs of a model: its input spec and `scoreSegments`. Every {@link AnomalyModel} has them. */
+export type StreamingModel = Pick<AnomalyModel, 'input' | 'scoreSegments'>;
 
 /** One new detection of one tracked person, for {@link StreamingScorer.pushMany}. */
 export interface StreamingFrame {
@@ -16,8 +20,8 @@ export interface StreamingFrame {
 export interface StreamingScorerOptions {
   /**
    * `[width, height]` the pixel coordinates are divided by before centring, as in the batch
-   * pipeline's normalisation. Default `[856, 480]` (STG-NF's `--vid_res` default, used for both
-   * datasets; only the ratio matters).
+   * pipeline's normalisation. Default {@link POSE_EVAL_SEGMENTATION}'s `[856, 480]` (STG-NF's
+   * `--vid_res` default, used for both datasets; only the ratio matters).
    */
   vidRes?: readonly [number, number];
   /**
@@ -28,8 +32,9 @@ export interface StreamingScorerOptions {
   keypointFormat?: 'coco17' | 'openpose18';
   /**
    * Tolerated missing frames per window (the original's `is_seg_continuous`, `segmentTracks`'
-   * `maxMissing`). Default 2: the window of the last `segLen` detections is scored only if at least
-   * `segLen − maxMissing` of them lie in `[firstFrame, firstFrame + segLen)`.
+   * `maxMissing`). Default {@link POSE_EVAL_SEGMENTATION}'s 2: the window of the last `segLen`
+   * detections is scored only if at least `segLen − maxMissing` of them lie in
+   * `[firstFrame, firstFrame + segLen)`.
    */
   maxMissing?: number;
 }
@@ -54,21 +59,27 @@ const XY = V * 2;
 const trackName = (id: string | number): string => String(id);
 
 /**
- * Streaming (live) STG-NF scoring: takes one new detection per tracked person at a time and
- * returns the normality score of the newest window of `segLen` detections of that person, as a
- * pose estimator + tracker produce them frame by frame.
+ * Streaming (live) scoring with any {@link AnomalyModel} on pose segments: takes one new detection
+ * per tracked person at a time and returns the model's normality score of the newest window of
+ * `segLen` detections of that person, as a pose estimator + tracker produce them frame by frame.
+ *
+ * The windows are the evaluation segments of the model's family: `poseEvalSegments` (what
+ * every family built with `poseSegmentFamily` uses — STG-NF, pca-gaussian), i.e.
+ * `segmentTracks` with {@link POSE_EVAL_SEGMENTATION}, normalised by the same `normalizeSegment`
+ * of `@skelflow/pose`. The model must therefore take `[2, segLen, 18]` OpenPose-18 segments
+ * (its `input`); `input.segLen` is the window length.
  *
  * Per track it keeps a ring buffer of the last `segLen` detections (raw OpenPose-18 x, y in
  * float32, and their frame numbers). A push converts the one new detection (COCO-17 → OpenPose-18
  * with `coco17ToOpenPose18`, float32 cast), checks the window's continuity with the original's rule in
  * O(1), normalises that one window with the pipeline's `normalizeSegment` into a preallocated
- * buffer and runs the model on it; nothing else of the history is recomputed. The model's own
- * per-segment work (the flow over `[2, segLen, 18]`) has to be redone per window, because the
- * per-segment normalisation (mean and std over the whole window) changes every input value when the
- * window slides. {@link StreamingScorer.pushMany} scores the ready windows of many tracks in one
- * batched model call. The class creates no tensors itself (`model.scoreSegments` tidies its own).
+ * buffer and runs `model.scoreSegments` on it; nothing else of the history is recomputed. The model's
+ * own per-segment work has to be redone per window, because the per-segment normalisation (mean and
+ * std over the whole window) changes every input value when the window slides.
+ * {@link StreamingScorer.pushMany} scores the ready windows of many tracks in one batched model call.
+ * The class holds no tensors itself (a tfjs model's `scoreSegments` tidies its own).
  *
- * Scores equal the batch pipeline's (`segmentTracks(…, { segLen, stride: 1 })` +
+ * Scores equal the batch pipeline's (`family.evalSegments(clips, model.input)` +
  * `model.scoreSegments`) for every window the batch pipeline produces. One difference: the
  * original's segmentation never uses the last possible window of a track (`num_segs =
  * ceil((N − segLen)/stride)`, see `continuousWindowStarts`), while a stream does not know which
@@ -88,26 +99,26 @@ const trackName = (id: string | number): string => String(id);
  * (github orhir/STG-NF), `utils/pose_utils.py` `split_pose_to_segments` / `is_seg_continuous`,
  * `utils/data_utils.py` `normalize_pose`, `dataset.py` `keypoints17_to_coco18`.
  *
- * @param model a trained {@link StgNf} (2 channels, 18 joints); its `segLen` is the window length
+ * @param model a trained model taking `[2, segLen, 18]` OpenPose-18 segments (its `input`)
  * @param options see {@link StreamingScorerOptions}
- * @throws InputError on invalid options; ShapeError if the model is not a 2-channel, 18-joint STG-NF
+ * @throws InputError on invalid options; ShapeError if the model's input is not `[2, T, 18]` OpenPose-18
  *
  * @example
  * ```ts
- * import { initBackend } from '@skelflow/core';
- * import { createStgNf, StreamingScorer } from '@skelflow/stg-nf';
+ * import { StreamingScorer } from '@skelflow/model';
+ * import { stgNfFamily } from '@skelflow/stg-nf';
  *
- * await initBackend();
- * const scorer = new StreamingScorer(createStgNf({ segLen: 4, seed: 1 })); // or loadStgNf('ShanghaiTech_85_9.json')
+ * const model = await stgNfFamily.load('ShanghaiTech_85_9.json'); // any registered family's model
+ * const scorer = new StreamingScorer(model);
  * const kp = Float32Array.from({ length: 51 }, (_, i) => 300 + 10 * Math.floor(i / 3) + (i % 3)); // COCO-17 (x, y, conf)
- * for (let frame = 0; frame < 5; frame++) console.log(scorer.push('person 1', frame, kp)); // null ×3, then two scores
+ * for (let frame = 0; frame < 30; frame++) console.log(scorer.push('person 1', frame, kp)); // null ×23, then scores
  * scorer.end('person 1');
  * ```
  */
 export class StreamingScorer {
   /** The window length T (the model's `segLen`). */
   readonly segLen: number;
-  private readonly model: StgNf;
+  private readonly model: StreamingModel;
   private readonly vidRes: readonly [number, number];
   private readonly format: 'coco17' | 'openpose18';
   private readonly inValues: number;
@@ -120,15 +131,15 @@ export class StreamingScorer {
   private batch: Float32Array;
   private readonly one: Float32Array;
 
-  constructor(model: StgNf, options: StreamingScorerOptions = {}) {
-    const { channels, joints, segLen } = model.config;
-    if (channels !== 2 || joints !== V) {
-      throw new ShapeError(`the model takes [B, ${channels}, ${segLen}, ${joints}] segments; streaming produces [B, 2, T, 18] (x, y; OpenPose-18)`, {
+  constructor(model: StreamingModel, options: StreamingScorerOptions = {}) {
+    const { channels, joints, segLen, layout } = model.input;
+    if (!isPoseSegmentInput(model.input)) {
+      throw new ShapeError(`the model takes [B, ${channels}, ${segLen}, ${joints}] ${layout} segments; streaming produces [B, 2, T, 18] (x, y; OpenPose-18)`, {
         source: 'StreamingScorer',
         location: 'model',
       });
     }
-    const vidRes = options.vidRes ?? STGNF_VID_RES;
+    const vidRes = options.vidRes ?? POSE_EVAL_SEGMENTATION.vidRes;
     if (!(vidRes.length === 2 && Number.isFinite(vidRes[0]) && vidRes[0] > 0 && Number.isFinite(vidRes[1]) && vidRes[1] > 0)) {
       throw new InputError(`vidRes must be two positive numbers, got [${String(vidRes)}]`, { source: 'StreamingScorer', location: 'options.vidRes' });
     }
@@ -139,7 +150,7 @@ export class StreamingScorer {
         location: 'options.keypointFormat',
       });
     }
-    const maxMissing = options.maxMissing ?? 2;
+    const maxMissing = options.maxMissing ?? POSE_EVAL_SEGMENTATION.maxMissing;
     if (!(Number.isInteger(maxMissing) && maxMissing >= 0)) {
       throw new InputError(`maxMissing must be an integer ≥ 0, got ${maxMissing}`, { source: 'StreamingScorer', location: 'options.maxMissing' });
     }
@@ -161,7 +172,8 @@ export class StreamingScorer {
   }
 
   /**
-   * One new detection of one track → the normality score (−NLL bits/dim, higher = more normal) of
+   * One new detection of one track → the model's normality score (higher = more normal; STG-NF:
+   * −NLL bits/dim, pca-gaussian: log-density) of
    * the window of this track's last `segLen` detections, or `null` when the track has fewer than
    * `segLen` detections yet or that window is not continuous (more than `maxMissing` missing frames).
    *
