@@ -52,8 +52,22 @@ export {
   projectPoint,
 } from './camera/pinhole.js';
 export type { CameraSpec, PinholeCamera } from './camera/pinhole.js';
-export { DEFAULT_ESTIMATOR_NOISE, estimatorNoiseProblem, simulatePoseEstimator } from './camera/estimator.js';
-export type { EstimatorNoise, EstimatorOutput, ProjectedClip } from './camera/estimator.js';
+export {
+  MOCAP_ESTIMATOR_NOISE,
+  SYNTHETIC_ESTIMATOR_NOISE,
+  estimatorNoiseProblem,
+  simulateEstimatorTracker,
+  simulatePoseEstimator,
+} from './camera/estimator.js';
+export type {
+  EstimatorNoise,
+  EstimatorOutput,
+  EstimatorTrackerOutput,
+  IdSpan,
+  ObservedPerson,
+  ObservedScene,
+  ProjectedClip,
+} from './camera/estimator.js';
 
 // The seeded synthetic pose-track generator (the embedded demo dataset).
 export { demoDatasetStats, eventMask, generateDemoDataset } from './synthetic/dataset.js';

@@ -5,7 +5,7 @@ import { DEMO_FPS, type SceneCamera, insideArea, sampleGroundPoint, sampleScene 
 import { COCO17_KEYPOINTS } from '../layouts/skeletons.js';
 import { sampleBody } from './skeleton.js';
 import type { PoseTracksJson } from '../tracks/types.js';
-import { simulateTracker } from './tracker.js';
+import { SYNTHETIC_ESTIMATOR_NOISE, simulateEstimatorTracker } from '../camera/estimator.js';
 import { clamp } from '../numeric.js';
 import { intIn, pickWeighted, uniformIn } from './util.js';
 
@@ -306,16 +306,20 @@ function generateClip(name: string, cam: SceneCamera, cfg: ScaleConfig, anomalie
   // One stream for the whole clip, consumed in a fixed order (creating an Rng costs ~0.5 ms, a
   // fork per actor would dominate the run time).
   const actors: ActorTrack[] = plans.map((p) => simulateActor(p, sampleBody(rng), sampleStyle(rng), cam, nFrames, rng));
-  const { persons, spans, detected } = simulateTracker(actors, nFrames, rng);
+  const { persons, spans, detected } = simulateEstimatorTracker(
+    { people: actors, nFrames, width: FRAME_WIDTH, height: FRAME_HEIGHT },
+    rng,
+    SYNTHETIC_ESTIMATOR_NOISE,
+  );
 
   // Label behaviours over the frames their actor is tracked, split at id switches.
   const events: AnomalyEvent[] = [];
   actors.forEach((a, ai) => {
     const b = a.behaviour;
-    const det = detected[ai];
-    if (b === null || det.first < 0) return;
-    const from = Math.max(b.from, det.first);
-    const to = Math.min(b.to, det.last);
+    const first = detected[ai].indexOf(1);
+    if (b === null || first < 0) return;
+    const from = Math.max(b.from, first);
+    const to = Math.min(b.to, detected[ai].lastIndexOf(1));
     if (to < from) return;
     // Cut the behaviour where a new id takes over. A piece in which its id has no detection (the
     // switch happened during a gap) is handed to the neighbouring piece whose id does appear.

@@ -1,6 +1,7 @@
 import type { Rng } from '@skelflow/base';
 import { type BodyShape, type PoseAngles, N_KEYPOINTS, approachAngles, neutralAngles, poseLocal } from './skeleton.js';
 import { FRAME_HEIGHT, FRAME_WIDTH } from '../camera/pinhole.js';
+import type { ObservedPerson } from '../camera/estimator.js';
 import { DEMO_FPS, type SceneCamera, insideArea, projectGround } from './scene.js';
 import { Gaussian, clamp } from '../numeric.js';
 import { lerp, pickWeighted, smoothstep, uniformIn, wrapAngle } from './util.js';
@@ -85,20 +86,11 @@ export interface ActorPlan {
 }
 
 /**
- * The noise-free rendering of one actor: true pixel coordinates of the 17 keypoints per frame
- * plus what the tracker simulation needs (self-occlusion, depth, view angle).
+ * The noise-free rendering of one actor: what the estimator/tracker model sees of a person
+ * ({@link ObservedPerson}: true pixel coordinates of the 17 keypoints per frame, self-occlusion,
+ * ground depth in metres) plus the view angle, speed and scripted behaviour.
  */
-export interface ActorTrack {
-  /** First clip frame. */
-  first: number;
-  /** Number of frames (consecutive, from `first`). */
-  n: number;
-  /** `n × 34` pixel coordinates (x, y per keypoint). */
-  uv: Float64Array;
-  /** `n × 17` self-occlusion in [0, 1] (1 = hidden behind the body). */
-  occ: Float32Array;
-  /** `n` ground depth in metres (who occludes whom). */
-  depth: Float32Array;
+export interface ActorTrack extends ObservedPerson {
   /** `n` profile factor |cos heading| (1 = seen from the side). */
   side: Float32Array;
   /** `n` root speed in m/s. */
