@@ -39,7 +39,7 @@ export interface HgcnLayerOptions {
  */
 export function meanAdjacency(numNodes: number, edges: readonly (readonly [number, number])[]): number[][] {
   if (!(Number.isInteger(numNodes) && numNodes > 0)) throw new InputError(`numNodes must be a positive integer, got ${numNodes}`, { source: 'meanAdjacency' });
-  const a = Array.from({ length: numNodes }, (_, i) => Array.from({ length: numNodes }, (_, j) => (i === j ? 1 : 0)));
+  const a = Array.from({ length: numNodes }, (_, i) => Array.from({ length: numNodes }, (_, j): number => (i === j ? 1 : 0)));
   for (const [i, j] of edges) {
     if (!(i >= 0 && i < numNodes && j >= 0 && j < numNodes)) throw new InputError(`edge [${i}, ${j}] is outside 0..${numNodes - 1}`, { source: 'meanAdjacency' });
     a[i]![j] = 1;
