@@ -121,9 +121,10 @@ export class DualSpaceGCN extends Module {
     const skeleton = getSkeleton(options.layout ?? 'openpose18');
     this.numJoints = skeleton.jointNames.length;
     const rng = resolveRng(options);
-    // The Euclidean block draws from the first fork, so its weights for a seed are the ones an
-    // STG-NF built from the same stream gets.
-    this.euclid = this.addModule('euclid', new StgcnBlock(inChannels, outChannels, adjacency, { ...options.euclid, rng: rng.fork() }));
+    // The Euclidean block draws from the stream first, exactly as an StgcnBlock given the same
+    // stream would, so a DSNF and an STG-NF built from one seed share their Euclidean weights; the
+    // hyperbolic branch draws afterwards.
+    this.euclid = this.addModule('euclid', new StgcnBlock(inChannels, outChannels, adjacency, { ...options.euclid, rng }));
     if (this.gateKind === 'zero') {
       this.ball = null;
       this.lift = null;
