@@ -129,7 +129,7 @@ export class Dsnf extends Module {
     this.check(x);
     const slices: tf.Tensor[] = [];
     const stepSlice = (t: tf.Tensor, k: number): tf.Tensor => {
-      const s = tf.squeeze(tf.slice(t, [0, k], [-1, 1]), [1]);
+      const s = tf.tidy(() => tf.squeeze(tf.slice(t, [0, k], [-1, 1]), [1]));
       slices.push(s);
       return s;
     };
