@@ -25,6 +25,8 @@ export interface DsnfObjectiveOptions {
   directions?: number;
   /** ε of the central differences; default 1e-2. */
   epsilon?: number;
+  /** Fixed directions instead of random ones (parity tests; see `awamLoss`). */
+  directionsFor?: (space: number, j: number) => tf.Tensor;
 }
 
 /** Perturbations of {@link Dsnf.nllWith}: the input, and every conditioner's h_E and u_H (step-stacked). */
@@ -169,6 +171,7 @@ export class Dsnf extends Module {
       directions: options.directions ?? 1,
       epsilon: options.epsilon ?? 1e-2,
       buffers: this.namedBuffers().map(([, v]) => v),
+      ...(options.directionsFor ? { directionsFor: options.directionsFor } : {}),
     };
     if (loss === 'nll' || loss === 'mass') {
       const spaces: MassSpace[] = [{ name: 'input', shape: x.shape, emphasis: 1 }];

@@ -34,6 +34,11 @@ export interface AwamOptions {
    * updates them.
    */
   buffers?: readonly tf.Variable[];
+  /**
+   * Directions to use instead of random ones (e.g. a PyTorch twin's, for parity tests): direction j
+   * of space s, `[B, ...]`, normalised per sample here. The result is owned by the caller.
+   */
+  directionsFor?: (space: number, j: number) => tf.Tensor;
 }
 
 /** What {@link awamLoss} computed; `loss` carries the gradient, the rest are for reports and tests. */
@@ -121,7 +126,7 @@ export function awamLoss(nllOf: (perturbations: (tf.Tensor | null)[]) => tf.Tens
       let sumSq: tf.Tensor = tf.zeros([b]);
       for (let j = 0; j < J; j++) {
         const u = tf.tidy(() => {
-          const g = normalTensor(rng, [...space.shape]);
+          const g = options.directionsFor ? options.directionsFor(si, j) : normalTensor(rng, [...space.shape]);
           const n = tf.sqrt(tf.sum(tf.reshape(tf.square(g), [b, -1]), 1));
           return tf.div(g, tf.reshape(n, [b, ...space.shape.slice(1).map(() => 1)]));
         });
