@@ -30,7 +30,7 @@ function segments(n: number, segLen: number, seed: number): Float32Array {
   return out;
 }
 
-forEachBackend('DSNF', () => {
+forEachBackend('DSNF', (backend) => {
   it('at initialisation (g = 0) the NLL and z equal STG-NF’s from the same seed, bit for bit', () => {
     const dsnf = createDsnf({ segLen: 8, K: 3, seed: 4 });
     const stg = createStgNf({ segLen: 8, K: 3, seed: 4 });
@@ -62,7 +62,8 @@ forEachBackend('DSNF', () => {
 
   it('every objective trains (finite), AWAM moves the gates, save → load scores the same', async () => {
     const data = segments(24, 8, 5);
-    for (const loss of ['nll', 'mass', 'awam'] as const) {
+    // cpu runs the tensor path's heaviest objective only (the cpu kernels are slow); wasm runs all three.
+    for (const loss of backend === 'cpu' ? (['awam'] as const) : (['nll', 'mass', 'awam'] as const)) {
       const model = createDsnf({ segLen: 8, K: 2, seed: 7 });
       const history = await trainDsnf(model, data, undefined, { epochs: 1, batchSize: 12, lr: 5e-3, seed: 1, loss });
       expect(history.every(Number.isFinite)).toBe(true);
