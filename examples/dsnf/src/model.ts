@@ -91,6 +91,7 @@ export class Dsnf extends Module {
         hgcnLayers: c.hgcnLayers,
         c: c.curvature,
         learnableC: c.learnCurvature,
+        gateScale: c.gateScale,
         rng: rng.fork(),
       });
       this.conditioners.push(net);
