@@ -109,13 +109,13 @@ forEachBackend('DSNF', (backend) => {
     tf.dispose(x);
     model.dispose();
   });
-});
 
-it('family flags reach the config (ablations)', () => {
-  expect(dsnfFamily.configure({ 'gate-scale': 20 }).gateScale).toBe(20);
-  const c = dsnfFamily.configure({ gate: 'zero', loss: 'mass', 'rho-h': 1, weights: 'constant', 'hyperbolic-dim': 16, 'curvature-mode': 'fixed' });
-  expect(c).toMatchObject({ gate: 'zero', loss: 'mass', rhoH: 1, weights: 'constant', hyperbolicDim: 16, curvatureMode: 'fixed', segLen: 24, K: 8 });
-  const m = dsnfFamily.create({ ...c, segLen: 8, K: 2 });
-  expect(m.net.config).toMatchObject({ gate: 'zero', hyperbolicDim: 16, learnCurvature: false });
-  m.dispose();
+  it('family flags reach the config (ablations)', () => {
+    expect(dsnfFamily.configure({ 'gate-scale': 20 }).gateScale).toBe(20);
+    const c = dsnfFamily.configure({ gate: 'zero', loss: 'mass', 'rho-h': 1, weights: 'constant', 'hyperbolic-dim': 16, 'curvature-mode': 'fixed' });
+    expect(c).toMatchObject({ gate: 'zero', loss: 'mass', rhoH: 1, weights: 'constant', hyperbolicDim: 16, curvatureMode: 'fixed', segLen: 24, K: 8 });
+    const m = dsnfFamily.create({ ...c, segLen: 8, K: 2 });
+    expect(m.net.config).toMatchObject({ gate: 'zero', hyperbolicDim: 16, learnCurvature: false });
+    m.dispose();
+  });
 });
