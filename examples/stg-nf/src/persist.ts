@@ -1,5 +1,5 @@
 import { InputError } from '@skelflow/base';
-import { decodeIntoModule, parseCheckpointJson, readModelDir, saveModule, writeAtomic } from '@skelflow/core';
+import { decodeIntoModule, readModelDir, saveModule, writeAtomic } from '@skelflow/core';
 import { MODEL_FORMAT_VERSION } from '@skelflow/model';
 import { StgNf } from './model.js';
 import { stgNfFromCheckpoint } from './checkpoint.js';
@@ -27,16 +27,16 @@ export async function saveStgNf(dir: string, model: StgNf, meta: Record<string, 
 }
 
 /**
- * Loads STG-NF from a folder written by {@link saveStgNf}, or from a released checkpoint JSON
- * (a path ending in `.json` that is a file). The model is returned in eval mode. Node only.
+ * Loads STG-NF from a folder written by {@link saveStgNf}, or from a released checkpoint file: the
+ * original `torch.save` release as it is (`ShanghaiTech_85_9.tar`, any `.pth`; no Python) or its
+ * JSON export. The model is returned in eval mode. Node only.
  */
 export async function loadStgNf(location: string): Promise<StgNf> {
   const fs = await import('node:fs/promises');
   const stat = await fs.stat(location).catch(() => null);
   if (!stat) throw new InputError('no such file or folder', { source: location });
   if (stat.isFile()) {
-    const text = await fs.readFile(location, 'utf8');
-    return stgNfFromCheckpoint(parseCheckpointJson(text, location), location);
+    return stgNfFromCheckpoint(new Uint8Array(await fs.readFile(location)), location);
   }
   const { modelJson, weights, source } = await readModelDir(location);
   const cfg = modelJson.config as { kind?: string; model?: StgNfConfig };

@@ -17,5 +17,6 @@ export {
   type StepResult,
   trainStep,
 } from './optim/train.js';
-export { type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
+export { checkpointFromObject, type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
+export { checkpointFromTorch } from './io/torch_checkpoint.js';
 export { decodeIntoModule, encodeModule, type ModelJson, readModelDir, saveModule, writeAtomic } from './io/weights.js';

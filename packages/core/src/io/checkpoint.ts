@@ -35,6 +35,20 @@ export function parseCheckpointJson(text: string, source: string): CheckpointJso
   } catch (e) {
     throw new InputError(`not valid JSON (${(e as Error).message})`, { source });
   }
+  return checkpointFromObject(raw, source);
+}
+
+/**
+ * Validates an already parsed checkpoint JSON (what `JSON.parse` or `await res.json()` gives) as
+ * {@link parseCheckpointJson} does.
+ *
+ * @example
+ * ```ts
+ * const ckpt = checkpointFromObject(await (await fetch(url)).json(), url);
+ * ```
+ * @throws InputError naming the entry when the object is not `{args?, state_dict: {name: {shape, dtype, data}}}`.
+ */
+export function checkpointFromObject(raw: unknown, source: string): CheckpointJson {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InputError('expected an object with "state_dict"', { source });
   }
