@@ -9,7 +9,7 @@ import { ProgressBar } from '../progress.js';
 import { registry } from '../registry.js';
 import { intFlag, parseFlags, refuseExisting, UsageError, type Io } from '../usage_error.js';
 
-export const EVAL_USAGE = `Usage: skelflow eval --model <saved model dir | STG-NF checkpoint .json> --poses <dir> --gt <mask dir> --out <report.json>
+export const EVAL_USAGE = `Usage: skelflow eval --model <saved model dir | STG-NF checkpoint .tar/.pth/.json> --poses <dir> --gt <mask dir> --out <report.json>
                      [--gt-convention shanghaitech|ubnormal] [--seg-len N] [--no-smooth] [--batch N]
                      [--backend wasm|cpu] [--force]
 
@@ -20,7 +20,9 @@ frame-level micro AUC, raw and smoothed, per-clip frame scores and per-segment s
 Scores are normality scores (STG-NF: −NLL in bits/dim; pca-gaussian: log-density): higher = more normal.
 
   --model          a folder saved by 'skelflow train' (its config.json names the model kind; a
-                   folder without kind is a legacy STG-NF one), or a released STG-NF checkpoint JSON
+                   folder without kind is a legacy STG-NF one), or a released STG-NF checkpoint:
+                   the original torch.save file as it is (ShanghaiTech_85_9.tar; no Python) or its
+                   .json export; the run's args (seg_len, K, R, permutation) configure the model
   --poses          folder of <clip>_alphapose_tracked_person.json files
   --gt             folder of <clip>.npy frame masks; the clips evaluated are those of this folder
   --gt-convention  shanghaitech: uint8, 1 = abnormal (default); ubnormal: float, 1 = normal
