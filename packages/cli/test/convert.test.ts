@@ -4,6 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@skelflow/core';
 import { runCli } from '@skelflow/cli';
+import { readNpy } from '@skelflow/pose';
 import { hasShared, sharedDir } from '@skelflow/testing';
 import { capture } from './helpers.js';
 
@@ -12,12 +13,12 @@ const tar = path.join(sharedDir, 'data/stgnf/checkpoints/original/ShanghaiTech_8
 const json = path.join(sharedDir, 'data/stgnf/checkpoints/ShanghaiTech_85_9.json');
 const e2e = path.join(sharedDir, 'data/stgnf/e2e');
 
-async function evalReport(model: string): Promise<{ auc: { smoothed: number; raw: number }; nSegments: number; clips: { segments: { score: number }[] }[] }> {
+async function evalReport(model: string): Promise<{ file: string; auc: { smoothed: number; raw: number }; nSegments: number; clips: { name: string; segments: { score: number }[] }[] }> {
   const out = path.join(tmp(), 'report.json');
   const c = capture();
   const code = await runCli(['eval', '--model', model, '--poses', path.join(e2e, 'pose/test'), '--gt', path.join(e2e, 'gt/test_frame_mask'), '--out', out], c.io);
   expect(code, c.err.join('')).toBe(0);
-  return JSON.parse(fs.readFileSync(out, 'utf8'));
+  return { ...JSON.parse(fs.readFileSync(out, 'utf8')), file: out };
 }
 
 describe.skipIf(!hasShared)('the original STG-NF release as it is: eval --model <file.tar>, convert', () => {
@@ -34,6 +35,17 @@ describe.skipIf(!hasShared)('the original STG-NF release as it is: eval --model 
     expect(fromTar.nSegments).toBe(golden.n_segments);
     expect(fromTar.clips.flatMap((c) => c.segments.map((s) => s.score))).toEqual(fromJson.clips.flatMap((c) => c.segments.map((s) => s.score)));
     expect(Math.abs(fromTar.auc.smoothed - golden.auc_smoothed)).toBeLessThan(1e-4);
+
+    // skelflow metrics reads the report as it is (normality scores) and gives its AUC, with the
+    // ShanghaiTech masks (1 = abnormal) concatenated in the report's clip order as labels.
+    const labels = fromTar.clips.flatMap((c) => Array.from(readNpy(fs.readFileSync(path.join(e2e, 'gt/test_frame_mask', `${c.name}.npy`)), c.name).data as ArrayLike<number>));
+    const labelsFile = path.join(tmp(), 'labels.json');
+    fs.writeFileSync(labelsFile, JSON.stringify(labels));
+    for (const [flags, want] of [[[], fromTar.auc.smoothed], [['--raw'], fromTar.auc.raw]] as const) {
+      const m = capture();
+      expect(await runCli(['metrics', '--labels', labelsFile, '--scores', fromTar.file, ...flags], m.io), m.err.join('')).toBe(0);
+      expect(JSON.parse(m.out.join('')).auc).toBeCloseTo(want, 12);
+    }
   });
 
   it('convert writes a model folder that scores as the .tar; an existing folder needs --force', async () => {

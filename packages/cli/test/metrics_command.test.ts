@@ -267,3 +267,51 @@ describe('skelflow metrics: AUC / AP / EER', () => {
     expect(Object.keys(JSON.parse(r.stdout))).toEqual(['rbdc', 'tbdc', 'auc', 'ap', 'eer']);
   });
 });
+
+describe('skelflow metrics: score direction', () => {
+  // Hand case: labels 0 0 1 1; anomaly scores 0.1 0.4 0.35 0.8 give AUC 3/4 (sklearn's definition:
+  // of the 4 (abnormal, normal) pairs, 3 rank the abnormal frame higher).
+  const labels = [0, 0, 1, 1];
+  const anomaly = [0.1, 0.4, 0.35, 0.8];
+  const normality = anomaly.map((v) => -v);
+  /** A minimal report as `skelflow eval` writes it: two clips, normality frame scores. */
+  const report = (smoothed: number[][] | null, raw: number[][]) => ({
+    model: 'm',
+    kind: 'stg-nf',
+    scoreDirection: 'higher-is-normal',
+    auc: { smoothed: null, raw: 0 },
+    clips: raw.map((r, i) => ({ name: `c${i}`, nFrames: r.length, frameScores: { raw: r, smoothed: smoothed ? smoothed[i]! : null }, segments: [] })),
+  });
+
+  it('an eval report is read as normality scores (no flag), smoothed by default, raw with --raw', async () => {
+    const dir = fresh('report');
+    writeFileSync(join(dir, 'l.json'), JSON.stringify(labels));
+    // Smoothed scores carry the ranking; raw ones are the reverse ranking (AUC 1/4 once oriented).
+    writeFileSync(join(dir, 'r.json'), JSON.stringify(report([normality.slice(0, 2), normality.slice(2)], [anomaly.slice(0, 2), anomaly.slice(2)])));
+    const r = await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'r.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).auc).toBe(0.75);
+    expect(r.stderr).toMatch(/eval report \(2 clips, smoothed frame scores, normality: higher = normal\)/);
+    const raw = await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'r.json'), '--raw']);
+    expect(JSON.parse(raw.stdout).auc).toBe(0.25);
+    expect(raw.stderr).toMatch(/warning: AUC 0\.2500 < 0\.5/);
+    // --no-smooth reports (smoothed null) fall back to raw.
+    writeFileSync(join(dir, 'r2.json'), JSON.stringify(report(null, [normality.slice(0, 2), normality.slice(2)])));
+    expect(JSON.parse((await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'r2.json')])).stdout).auc).toBe(0.75);
+    await failsWith(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'r.json'), '--higher-is-normal'], /--higher-is-normal: flag: .*is an eval report, whose direction is known/);
+  });
+
+  it('a bare array is higher = anomalous; --higher-is-normal negates it; an inverted AUC is warned about', async () => {
+    const dir = fresh('direction');
+    writeFileSync(join(dir, 'l.json'), JSON.stringify(labels));
+    writeFileSync(join(dir, 'n.json'), JSON.stringify(normality));
+    const silent = await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'n.json')]);
+    expect(JSON.parse(silent.stdout).auc).toBe(0.25);
+    expect(silent.stderr).toMatch(/bare array, higher = anomalous[\s\S]*warning: AUC 0\.2500 < 0\.5.*pass --higher-is-normal/);
+    const flagged = await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'n.json'), '--higher-is-normal']);
+    expect(JSON.parse(flagged.stdout).auc).toBe(0.75);
+    expect(flagged.stderr).not.toMatch(/warning/);
+    await failsWith(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'n.json'), '--raw'], /--raw: flag: only applies to an eval report/);
+    await failsWith(['--higher-is-normal'], /--labels and --scores go together/);
+  });
+});

@@ -36,6 +36,8 @@ export interface EvalReport {
   model: string;
   /** The model family's kind. */
   kind: string;
+  /** Every score in the report is a normality score: higher = more normal (`skelflow metrics` reads it so). */
+  scoreDirection: 'higher-is-normal';
   segLen: number;
   gtConvention: GroundTruthConvention;
   nSegments: number;
@@ -104,6 +106,7 @@ export async function evaluateModel(
     return {
       model: options.model,
       kind,
+      scoreDirection: 'higher-is-normal',
       segLen,
       gtConvention: options.convention,
       nSegments: scores.length,
