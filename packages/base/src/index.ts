@@ -1,2 +1,2 @@
-export { SkelflowError, InputError, ShapeError, WeightsError, assertShape } from './errors.js';
+export { SkelflowError, InputError, ShapeError, WeightsError, assertShape, isSkelflowError } from './errors.js';
 export { Rng, defaultInitBound } from './random.js';

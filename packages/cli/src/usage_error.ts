@@ -3,7 +3,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SkelflowError } from '@skelflow/base';
 
 /** Bad flags or arguments: the CLI prints one line and exits with code 2. */
-export class UsageError extends SkelflowError {}
+export class UsageError extends SkelflowError {
+  static override readonly code: string = 'SKELFLOW_USAGE';
+}
 
 /** Standard output/error sinks, injectable for tests. */
 export interface Io {

@@ -9,6 +9,7 @@ import { PyGlobal, PyNamespace, pyTuple, type PyValue } from './values.js';
  * dicts, optimiser state and training arguments need are allowed ({@link ALLOWED_GLOBALS}).
  */
 export class UnsafePickleError extends InputError {
+  static override readonly code: string = 'SKELFLOW_UNSAFE_PICKLE';
   /** The refused global, `module.name` (e.g. `posix.system`, `builtins.eval`). */
   readonly global: string;
   constructor(global: string, options: { source?: string; location?: string }) {
