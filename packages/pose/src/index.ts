@@ -37,6 +37,12 @@ export type { GroundTruthClip, GroundTruthConvention } from './tracks/ground_tru
 export { evaluateFrames, smoothStgNf } from './tracks/evaluate.js';
 export type { EvalClip, EvaluateFramesInput, FrameEvaluation } from './tracks/evaluate.js';
 
+// Browser pose estimators (pose-detection's MoveNet / BlazePose / PoseNet objects) → COCO-17 tracks.
+export { BLAZEPOSE33_TO_COCO17, estimatorPoseToCoco17 } from './estimators/keypoints.js';
+export type { EstimatorKeypoint, EstimatorLayout, EstimatorPose, EstimatorPoseOptions } from './estimators/keypoints.js';
+export { boxIou, IouTracker, keypointBox } from './estimators/iou_tracker.js';
+export type { Box, IouTrackerOptions, TrackedPose } from './estimators/iou_tracker.js';
+
 // NumPy .npy.
 export { readNpy, writeNpy } from './io/npy.js';
 export type { NpyArray, NpyData, NpyDtype, NpyWriteDtype } from './io/npy.js';
