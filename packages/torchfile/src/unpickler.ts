@@ -13,7 +13,7 @@ export class UnsafePickleError extends InputError {
   /** The refused global, `module.name` (e.g. `posix.system`, `builtins.eval`). */
   readonly global: string;
   constructor(global: string, options: { source?: string; location?: string }) {
-    super(`refused to load global '${global}': not one a checkpoint needs (only ${ALLOWED_GLOBALS.join(', ')} are allowed); the file may be malicious`, options);
+    super(`refused to load global '${global}': a checkpoint needs only tensors, dicts, OrderedDict and argparse.Namespace (see ALLOWED_GLOBALS); the file may be malicious`, options);
     this.global = global;
   }
 }

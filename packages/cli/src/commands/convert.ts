@@ -34,7 +34,7 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
   if (!values.out) throw new UsageError('--out is required (see --help)', { source: 'skelflow convert' });
   const { kind, type } = await readModelKind(input);
   if (type !== 'file') throw new UsageError(`${input} is already a saved model folder`, { source: 'skelflow convert' });
-  await initBackend('cpu');
+  await initBackend('auto');
   const family = registry.get(kind, input);
   const model = await family.load(input);
   try {
