@@ -93,7 +93,8 @@ function isTensorMap(m: Map<PyValue, PyValue>): boolean {
 /**
  * Converts a checkpoint value to plain JSON-able data for inspection or for a model's
  * configuration: `Map` → object (keys stringified), {@link PyNamespace} → object, tuples → arrays,
- * bigint → string, tensors → `{ dtype, shape }` (no data), bytes → their length.
+ * bigint → string, tensors → `{ dtype, shape }` (no data), storages → `{ storage, length }`,
+ * bytes → `{ bytes: length }`, allowed globals → `module.name`.
  */
 export function toPlain(value: PyValue): unknown {
   if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value;
@@ -103,5 +104,6 @@ export function toPlain(value: PyValue): unknown {
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toPlain(v)]));
   if (value instanceof PyNamespace) return Object.fromEntries(Object.entries(value.attributes).map(([k, v]) => [k, toPlain(v)]));
   if (value instanceof TorchTensor) return { dtype: value.dtype, shape: [...value.shape] };
+  if (value instanceof TorchStorage) return { storage: value.dtype, length: value.length };
   return String(value);
 }
