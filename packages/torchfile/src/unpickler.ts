@@ -24,6 +24,9 @@ export const ALLOWED_GLOBALS: readonly string[] = [
   'torch._utils._rebuild_tensor_v2',
   'torch._utils._rebuild_parameter',
   'argparse.Namespace',
+  '_codecs.encode',
+  '__builtin__.bytes',
+  'builtins.bytes',
   ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
 ];
 const ALLOWED = new Set(ALLOWED_GLOBALS);
@@ -47,6 +50,25 @@ function call(fn: PyValue, args: PyValue, source: string, at: string): PyValue {
       }
       return new TorchTensor(storage, offset, size as number[], stride as number[], requiresGrad === true, source, at);
     }
+    case '_codecs.encode': {
+      // How protocol 2 pickles bytes: _codecs.encode(text, 'latin1'), each char one byte.
+      const [text, encoding] = args;
+      if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
+        throw new InputError('_codecs.encode is only read for (str, "latin1"), as protocol 2 pickles bytes', { source, location: at });
+      }
+      const out = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 255) throw new InputError('_codecs.encode: character beyond latin1', { source, location: at });
+        out[i] = c;
+      }
+      return out;
+    }
+    case '__builtin__.bytes':
+    case 'builtins.bytes':
+      // Protocol 2 pickles b'' as bytes(); nothing else is read.
+      if (args.length !== 0) throw new InputError('bytes(...) with arguments is not supported', { source, location: at });
+      return new Uint8Array(0);
     case 'torch._utils._rebuild_parameter': {
       // (data, requires_grad, backward_hooks)
       const [data, requiresGrad] = args;

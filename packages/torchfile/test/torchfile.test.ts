@@ -20,6 +20,10 @@ function expectMatches(value: PyValue, g: Golden, path = '$'): void {
   }
   const [kind, body] = Object.entries(g)[0]! as [string, unknown];
   switch (kind) {
+    case 'bytes':
+      expect(value, path).toBeInstanceOf(Uint8Array);
+      expect(Array.from(value as Uint8Array), path).toEqual(body);
+      return;
     case 'int':
       expect(String(value), path).toBe(body);
       expect(typeof value === 'number' ? Number.isSafeInteger(value) : typeof value === 'bigint', path).toBe(true);
@@ -80,7 +84,7 @@ function expectMatches(value: PyValue, g: Golden, path = '$'): void {
 }
 
 describe('readTorchCheckpoint (PyTorch 1.13 fixtures)', () => {
-  for (const name of ['dtypes', 'shapes', 'nested', 'optimizer']) {
+  for (const name of ['dtypes', 'shapes', 'nested', 'optimizer', 'protocol4', 'bytes_p2']) {
     it(`reads ${name}.pth as PyTorch saved it`, () => {
       expectMatches(read(name), golden(name) as Golden);
     });
