@@ -72,7 +72,7 @@ describe('checked data: skelflow eval', () => {
   it('masks that are all normal after the convention name the mask folder', async () => {
     const d = tinyDataset();
     for (const c of TINY_CLIPS) fs.writeFileSync(d.maskFile(c), npyBytes(new Array(TINY_FRAMES).fill(1), '<f8'));
-    await expectUsageFailure(evalArgs(d, ['--gt-convention', 'ubnormal']), new RegExp(`${esc(d.gt)}: all masks: after the ubnormal convention every one of the 180 frames is normal`));
+    await expectUsageFailure(evalArgs(d, ['--gt-convention', 'ubnormal']), new RegExp(`${esc(d.gt)}: all masks: after the ubnormal convention every one of the 270 frames is normal`));
   });
 
   it('a mask without a pose file: a warning naming the clip, counted in the report; --strict makes it an error', async () => {

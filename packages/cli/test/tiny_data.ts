@@ -8,15 +8,17 @@ import { PcaGaussianModel, pcaGaussianFamily } from '@skelflow/pca-gaussian';
 
 export const tmpDir = (prefix = 'skelflow-trust-'): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
-/** One person walking over `n` frames; `abnormalFrom` makes the motion erratic from that frame on. */
-export function walkerPerson(n: number, abnormalFrom = Infinity, x0 = 300): Record<string, { keypoints: number[]; scores: number }> {
+/** One person walking over `n` frames; the motion is erratic in frames [abnormalFrom, abnormalTo). */
+export function walkerPerson(n: number, abnormalFrom = Infinity, x0 = 300, abnormalTo = Infinity): Record<string, { keypoints: number[]; scores: number }> {
   const person: Record<string, { keypoints: number[]; scores: number }> = {};
   for (let f = 0; f < n; f++) {
     const kp: number[] = [];
-    const wild = f >= abnormalFrom;
+    const wild = f >= abnormalFrom && f < abnormalTo;
     for (let j = 0; j < 17; j++) {
-      const swing = wild ? 25 * Math.sin(f * 1.7 + j) : 2 * Math.sin(f * 0.3 + j);
-      kp.push(Math.round((x0 + 2 * f + 4 * (j % 5) + swing) * 1000) / 1000, Math.round((150 + 14 * j + swing) * 1000) / 1000, 0.9);
+      // Erratic motion flails the joints sideways: a wide x spread, which the hand-set model (whose
+      // score falls with the x spread of a normalised segment) finds unlikely.
+      const swing = wild ? 90 * Math.sin(f * 1.7 + 2.1 * j) : 2 * Math.sin(f * 0.3 + j);
+      kp.push(Math.round((x0 + 2 * f + 4 * (j % 5) + swing) * 1000) / 1000, Math.round((150 + 14 * j + 0.2 * swing) * 1000) / 1000, 0.9);
     }
     person[String(f).padStart(4, '0')] = { keypoints: kp, scores: 2.5 };
   }
@@ -49,11 +51,13 @@ export interface TinyDataset {
 }
 
 export const TINY_CLIPS = ['01_0001', '01_0002', '01_0003'] as const;
-export const TINY_FRAMES = 60;
+export const TINY_FRAMES = 90;
+/** Abnormal frames of every tiny clip: [30, 60) — the middle, where segments score them (frames a segment scores start 12 in). */
+export const TINY_ABNORMAL: readonly [number, number] = [30, 60];
 
 /**
- * Three test clips of 60 frames, two people each; the second half of every clip is abnormal
- * (erratic motion) in the uint8 ShanghaiTech masks (1 = abnormal).
+ * Three test clips of 90 frames, two people each; person 1 moves erratically in frames 30-59 of
+ * every clip, which the uint8 ShanghaiTech masks (1 = abnormal) mark.
  */
 export function tinyDataset(): TinyDataset {
   const dir = tmpDir();
@@ -64,9 +68,9 @@ export function tinyDataset(): TinyDataset {
   const poseFile = (c: string) => path.join(poses, `${c}_alphapose_tracked_person.json`);
   const maskFile = (c: string) => path.join(gt, `${c}.npy`);
   TINY_CLIPS.forEach((c, i) => {
-    const half = TINY_FRAMES / 2;
-    fs.writeFileSync(poseFile(c), JSON.stringify({ '1': walkerPerson(TINY_FRAMES, half, 200 + 40 * i), '2': walkerPerson(TINY_FRAMES, Infinity, 500) }));
-    fs.writeFileSync(maskFile(c), npyBytes(Array.from({ length: TINY_FRAMES }, (_, f) => (f >= half ? 1 : 0)), '|u1'));
+    const [a, b] = TINY_ABNORMAL;
+    fs.writeFileSync(poseFile(c), JSON.stringify({ '1': walkerPerson(TINY_FRAMES, a, 200 + 40 * i, b), '2': walkerPerson(TINY_FRAMES, Infinity, 500) }));
+    fs.writeFileSync(maskFile(c), npyBytes(Array.from({ length: TINY_FRAMES }, (_, f) => (f >= a && f < b ? 1 : 0)), '|u1'));
   });
   return { dir, poses, gt, poseFile, maskFile };
 }

@@ -87,6 +87,7 @@ export async function evaluateModel(
     // Like the original, the clips evaluated are those of the ground truth; pose files of other clips are ignored.
     const used = clips.filter((c) => known.has(c.name));
     const lengths = new Map(gt.map((g) => [g.name, g.nFrames]));
+    const maskOf = new Map(gt.map((g) => [g.name, g.source]));
     const warnings: string[] = [];
     // The original scores such clips with the fill value; say so (counted in the report) rather than
     // fail, unless --strict.
@@ -109,7 +110,7 @@ export async function evaluateModel(
       for (const [person, track] of clip.tracks) {
         const last = track.frames[track.frames.length - 1];
         if (last !== undefined && last >= n) {
-          throw new InputError(`frame ${last} is beyond the end of the clip's ground truth (${n} frames)`, {
+          throw new InputError(`frame ${last} is beyond the end of the clip's ground truth ${maskOf.get(clip.name)} (${n} frames)`, {
             source: clip.source ?? clip.name,
             location: `person ${person}`,
           });

@@ -105,7 +105,7 @@ function readArray(file: string): ArrayLike<number> {
   try {
     data = JSON.parse(new TextDecoder('utf-8').decode(bytes));
   } catch (e) {
-    throw new InputProblem(file, 'JSON', (e as Error).message);
+    throw new InputProblem(file, 'JSON', (e as Error).message.replace(/\s*[\r\n]+\s*/g, ' '));
   }
   if (!Array.isArray(data)) throw new InputProblem(file, 'JSON', `expected an array of numbers, got ${data === null ? 'null' : typeof data}`);
   const out = new Float64Array(data.length);
