@@ -6,6 +6,7 @@ import { readModelKind } from '@skelflow/model/node';
 import { evaluateFrames, scoresToFrames, type GroundTruthConvention } from '@skelflow/pose';
 import { readGtDir, readPoseDir } from '@skelflow/pose/node';
 import { ProgressBar } from '../progress.js';
+import { checkModelInput } from '../load_model.js';
 import { registry } from '../registry.js';
 import { intFlag, parseFlags, refuseExisting, UsageError, type Io } from '../usage_error.js';
 
@@ -67,6 +68,7 @@ export async function evaluateModel(
   const { kind } = await readModelKind(options.model);
   const family = registry.get(kind, `${options.model}: config.json: kind`);
   const model = await family.load(options.model);
+  checkModelInput(model, options.model);
   try {
     const segLen = options.segLen ?? model.input.segLen;
     if (segLen !== model.input.segLen) {

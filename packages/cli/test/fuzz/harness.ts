@@ -38,7 +38,7 @@ function namesPlace(message: string, file: string): boolean {
 function record(target: string, what: string, outcome: { kind: 'ok'; problem?: string } | { kind: 'error'; message: string } | { kind: 'crash'; message: string }, fault: string): void {
   tally.inputs++;
   tally.byTarget[target] = (tally.byTarget[target] ?? 0) + 1;
-  const tag = `[${target}] ${what}`;
+  const tag = `[${target}] ${what.length > 200 ? `${what.slice(0, 200)}…` : what}`;
   if (outcome.kind === 'crash') {
     tally.exit1.push(`${tag}: ${outcome.message.slice(0, 300)}`);
   } else if (outcome.kind === 'ok') {
