@@ -8,6 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, parseCheckpointJson } from '@skelflow/core';
+import { parseMocapManifest } from '@skelflow/mocap';
 import { readAsfAmc, readBvh } from '@skelflow/mocap/node';
 import { stgNfFamily } from '@skelflow/stg-nf';
 import { hasShared, sharedDir } from '@skelflow/testing';
@@ -283,6 +284,15 @@ describe('fuzz: motion capture and checkpoint readers', () => {
     await prop(linesPlan, 50, (p) => {
       const file = path.join(work, 't.bvh');
       return withEdit(file, mutateLines(fs.readFileSync(file, 'utf8'), p), () => fuzzReader('bvh', JSON.stringify(p), file, () => readBvh(file, BVH_COCO), clipCheck));
+    });
+  });
+
+  it('mocap-dataset manifest (data/manifests/cmu-02-03.json)', async () => {
+    const file = path.resolve(__dirname, '../../../data/manifests/cmu-02-03.json');
+    const text = fs.readFileSync(file, 'utf8');
+    await prop(fc.oneof(jsonPlan.map((p) => ({ json: p })), bytesPlan.map((p) => ({ bytes: p }))), 40, (m) => {
+      const edited = 'json' in m ? mutateJson(text, m.json) : Buffer.from(mutateBytes(Buffer.from(text), m.bytes)).toString('utf8');
+      fuzzReader('mocap-manifest', JSON.stringify(m), file, () => parseMocapManifest(edited, file), () => undefined);
     });
   });
 
