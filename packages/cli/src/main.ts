@@ -72,7 +72,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return await cmd(rest, io);
   } catch (e) {
     if (isInputProblem(e)) {
-      io.stderr(`skelflow ${name}: ${e.message.replace(/^skelflow \w+: /, '')}\n`);
+      // One line, always: messages may quote input (V8's JSON errors carry a snippet with newlines).
+      io.stderr(`skelflow ${name}: ${e.message.replace(/^skelflow \w+: /, '').replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
       return 2;
     }
     const err = e as NodeJS.ErrnoException;

@@ -315,3 +315,39 @@ describe('skelflow metrics: score direction', () => {
     await failsWith(['--higher-is-normal'], /--labels and --scores go together/);
   });
 });
+
+describe('skelflow metrics: checked inputs (issue #14)', () => {
+  const scene = () => {
+    const dir = fresh('checked');
+    mkdirSync(join(dir, 't'));
+    mkdirSync(join(dir, 'd'));
+    writeFileSync(join(dir, 't', 'v1.txt'), '0,10,0,0,9,9\n0,11,0,0,9,9\n');
+    writeFileSync(join(dir, 'd', 'v1.txt'), '10,0,0,9,9,0.9\n# comment\n40,0,0,9,9,0.2\n');
+    return dir;
+  };
+
+  it('a detection or track at frame −1 is an error naming file and line (was accepted)', async () => {
+    const dir = scene();
+    writeFileSync(join(dir, 'd', 'v1.txt'), '10,0,0,9,9,0.9\n-1,0,0,9,9,0.5\n');
+    await failsWith(['--tracks', join(dir, 't'), '--detections', join(dir, 'd'), '--frames', '100'], `skelflow metrics: ${join(dir, 'd', 'v1.txt')}: line 2: frame must be a 0-based index (>= 0), got -1`);
+    writeFileSync(join(dir, 'd', 'v1.txt'), '10,0,0,9,9,0.9\n');
+    writeFileSync(join(dir, 't', 'v1.txt'), '0,-1,0,0,9,9\n');
+    await failsWith(['--tracks', join(dir, 't'), '--detections', join(dir, 'd'), '--frames', '100'], `skelflow metrics: ${join(dir, 't', 'v1.txt')}: line 1: frame must be a 0-based index (>= 0), got -1`);
+  });
+
+  it('--frames smaller than the data is an error naming the row that needs more (was accepted)', async () => {
+    const dir = scene();
+    expect((await run(['--tracks', join(dir, 't'), '--detections', join(dir, 'd'), '--frames', '41'])).code).toBe(0);
+    await failsWith(
+      ['--tracks', join(dir, 't'), '--detections', join(dir, 'd'), '--frames', '40'],
+      `skelflow metrics: --frames: value: 40 is smaller than the data: the videos with rows have at least 41 frames (e.g. ${join(dir, 'd', 'v1.txt')} row 2 is at frame 40)`,
+    );
+  });
+
+  it('a 200k-deep nested array is one clean line naming the file (was: Maximum call stack size exceeded, exit 1)', async () => {
+    const dir = fresh('deep');
+    writeFileSync(join(dir, 'l.json'), '[0, 1]');
+    writeFileSync(join(dir, 's.json'), `[0.5, ${'['.repeat(200_000)}${']'.repeat(200_000)}]`);
+    await failsWith(['--labels', join(dir, 'l.json'), '--scores', join(dir, 's.json')], `skelflow metrics: ${join(dir, 's.json')}: index 1: expected a number, got an array (1 item)`);
+  });
+});

@@ -2,7 +2,7 @@
 // never see node:fs.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '@skelflow/base';
+import { InputError, jsonPreview } from '@skelflow/base';
 import { MODEL_FORMAT_VERSION, type SavedModelConfig } from './contract.js';
 
 /**
@@ -74,7 +74,7 @@ export async function readModelKind(location: string): Promise<ModelLocation> {
   }
   const cfg = await readModelConfig(location);
   if (cfg.kind === undefined) return { kind: LEGACY_MODEL_KIND, type: 'folder', formatVersion: 0, legacy: true };
-  if (typeof cfg.kind !== 'string' || cfg.kind === '') throw new InputError(`'kind' must be a non-empty string, got ${JSON.stringify(cfg.kind)}`, { source: path.join(location, 'config.json') });
+  if (typeof cfg.kind !== 'string' || cfg.kind === '') throw new InputError(`'kind' must be a non-empty string, got ${jsonPreview(cfg.kind)}`, { source: path.join(location, 'config.json') });
   const v = cfg.formatVersion;
   return { kind: cfg.kind, type: 'folder', formatVersion: typeof v === 'number' ? v : 0, legacy: false };
 }

@@ -21,7 +21,7 @@ export type { Coco17ArrayOptions } from './layouts/convert.js';
 // Pose tracks: in memory (typed) and on disk (JSON), the converter between them.
 export { frameKey } from './tracks/types.js';
 export type { PersonTrack, PoseClip, PoseDetectionJson, PoseTracks, PoseTracksJson } from './tracks/types.js';
-export { parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
+export { COORDINATE_LIMIT_FACTOR, parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
 export type { ParsePoseOptions } from './tracks/parse_json.js';
 export { clipNameFromPoseFile, POSE_FILE_SUFFIX } from './tracks/clip_name.js';
 

@@ -95,6 +95,15 @@ function readBytes(file: string): Uint8Array {
   }
 }
 
+/** A short description of a JSON value that never recurses (a 200k-deep array overflowed JSON.stringify). */
+function describeJson(v: unknown): string {
+  if (Array.isArray(v)) return `an array (${v.length} item${v.length === 1 ? '' : 's'})`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return String(v);
+}
+
 /** A JSON array of numbers (booleans allowed; "Infinity", "-Infinity", "NaN" strings as in numpy-style dumps) or a .npy file. */
 function readArray(file: string): ArrayLike<number> {
   const bytes = readBytes(file);
@@ -103,7 +112,7 @@ function readArray(file: string): ArrayLike<number> {
   try {
     data = JSON.parse(new TextDecoder('utf-8').decode(bytes));
   } catch (e) {
-    throw new InputProblem(file, 'JSON', (e as Error).message);
+    throw new InputProblem(file, 'JSON', (e as Error).message.replace(/\s*[\r\n]+\s*/g, ' '));
   }
   if (!Array.isArray(data)) throw new InputProblem(file, 'JSON', `expected an array of numbers, got ${data === null ? 'null' : typeof data}`);
   const out = new Float64Array(data.length);
@@ -112,7 +121,7 @@ function readArray(file: string): ArrayLike<number> {
     if (typeof v === 'number') out[i] = v;
     else if (typeof v === 'boolean') out[i] = v ? 1 : 0;
     else if (v === 'Infinity' || v === '-Infinity' || v === 'NaN') out[i] = Number(v);
-    else throw new InputProblem(file, `index ${i}`, `expected a number, got ${JSON.stringify(v)}`);
+    else throw new InputProblem(file, `index ${i}`, `expected a number, got ${describeJson(v)}`);
   }
   return out;
 }
@@ -168,6 +177,32 @@ function detectionCriteria(
       detections: detectionFiles.has(name) ? parseDetections(readText(d), d) : [],
     };
   });
+  // Every video with a row has at least (its last frame + 1) frames, so --frames is at least the
+  // sum of those; a smaller --frames would count false positives per frame against too few frames.
+  let needed = 0;
+  let last: { file: string; line: number; frame: number } | undefined;
+  for (const v of videos) {
+    const at = (rows: readonly ArrayLike<number>[] | undefined, col: number, file: string) => {
+      let best: { file: string; line: number; frame: number } | undefined;
+      (rows ?? []).forEach((r, i) => {
+        if (!best || r[col]! > best.frame) best = { file, line: i + 1, frame: r[col]! };
+      });
+      return best;
+    };
+    const t = at(v.tracks, 1, join(tracksDir, v.name ?? ''));
+    const d = at(v.detections, 0, join(detectionsDir, v.name ?? ''));
+    const top = !t ? d : !d ? t : d.frame > t.frame ? d : t;
+    if (!top) continue;
+    needed += top.frame + 1;
+    if (!last || top.frame > last.frame) last = top;
+  }
+  if (last && frames < needed) {
+    throw new InputProblem(
+      '--frames',
+      'value',
+      `${frames} is smaller than the data: the videos with rows have at least ${needed} frames (e.g. ${last.file} row ${last.line} is at frame ${last.frame})`,
+    );
+  }
   try {
     const r = rbdcTbdc(videos, frames, { alpha, beta, ties });
     return { rbdc: r.rbdc, tbdc: r.tbdc };

@@ -43,7 +43,18 @@ export function decodeIntoModule(module: Module, modelJson: ModelJson, weights: 
   if (modelJson?.format !== 'skelflow-weights' || !Array.isArray(modelJson.weightsManifest)) {
     throw new InputError('not a @skelflow model.json (missing format or weightsManifest)', { source });
   }
-  const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  const entries: unknown[] = modelJson.weightsManifest.flatMap((g: unknown) =>
+    g !== null && typeof g === 'object' && Array.isArray((g as { weights?: unknown }).weights) ? (g as { weights: unknown[] }).weights : [undefined],
+  );
+  // Each entry is checked before use: an edited manifest used to crash (exit 1) instead of naming the file.
+  entries.forEach((e, i) => {
+    const w = e as tf.io.WeightsManifestEntry | null | undefined;
+    const ok =
+      w !== null && typeof w === 'object' && typeof w.name === 'string' && w.dtype === 'float32' &&
+      Array.isArray(w.shape) && w.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+    if (!ok) throw new InputError('weights manifest entry must be {name: string, shape: non-negative integers, dtype: "float32"}', { source, location: `weightsManifest entry ${i}` });
+  });
+  const specs = entries as tf.io.WeightsManifestEntry[];
   const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (weights.byteLength !== expected) {
     throw new WeightsError(`weights.bin has ${weights.byteLength} bytes, the manifest needs ${expected}`, { source });
