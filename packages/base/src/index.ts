@@ -1,2 +1,2 @@
-export { SkelflowError, InputError, ShapeError, WeightsError, assertShape } from './errors.js';
-export { Rng, defaultInitBound } from './random.js';
+export { SkelflowError, InputError, ShapeError, WeightsError, assertShape, TrainingDivergedError, TrainingInterruptedError, type TrainingPoint } from './errors.js';
+export { Rng, type RngState, defaultInitBound } from './random.js';
