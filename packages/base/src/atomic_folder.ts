@@ -147,7 +147,7 @@ export async function replaceFolder(dir: string, write: (tmp: string) => Promise
   const st = await fs.stat(dir).catch(() => null);
   if (st && !st.isDirectory()) throw new InputError('exists and is not a folder', { source: dir });
   if (st && !options.overwrite && (await fs.readdir(dir)).length > 0) {
-    throw new InputError('folder exists and is not empty; pass overwrite (--force) to replace it', { source: dir });
+    throw new InputError('already exists and is not empty; pass overwrite (--force) to replace it', { source: dir });
   }
   await fs.mkdir(path.dirname(path.resolve(dir)), { recursive: true });
   const tmp = sibling(dir, TMP);
