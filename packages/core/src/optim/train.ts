@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer } from './optimizer.js';
 import { clipGradNorm } from './clip.js';
 import type { LrSchedule } from './schedule.js';
-import { SkelflowError, TrainingInterruptedError, type TrainingPoint } from '@skelflow/base';
+import { TrainingDivergedError, TrainingInterruptedError, type TrainingPoint } from '@skelflow/base';
 import { checkSoundState, DIVERGENCE_RULE, DivergenceGuard, type DivergenceRule } from './health.js';
 
 /** What one optimisation step measured. */
@@ -55,9 +55,12 @@ export function trainStep(
   return { loss, gradNorm };
 }
 
-/** Throws before an update when the loss is not finite (diverged training or bad input). */
+/**
+ * Throws before an update when the loss is not finite (diverged training or bad input): a
+ * {@link TrainingDivergedError} whose position {@link runEpochs} fills in.
+ */
 export function checkFiniteLoss(loss: number): void {
-  if (!Number.isFinite(loss)) throw new SkelflowError(`loss is ${loss}; training diverged or the input holds non-finite values`);
+  if (!Number.isFinite(loss)) throw new TrainingDivergedError(`loss is ${loss}; training diverged or the input holds non-finite values`, { epoch: NaN, batch: NaN });
 }
 
 /** Progress reported after every batch. */
@@ -147,8 +150,16 @@ export async function runEpochs<B>(options: EpochLoopOptions<B>): Promise<number
     const first = epoch === start.epoch ? start.batch : 0;
     let sum = epoch === start.epoch ? start.lossSum : 0;
     for (let i = first; i < batches.length; i++) {
-      const r = options.step(batches[i]!);
       const at = { epoch, batch: i };
+      let r: StepResult;
+      try {
+        r = options.step(batches[i]!);
+      } catch (e) {
+        if (e instanceof TrainingDivergedError && Number.isNaN(e.at.epoch)) {
+          throw new TrainingDivergedError(`training diverged at epoch ${epoch + 1}, batch ${i + 1}: ${e.reason}`, at);
+        }
+        throw e;
+      }
       guard.check(r.loss, at);
       options.checkState?.(at);
       sum += r.loss;
