@@ -118,6 +118,9 @@ async function linkTree(from: string, to: string): Promise<void> {
   }
 }
 
+/** The temporary folders of this process's replacements in progress (absolute paths). */
+const ownTemporary = new Set<string>();
+
 /** Test hook: `SKELFLOW_TEST_SAVE_PAUSE_MS` widens the window between the steps of a replacement. */
 async function testPause(): Promise<void> {
   const ms = Number(process.env.SKELFLOW_TEST_SAVE_PAUSE_MS ?? 0);
@@ -143,6 +146,12 @@ async function testPause(): Promise<void> {
  * ```
  */
 export async function replaceFolder(dir: string, write: (tmp: string) => Promise<void>, options: ReplaceFolderOptions = {}): Promise<void> {
+  // Nested inside another replacement of this process (a model saved into a checkpoint being
+  // assembled): the outer one syncs and renames; write straight into its temporary folder.
+  if (ownTemporary.has(path.resolve(dir))) {
+    await write(dir);
+    return;
+  }
   await recoverFolder(dir);
   const st = await fs.stat(dir).catch(() => null);
   if (st && !st.isDirectory()) throw new InputError('exists and is not a folder', { source: dir });
@@ -152,6 +161,7 @@ export async function replaceFolder(dir: string, write: (tmp: string) => Promise
   await fs.mkdir(path.dirname(path.resolve(dir)), { recursive: true });
   const tmp = sibling(dir, TMP);
   await fs.mkdir(tmp);
+  ownTemporary.add(tmp);
   try {
     await write(tmp);
     if (st) {
@@ -166,6 +176,8 @@ export async function replaceFolder(dir: string, write: (tmp: string) => Promise
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    ownTemporary.delete(tmp);
   }
   const parent = path.dirname(path.resolve(dir));
   if (st) {
