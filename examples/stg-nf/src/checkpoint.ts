@@ -95,7 +95,10 @@ export function stgNfFromCheckpoint(ckpt: CheckpointJson | string, source = 'che
       // PyTorch's conv and ActNorm tensors differ from ours by unit axes only: the shapes without
       // them must be equal (a permuted layout with the same element count is refused).
       const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1).join('×');
-      if (target.size !== t.data.length || squeeze(target.shape) !== squeeze(t.shape)) {
+      if (target.size !== t.data.length) {
+        throw new WeightsError(`has ${t.data.length} values, the model expects ${target.size}`, { source, location: key });
+      }
+      if (squeeze(target.shape) !== squeeze(t.shape)) {
         throw new WeightsError(`shape [${t.shape}] does not fit the model's [${target.shape}] (unit axes aside)`, { source, location: key });
       }
       provided.add(name);

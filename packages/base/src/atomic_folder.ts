@@ -155,8 +155,10 @@ export async function replaceFolder(dir: string, write: (tmp: string) => Promise
   await recoverFolder(dir);
   const st = await fs.stat(dir).catch(() => null);
   if (st && !st.isDirectory()) throw new InputError('exists and is not a folder', { source: dir });
-  if (st && !options.overwrite && (await fs.readdir(dir)).length > 0) {
-    throw new InputError('already exists and is not empty; pass overwrite (--force) to replace it', { source: dir });
+  const entries = st ? await fs.readdir(dir) : [];
+  if (st && !options.overwrite && entries.length > 0) {
+    const model = entries.includes('config.json') || entries.includes('model.json');
+    throw new InputError(`${model ? 'already holds a model' : 'already exists and is not empty'}; pass overwrite (--force) to replace it`, { source: dir });
   }
   await fs.mkdir(path.dirname(path.resolve(dir)), { recursive: true });
   const tmp = sibling(dir, TMP);
