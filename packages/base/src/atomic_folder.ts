@@ -121,10 +121,16 @@ async function linkTree(from: string, to: string): Promise<void> {
 /** The temporary folders of this process's replacements in progress (absolute paths). */
 const ownTemporary = new Set<string>();
 
-/** Test hook: `SKELFLOW_TEST_SAVE_PAUSE_MS` widens the window between the steps of a replacement. */
-async function testPause(): Promise<void> {
+/**
+ * Test hook: `SKELFLOW_TEST_SAVE_PAUSE_MS` widens the window between the steps of a replacement
+ * (after the new folder is synced, between the two renames) and announces each pause on stderr,
+ * so a test can kill the process inside a save.
+ */
+async function testPause(step: string): Promise<void> {
   const ms = Number(process.env.SKELFLOW_TEST_SAVE_PAUSE_MS ?? 0);
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  if (!(ms > 0)) return;
+  process.stderr.write(`[skelflow test: save pause ${step}]\n`);
+  await new Promise((r) => setTimeout(r, ms));
 }
 
 /**
@@ -174,7 +180,7 @@ export async function replaceFolder(dir: string, write: (tmp: string) => Promise
       }
     }
     await syncTree(tmp);
-    await testPause();
+    await testPause('synced');
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true });
     throw e;
@@ -185,7 +191,7 @@ export async function replaceFolder(dir: string, write: (tmp: string) => Promise
   if (st) {
     const prev = sibling(dir, PREV);
     await fs.rename(dir, prev);
-    await testPause();
+    await testPause('between renames');
     await fs.rename(tmp, dir);
     await syncPath(parent, 'r');
     await fs.rm(prev, { recursive: true, force: true });
