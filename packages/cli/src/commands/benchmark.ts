@@ -227,7 +227,7 @@ const RESULTS = ['models', 'runs', 'benchmark.json', 'benchmark.md'];
  * benchmark (models/, runs/, benchmark.json, benchmark.md) are removed, so a rerun with fewer seeds
  * or other models leaves no stale run beside the new ones.
  */
-async function prepareOut(out: string, force: boolean): Promise<void> {
+export async function prepareBenchmarkOut(out: string, force: boolean): Promise<void> {
   const st = await fs.stat(out).catch(() => null);
   if (st && !st.isDirectory()) throw new InputError('exists and is not a folder; --out takes a folder', { source: out });
   const entries = await fs.readdir(out).catch(() => null);
@@ -342,7 +342,7 @@ export async function benchmarkCommand(argv: string[], io: Io): Promise<number> 
   const flags = typedFlagValues('benchmark', usable, raw);
   const seeds = intFlag('benchmark', 'seeds', values.seeds, 3);
   const out = path.resolve(values.out!);
-  await prepareOut(out, !!values.force);
+  await prepareBenchmarkOut(out, !!values.force);
   const backend = await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
   const report = await runBenchmark({ data: values.data!, out, models, seeds, flags, backend }, io);
   io.stdout(benchmarkMarkdown(report).split('\n').slice(6, 8 + report.models.length).join('\n') + '\n');
