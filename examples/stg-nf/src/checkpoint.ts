@@ -41,16 +41,32 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 export function stgNfConfigFromCheckpoint(ckpt: CheckpointJson, source: string): StgNfConfig {
   const a = ckpt.args;
   const normal = ckpt.tensors.get('prior_h_normal');
-  const steps = new Set([...ckpt.tensors.keys()].map((k) => STEP.exec(k)?.[1]).filter((x) => x !== undefined)).size;
+  const steps = new Set([...ckpt.tensors.keys()].map((k) => STEP.exec(k)?.[1]).filter((x) => x !== undefined).map(Number));
   const segLen = num(a.seg_len) ?? normal?.shape[1];
-  const K = num(a.K) ?? steps;
-  const R = num(a.R) ?? normal?.data[0] ?? 3;
-  if (segLen === undefined || !Number.isInteger(segLen) || segLen < 2 || K < 1) {
+  const K = num(a.K) ?? steps.size;
+  // The prior's means: normal ~ N(+R, I), abnormal ~ N(−R, I); the first C channels of prior_h_*
+  // hold the mean, the rest the log-std (0).
+  const R = normal ? normal.data[0]! : (num(a.R) ?? 3);
+  if (segLen === undefined || !Number.isInteger(segLen) || segLen < 2 || !Number.isInteger(K) || K < 1) {
     throw new WeightsError('cannot tell seg_len and the number of flow steps from this checkpoint', { source });
   }
-  if (K !== steps) throw new WeightsError(`args.K is ${K} but the state dict holds ${steps} flow steps`, { source, location: 'args.K' });
-  if (normal && normal.data[0] !== R) {
-    throw new WeightsError(`args.R is ${R} but the prior buffer prior_h_normal holds ${normal.data[0]}`, { source, location: 'args.R' });
+  // The declared architecture must be the one the weights have.
+  for (let k = 0; k < K; k++) if (!steps.has(k)) throw new WeightsError(`args.K = ${K} but flow step ${k} has no weights`, { source, location: `flow.layers.${k}` });
+  for (const k of steps) if (k >= K) throw new WeightsError(`args.K = ${K} but the checkpoint has weights of flow step ${k}`, { source, location: `flow.layers.${k}` });
+  if (normal && normal.shape[1] !== segLen) {
+    throw new WeightsError(`args.seg_len = ${segLen} but the prior covers ${normal.shape[1]} frames`, { source, location: 'prior_h_normal' });
+  }
+  if (num(a.R) !== undefined && normal && Math.fround(a.R as number) !== R) {
+    throw new WeightsError(`the prior's mean is ${R}, args.R = ${String(a.R)}`, { source, location: 'prior_h_normal' });
+  }
+  for (const [name, sign] of [['prior_h_normal', 1], ['prior_h_abnormal', -1]] as const) {
+    const t = ckpt.tensors.get(name);
+    if (!t) continue;
+    const half = t.data.length / 2;
+    for (let i = 0; i < t.data.length; i++) {
+      const want = i < half ? Math.fround(sign * R) : 0;
+      if (t.data[i] !== want) throw new WeightsError(`value ${t.data[i]} at index ${i}; an STG-NF prior holds ${sign * R} (means) then 0 (log-stds)`, { source, location: name });
+    }
   }
   if (num(a.L) !== undefined && a.L !== 1) throw new WeightsError(`L = ${String(a.L)} flow levels are not supported (the original only runs L = 1)`, { source, location: 'args.L' });
   if (num(a.model_hidden_dim) !== undefined && a.model_hidden_dim !== 0) {
@@ -113,16 +129,30 @@ export function stgNfFromCheckpoint(ckpt: CheckpointJson | string | Uint8Array |
   const model = new StgNf({ ...stgNfConfigFromCheckpoint(parsed, source), seed: 0 });
   const own = model.stateDict();
   const state = new Map<string, tf.Tensor>();
+  const provided = new Set<string>();
   try {
     for (const [key, t] of parsed.tensors) {
       const name = stgNfNameFromTorch(key);
       if (name === null) continue;
       const target = own.get(name);
       if (!target) throw new WeightsError('no matching tensor in the model', { source, location: key });
+      // PyTorch's conv and ActNorm tensors differ from ours by unit axes only: the shapes without
+      // them must be equal (a permuted layout with the same element count is refused).
+      const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1).join('×');
       if (target.size !== t.data.length) {
         throw new WeightsError(`has ${t.data.length} values, the model expects ${target.size}`, { source, location: key });
       }
+      if (squeeze(target.shape) !== squeeze(t.shape)) {
+        throw new WeightsError(`shape [${t.shape}] does not fit the model's [${target.shape}] (unit axes aside)`, { source, location: key });
+      }
+      provided.add(name);
       state.set(name, tf.tensor(t.data, target.shape, 'float32'));
+    }
+    // Every learned tensor and statistic must come from the checkpoint (not the initialiser).
+    for (const name of own.keys()) {
+      if (provided.has(name) || /\.initialized$/.test(name) || name === 'flow.prior.radius') continue;
+      const step = /^flow\.transform\.(\d+)\./.exec(name)?.[1];
+      throw new WeightsError(`missing from the checkpoint (flow step ${step ?? '?'})`, { source, location: name });
     }
     // The original never saves ActNorm's initialised flag; loaded weights are initialised.
     for (let k = 0; k < model.config.K; k++) state.set(`flow.transform.${k}.0.initialized`, tf.scalar(1));

@@ -102,7 +102,7 @@ describe('STG-NF checkpoint args', () => {
 
   it('configure the model, and disagreements with the tensors are named', () => {
     expect(stgNfConfigFromCheckpoint(ckpt({ seg_len: 12, K: 2, R: 5, temporal_kernel: 3, max_hops: 2 }), 'a')).toEqual({ segLen: 12, K: 2, R: 5, temporalKernel: 3, maxHops: 2, permutation: 'reverse' });
-    expect(() => stgNfConfigFromCheckpoint(ckpt({ seg_len: 12, K: 8 }), 'a.tar')).toThrow(/a\.tar: args\.K: args\.K is 8 but the state dict holds 2 flow steps/);
+    expect(() => stgNfConfigFromCheckpoint(ckpt({ seg_len: 12, K: 8 }), 'a.tar')).toThrow(/a\.tar: flow\.layers\.2: args\.K = 8 but flow step 2 has no weights/);
     expect(() => stgNfConfigFromCheckpoint(ckpt({ seg_len: 12, L: 2 }), 'a.tar')).toThrow(WeightsError);
     expect(() => stgNfConfigFromCheckpoint(ckpt({ seg_len: 12, flow_permutation: 'invconv' }), 'a.tar')).toThrow(/args\.flow_permutation/);
   });

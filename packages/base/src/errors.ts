@@ -97,3 +97,39 @@ export function isSkelflowError(value: unknown, code: string = SkelflowError.cod
 export function assertShape(cond: boolean, what: string, message: string): asserts cond {
   if (!cond) throw new ShapeError(message, { source: what });
 }
+
+/** Where a training run stopped: the epoch and the batch inside it (both 0-based). */
+export interface TrainingPoint {
+  epoch: number;
+  batch: number;
+}
+
+/**
+ * Training diverged: a non-finite loss, parameter or buffer, or a loss far above its running level
+ * (the rule is `@skelflow/core`'s `DivergenceGuard`). Nothing of the diverged state is kept.
+ */
+export class TrainingDivergedError extends SkelflowError {
+  static override readonly code: string = 'SKELFLOW_TRAINING_DIVERGED';
+  constructor(
+    message: string,
+    /** Where it was detected. */
+    readonly at: TrainingPoint,
+    options: { source?: string; location?: string } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** Training was asked to stop (SIGINT, SIGTERM) and stopped after a batch, its state checkpointed. */
+export class TrainingInterruptedError extends SkelflowError {
+  static override readonly code: string = 'SKELFLOW_TRAINING_INTERRUPTED';
+  constructor(
+    message: string,
+    /** The position the checkpoint continues from. */
+    readonly at: TrainingPoint,
+    /** What asked to stop (e.g. `SIGINT`). */
+    readonly by: string,
+  ) {
+    super(message);
+  }
+}

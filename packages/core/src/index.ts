@@ -1,7 +1,8 @@
 export { type BackendName, initBackend } from './backend.js';
 export { defaultInit, type InitOptions, normalTensor, resolveRng, uniformTensor } from './init.js';
 export { Module } from './module.js';
-export { type Optimizer } from './optim/optimizer.js';
+export { type Optimizer, type OptimizerState } from './optim/optimizer.js';
+export { checkSoundState, DIVERGENCE_RULE, DivergenceGuard, type DivergenceRule, unsoundTensor } from './optim/health.js';
 export { Adam, Adamax, type AdamOptions } from './optim/adamax.js';
 export { clipGradNorm } from './optim/clip.js';
 export { FusedAdamax, type FusedAdamaxOptions } from './optim/adamax_flat.js';
@@ -13,6 +14,7 @@ export {
   type EpochLoopOptions,
   fit,
   type FitOptions,
+  type LoopPosition,
   runEpochs,
   type StepResult,
   trainStep,

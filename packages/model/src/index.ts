@@ -21,6 +21,7 @@ export {
   type TrainOptions,
   type TrainProgress,
   type TrainResult,
+  type TrainingState,
 } from './contract.js';
 export {
   configFromFlags,

@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, jsonPreview } from '@skelflow/base';
+import { resolveFolder } from '@skelflow/base/node';
 import { MODEL_FORMAT_VERSION, type SavedModelConfig } from './contract.js';
 
 /**
@@ -63,7 +64,9 @@ export async function readModelConfig(dir: string): Promise<Record<string, unkno
  * ```
  * @throws InputError when the location does not exist, or `kind` is not a string
  */
-export async function readModelKind(location: string): Promise<ModelLocation> {
+export async function readModelKind(given: string): Promise<ModelLocation> {
+  // A folder whose replacement was interrupted between its two renames reads as its predecessor.
+  const location = await resolveFolder(given);
   const st = await fs.stat(location).catch(() => null);
   if (!st) throw new InputError('no such file or folder', { source: location });
   if (st.isFile()) {
