@@ -45,8 +45,8 @@ export interface AttentionResult {
  * M is 0 or a large negative number ({@link MASKED_SCORE}) from the causal and key-padding masks.
  *
  * tfjs-core has no attention op, so this is built from ops with forward and gradient kernels on
- * wasm and cpu: one fused Q/K/V matMul (self-attention), a reshape/transpose to batched heads
- * `[B·H, T, d_h]` (no per-head loop), two batched matMuls and a softmax. Dropout on the attention
+ * wasm and cpu: one fused Q/K/V matMul (self-attention), a reshape and one rank-4 transpose to
+ * batched heads `[B·H, T, d_h]` (no per-head loop), two batched matMuls and a softmax. Dropout on the attention
  * weights draws its masks from the seeded {@link Rng} (train mode only).
  *
  * PyTorch twin `nn.MultiheadAttention(embed_dim, num_heads, dropout, bias, batch_first=True)`
@@ -134,19 +134,21 @@ export class MultiHeadAttention extends Module {
     const Tk = src ? src.shape[1]! : Tq;
     let weightsOut: tf.Tensor | null = null;
     const output = tf.tidy(() => {
-      // [B·T, 3D] → [B, T, 3, H, d_h] → [3, B, H, T, d_h]: one transpose gives Q, K and V per head.
-      const heads = (t: tf.Tensor, parts: number, T: number) =>
-        tf.reshape(tf.transpose(tf.reshape(t, [B, T, parts, H, dh]), [2, 0, 3, 1, 4]), [parts, B * H, T, dh]);
+      // [B·T, parts·D] → [B, T, parts·H, d_h] → [B, parts·H, T, d_h] → parts × [B·H, T, d_h]. A 4-D
+      // transpose: tfjs-wasm's rank-5 transpose is ~40× slower than its rank-4 one.
+      const heads = (t: tf.Tensor, parts: number, T: number): tf.Tensor[] => {
+        const all = tf.transpose(tf.reshape(t, [B, T, parts * H, dh]), [0, 2, 1, 3]);
+        const split = parts === 1 ? [all] : tf.split(all, parts, 1);
+        return split.map((x) => tf.reshape(x, [B * H, T, dh]));
+      };
       let q: tf.Tensor;
       let k: tf.Tensor;
       let v: tf.Tensor;
       if (!src) {
-        const qkv = heads(this.project(x, 0, 3), 3, Tq);
-        [q, k, v] = tf.split(qkv, 3, 0).map((t) => tf.reshape(t, [B * H, Tq, dh]));
+        [q, k, v] = heads(this.project(x, 0, 3), 3, Tq) as [tf.Tensor, tf.Tensor, tf.Tensor];
       } else {
-        q = tf.reshape(heads(this.project(x, 0, 1), 1, Tq), [B * H, Tq, dh]);
-        const kv = heads(this.project(src, 1, 2), 2, Tk);
-        [k, v] = tf.split(kv, 2, 0).map((t) => tf.reshape(t, [B * H, Tk, dh]));
+        [q] = heads(this.project(x, 0, 1), 1, Tq) as [tf.Tensor];
+        [k, v] = heads(this.project(src, 1, 2), 2, Tk) as [tf.Tensor, tf.Tensor];
       }
       // Scale Q before the product, as PyTorch does.
       let scores = tf.reshape(tf.matMul(tf.mul(q!, 1 / Math.sqrt(dh)), k!, false, true), [B, H, Tq, Tk]);
