@@ -100,6 +100,10 @@ describe('checked data: skelflow eval', () => {
     const c = capture();
     const code = await runCli(['eval', '--model', bad, '--poses', d.poses, '--gt', d.gt, '--out', path.join(tmpDir(), 'r.json'), '--backend', 'cpu'], c.io);
     expect(code).toBe(2);
-    expect(c.err.join('')).toMatch(new RegExp(`${esc(bad)}`));
+    expect(c.err.join('')).toMatch(new RegExp(`${esc(bad)}: clip 01_0001, person 1, frame 0: the model scored the segment of ${esc(d.poseFile('01_0001'))} at person 1, frames 0-23 as NaN`));
+    const s = capture();
+    expect(await runCli(['stream', '--model', bad, '--poses', d.poseFile('01_0001'), '--backend', 'cpu'], s.io)).toBe(2);
+    expect(s.err.join('')).toMatch(new RegExp(`^skelflow stream: ${esc(bad)}: track 1, frame 23: the model scored the window of ${esc(d.poseFile('01_0001'))}`));
+    expect(s.out.join('')).not.toMatch(/null/);
   });
 });
