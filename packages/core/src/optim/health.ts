@@ -93,8 +93,16 @@ export function unsoundTensor(named: Iterable<readonly [string, ArrayLike<number
   return null;
 }
 
-/** Throws {@link TrainingDivergedError} naming the first unsound parameter or buffer (rule 3). */
+/** Buffers that count (BatchNorm's batches tracked): only their finiteness is checked, not their size. */
+export const COUNTER_BUFFER = /(numBatchesTracked|num_batches_tracked)$/;
+
+/**
+ * Throws {@link TrainingDivergedError} naming the first unsound parameter or buffer (rule 3);
+ * counters ({@link COUNTER_BUFFER}) are only required to be finite.
+ */
 export function checkSoundState(named: Iterable<readonly [string, ArrayLike<number>]>, at: TrainingPoint, maxAbs = DIVERGENCE_RULE.maxAbs): void {
-  const bad = unsoundTensor(named, maxAbs);
-  if (bad) throw diverged(`${bad} (not finite or above ${maxAbs.toExponential(0)})`, at);
+  for (const entry of named) {
+    const bad = unsoundTensor([entry], COUNTER_BUFFER.test(entry[0]) ? Infinity : maxAbs);
+    if (bad) throw diverged(`${bad} (not finite or above ${maxAbs.toExponential(0)})`, at);
+  }
 }
