@@ -9,7 +9,7 @@ import { TrainingDivergedError, type TrainingPoint } from '@skelflow/base';
  *    level by more than `factor` × max(1, |level|), the level being the median of the last
  *    `window` losses, or
  * 3. any parameter or buffer (BatchNorm running statistics included) is not finite or has a
- *    magnitude above `maxAbs`.
+ *    magnitude above `maxAbs` (counters, {@link COUNTER_BUFFER}, need only be finite).
  *
  * With the defaults (1000, 32, 1e6) STG-NF at lr 10 stops at its second step (loss ≈ 1e70 after
  * 8.6), while the loss spikes of healthy runs (≤ 100× the level in the first steps at lr 0.5) pass.
