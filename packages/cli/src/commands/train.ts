@@ -3,9 +3,10 @@ import { initBackend } from '@skelflow/core';
 import type { AnomalyModel, AnyModelFamily, PoseFolder, Recipe, TrainResult } from '@skelflow/model';
 import { readPoseDir } from '@skelflow/pose/node';
 import { flagUsage, parseArgsOptions, peekFlag, typedFlagValues } from '../family_flags.js';
-import { ProgressBar } from '../progress.js';
+import { BACKEND_FLAG, columns } from '../help.js';
+import { EpochMeanLoss, ProgressBar } from '../progress.js';
 import { registry } from '../registry.js';
-import { parseFlags, UsageError, type Io } from '../usage_error.js';
+import { backendFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
 
 /** The usage text of `skelflow train`, with the flags of every registered family (or of one). */
 export function trainUsage(kind?: string): string {
@@ -14,7 +15,18 @@ export function trainUsage(kind?: string): string {
 
 Trains a registered model (see 'skelflow models') on the normal pose tracks of --poses, with the
 model family's recipe (segment length, stride, augmentation, epochs …), and saves it to --out
-(config.json with the model kind, plus the family's files). --model defaults to stg-nf.
+(config.json with the model kind, plus the family's files). The progress bar shows segments/s,
+the time left and the running mean loss of the current epoch (the value the final line reports).
+
+${columns([
+  ['--model <kind>', `a registered model kind (${registry.kinds().join(', ')}; default stg-nf)`],
+  ['--poses <dir>', 'folder of normal <clip>_alphapose_tracked_person.json training files'],
+  ['--out <dir>', 'folder to save the model to'],
+  BACKEND_FLAG,
+  ['--force', 'replace a model already saved in --out'],
+])}
+
+Model flags (${kind ? `'skelflow train --help' lists every model's` : "'skelflow train --model <kind> --help' lists one model's"}):
 
 ${families.map((f) => `--model ${f.kind}: ${f.summary}\n${flagUsage(f.flags)}`).join('\n\n')}
 `;
@@ -46,11 +58,23 @@ export async function trainFamily(family: AnyModelFamily, config: Recipe, input:
   const data = family.trainingData({ normal, folders }, config, warn);
   const per = family.input.channels * config.segLen * family.input.joints;
   io.stderr(`training ${family.kind} on ${data.segments.length / per} segments\n`);
-  const bar = new ProgressBar('training', 1, io.stderr);
+  const nSegments = data.segments.length / per;
+  const epochs = config.epochs;
+  const bar = new ProgressBar('training', 1, io.stderr, undefined, { unit: 'segments' });
+  const epochLoss = new EpochMeanLoss();
+  let unitsSet = false;
   const result = await family.train(config, data, {
-    onProgress: (p) => bar.setTotal(p.total).update(p.done, p.epoch !== undefined && p.loss !== undefined ? `epoch ${p.epoch + 1} loss ${p.loss.toFixed(3)}` : (p.message ?? '')),
+    onProgress: (p) => {
+      if (!unitsSet && p.total > 0) {
+        // Steps are batches over all epochs: segments per step = segments × epochs / steps.
+        bar.setUnitsPerStep((nSegments * epochs) / p.total);
+        unitsSet = true;
+      }
+      const loss = p.epoch !== undefined && p.loss !== undefined ? `epoch ${p.epoch + 1} loss ${epochLoss.add(p.epoch, p.loss).toFixed(3)}` : '';
+      bar.setTotal(p.total).update(p.done, [loss, p.message ?? ''].filter(Boolean).join('  '));
+    },
   });
-  bar.done(`loss ${result.history[result.history.length - 1]!.toFixed(3)}`);
+  bar.done(`epoch ${result.history.length} loss ${result.history[result.history.length - 1]!.toFixed(3)}`);
   return result;
 }
 
@@ -83,7 +107,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   if (!values.force && ((await taken('config.json')) || (await taken('model.json')))) {
     throw new UsageError(`${out} already holds a model; pass --force to replace it`, { source: 'skelflow train' });
   }
-  await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  await initBackend(backendFlag('train', values.backend));
   const t0 = Date.now();
   const { model, history, nSegments } = await trainFamily(family, config, { poses: values.poses!, folders }, io);
   try {
