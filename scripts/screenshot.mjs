@@ -1,5 +1,6 @@
 // Screenshots an HTML file with the system's headless Chromium (no browser download):
-//   node scripts/screenshot.mjs <page.html> <out.png> [width] [--full]
+//   node scripts/screenshot.mjs <page.html> <out.png> [width] [--full | --at <y>]
+// (--at: a 900-pixel-high view scrolled to y)
 // Used to look at the HTML reports (skelflow eval --html, skelflow demo).
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -16,6 +17,8 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage({ viewport: { width: Number(width), height: 900 } });
   await page.goto(`file://${path.resolve(file)}`);
+  const at = process.argv.indexOf('--at');
+  if (at > 0) await page.evaluate((y) => window.scrollTo(0, y), Number(process.argv[at + 1]));
   await page.screenshot({ path: out, fullPage: process.argv.includes('--full') });
 } finally {
   await browser.close();

@@ -94,6 +94,21 @@ export function valueScale(values: Iterable<number>): Scale {
   return { lo: lo - m, hi: hi + m };
 }
 
+/**
+ * The one y-scale of all clip charts: from the highest score down to the 1st percentile of the
+ * plotted (smoothed, else raw) frame scores, and always below the threshold. A few extreme frames
+ * (one clip reaching −100 where the rest lie near −1) would otherwise flatten every other chart;
+ * they are drawn on the bottom edge and counted in `clipped`.
+ */
+export function sharedScale(clips: ReportData['clips'], threshold?: number): Scale & { clipped: number } {
+  const primary = clips.flatMap((c) => c.frameScores.smoothed ?? c.frameScores.raw).filter(Number.isFinite).sort((a, b) => a - b);
+  const all = clips.flatMap((c) => [...c.frameScores.raw, ...(c.frameScores.smoothed ?? [])]).filter(Number.isFinite);
+  if (primary.length === 0) return { ...valueScale(all), clipped: 0 };
+  const q = primary[Math.floor(0.01 * (primary.length - 1))]!;
+  const base = valueScale([Math.min(q, threshold ?? q), ...all.filter((v) => v >= q)]);
+  return { ...base, clipped: all.filter((v) => v < base.lo).length };
+}
+
 /** The frame threshold with the largest TPR − FPR, in normality units (positive = abnormal, anomaly score = −normality). */
 export function operatingPoint(abnormal: ArrayLike<number>, normality: ArrayLike<number>): OperatingPoint {
   const c = rocCurve(Array.from(abnormal), Array.from(normality, (s) => -s));
@@ -207,7 +222,7 @@ ${opMark}
 }
 
 /** The legend of the clip charts. */
-function legendSvg(perClip: boolean): string {
+function legendSvg(perClip: boolean, shared: Scale & { clipped: number }): string {
   const item = (x: number, mark: string, label: string) => `<g transform="translate(${x},0)">${mark}<text x="26" y="14">${esc(label)}</text></g>`;
   return `<svg class="legend" xmlns="http://www.w3.org/2000/svg" width="820" height="22" font-family="sans-serif" font-size="12">
 ${item(0, `<line x1="0" x2="22" y1="10" y2="10" stroke="${COLORS.smoothed}" stroke-width="2"/>`, 'smoothed score')}
@@ -216,31 +231,36 @@ ${item(250, `<rect x="0" y="3" width="22" height="14" fill="${COLORS.abnormal}"/
 ${item(420, `<line x1="0" x2="22" y1="10" y2="10" stroke="${COLORS.threshold}" stroke-dasharray="5 3"/>`, 'threshold')}
 ${item(520, `<rect x="0" y="7" width="22" height="5" fill="${COLORS.flagged}"/>`, 'flagged frames')}
 <text x="820" y="14" fill="#666" text-anchor="end">${perClip ? 'each clip: its own y-scale' : 'one y-scale for all clips'}</text>
-</svg>`;
+</svg>${!perClip && shared.clipped > 0 ? `\n<p class="note clipped">One y-scale for all clips, from the 1st percentile of the frame scores: ${shared.clipped} score${shared.clipped === 1 ? '' : 's'} below ${tickLabel(shared.lo)} ${shared.clipped === 1 ? 'is' : 'are'} drawn on the bottom edge (--per-clip-scale shows each clip's full range).</p>` : ''}`;
 }
 
 // Frames shown per segment in the small multiples.
 const PANELS = 8;
 
 /**
- * One segment as small multiples: {@link PANELS} frames evenly spread over it, drawn in one frame of
- * reference (the segment's bounding box) so movement across panels is visible, plus one panel
- * animating every frame (SVG `<animate>`, 30 fps, looping). Bones follow OpenPose-18; a bone with
+ * One segment as small multiples: {@link PANELS} frames evenly spread over it, each centred on the
+ * person at one scale per segment, plus one panel animating every frame (SVG `<animate>`, 30 fps, looping). Bones follow OpenPose-18; a bone with
  * an undetected end (confidence 0) is left out.
  */
 export function skeletonSvg(seg: SegmentSkeleton, panel = 84): string {
   const T = seg.frames.length;
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (const f of seg.frames) for (const [x, y, c] of f) if (c! > 0 && Number.isFinite(x) && Number.isFinite(y)) (xs.push(x!), ys.push(y!));
-  const x0 = Math.min(...xs);
-  const y0 = Math.min(...ys);
-  const span = Math.max(Math.max(...xs) - x0, Math.max(...ys) - y0, 1);
-  const inner = panel - 10;
-  const sx = (x: number) => 5 + ((x - x0) / span) * inner;
-  const sy = (y: number) => 5 + ((y - y0) / span) * inner;
-  const bones = (f: number[][]) =>
-    OPENPOSE18.edges
+  // Each frame is centred on its own bounding box (a person crossing the scene would otherwise
+  // shrink to a dot), at one scale for the whole segment (the largest frame fills the panel), so
+  // changes of size and posture stay comparable between panels.
+  const boxes = seg.frames.map((f) => {
+    const seen = f.filter((j) => j[2]! > 0 && Number.isFinite(j[0]) && Number.isFinite(j[1]));
+    if (seen.length === 0) return { cx: 0, cy: 0, span: 0 };
+    const xs = seen.map((j) => j[0]!);
+    const ys = seen.map((j) => j[1]!);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, span: Math.max(x1 - x0, y1 - y0) };
+  });
+  const span = Math.max(1, ...boxes.map((b) => b.span));
+  const inner = panel - 12;
+  const at = (t: number) => ({ sx: (x: number) => panel / 2 - 1 + ((x - boxes[t]!.cx) / span) * inner, sy: (y: number) => panel / 2 - 1 + ((y - boxes[t]!.cy) / span) * inner });
+  const bones = (f: number[][], t: number) => {
+    const { sx, sy } = at(t);
+    return OPENPOSE18.edges
       .map(([a, b]) => {
         const p = f[a]!;
         const q = f[b]!;
@@ -249,19 +269,21 @@ export function skeletonSvg(seg: SegmentSkeleton, panel = 84): string {
         return `M${sx(p[0]!).toFixed(1)},${sy(p[1]!).toFixed(1)}L${sx(q[0]!).toFixed(1)},${sy(q[1]!).toFixed(1)}`;
       })
       .join('');
+  };
   const picks = Array.from({ length: Math.min(PANELS, T) }, (_, i) => Math.round((i * (T - 1)) / Math.max(1, Math.min(PANELS, T) - 1)));
   const panels = picks
     .map((t, i) => {
       const f = seg.frames[t]!;
+      const { sx, sy } = at(t);
       const joints = f
         .filter((j) => j[2]! > 0)
         .map((j) => `<circle cx="${sx(j[0]!).toFixed(1)}" cy="${sy(j[1]!).toFixed(1)}" r="1.6"/>`)
         .join('');
-      return `<g class="panel" transform="translate(${i * panel},0)"><rect width="${panel - 2}" height="${panel - 2}" fill="#fafafa" stroke="#ddd"/><path d="${bones(f)}" stroke="#333" stroke-width="1.4" fill="none"/>${joints}<text x="3" y="${panel - 5}" font-size="9" fill="#888">+${t}</text></g>`;
+      return `<g class="panel" transform="translate(${i * panel},0)"><rect width="${panel - 2}" height="${panel - 2}" fill="#fafafa" stroke="#ddd"/><path d="${bones(f, t)}" stroke="#333" stroke-width="1.4" fill="none"/>${joints}<text x="3" y="${panel - 5}" font-size="9" fill="#888">+${t}</text></g>`;
     })
     .join('');
   const ax = picks.length * panel + 12;
-  const anim = `<g class="animated" transform="translate(${ax},0)"><rect width="${panel - 2}" height="${panel - 2}" fill="#fff4ec" stroke="${COLORS.flagged}"/><path d="${bones(seg.frames[0]!)}" stroke="${COLORS.flagged}" stroke-width="1.8" fill="none"><animate attributeName="d" dur="${(T / 30).toFixed(2)}s" repeatCount="indefinite" calcMode="discrete" values="${seg.frames.map(bones).join(';')}"/></path><text x="3" y="${panel - 5}" font-size="9" fill="#888">playing</text></g>`;
+  const anim = `<g class="animated" transform="translate(${ax},0)"><rect width="${panel - 2}" height="${panel - 2}" fill="#fff4ec" stroke="${COLORS.flagged}"/><path d="${bones(seg.frames[0]!, 0)}" stroke="${COLORS.flagged}" stroke-width="1.8" fill="none"><animate attributeName="d" dur="${(T / 30).toFixed(2)}s" repeatCount="indefinite" calcMode="discrete" values="${seg.frames.map((f, t) => bones(f, t)).join(';')}"/></path><text x="3" y="${panel - 5}" font-size="9" fill="#888">playing</text></g>`;
   return `<svg class="skeleton" xmlns="http://www.w3.org/2000/svg" width="${ax + panel}" height="${panel}" font-family="sans-serif">${panels}${anim}</svg>`;
 }
 
@@ -285,12 +307,12 @@ export function reportHtml(report: ReportData, gtAbnormal: Map<string, ArrayLike
   const hasBoth = abnormal.includes(1) && abnormal.includes(0);
   const op = hasBoth ? operatingPoint(abnormal, scores) : undefined;
   const perClip = options.perClipScale ?? false;
-  // The shared scale covers every plotted score, so equal heights mean equal scores in every chart.
-  const shared = valueScale(report.clips.flatMap((c) => [...c.frameScores.raw, ...(c.frameScores.smoothed ?? [])]));
+  // One scale for every chart, so equal heights mean equal scores in every clip.
+  const shared = sharedScale(report.clips, op?.threshold);
   const clips = report.clips
     .map((c) =>
       clipSvg(c.name, c.frameScores.raw, c.frameScores.smoothed, gtAbnormal.get(c.name)!, {
-        ...(perClip ? {} : { scale: shared }),
+        ...(perClip ? {} : { scale: { lo: shared.lo, hi: shared.hi } }),
         ...(op ? { threshold: op.threshold } : {}),
       }),
     )
@@ -317,7 +339,7 @@ ${(options.extra ?? []).map((e) => `<tr><td colspan="2" class="note">${esc(e)}</
 ${hasBoth ? rocSvg(abnormal, scores, auc, op) : ''}</div>
 <h2>Per-clip frame scores</h2>
 <p class="note">${esc(scoreWord)}, higher = more normal. The threshold is the operating point of the ROC (largest TPR − FPR); the strip under each chart marks the frames it flags.</p>
-${legendSvg(perClip)}
+${legendSvg(perClip, shared)}
 ${clips}
 ${segs.length ? `<h2>Most anomalous segments</h2>\n<p class="note">The ${segs.length} lowest-scoring segments (at most one per person and overlap), ${PANELS} frames each and, on the right, the segment playing at 30 fps. OpenPose-18 bones.</p>\n${skeletons}` : ''}
 </body></html>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EvalReport } from '@skelflow/cli';
 import { OPENPOSE18, type PoseClip } from '@skelflow/pose';
-import { clipSvg, niceTicks, operatingPoint, reportHtml, rocSvg, skeletonSvg, valueScale } from '../src/report_html.js';
+import { clipSvg, niceTicks, operatingPoint, reportHtml, rocSvg, sharedScale, skeletonSvg } from '../src/report_html.js';
 import { mostAnomalousSegments } from '../src/report_skeletons.js';
 
 // The HTML report's structure (no screenshot here: scripts/screenshot.mjs renders it for a person
@@ -73,13 +73,28 @@ describe('reportHtml', () => {
     const shared = scales(reportHtml(report, gt, { title: 't' }));
     expect(shared).toHaveLength(2);
     expect(shared[0]).toEqual(shared[1]);
-    const s = valueScale([-0.9, -1.0, -1.1, -1.2, -0.95, -1.05, -1.1, -1.0, -20, -70, -30, -2, -15, -40]);
-    expect(shared[0]).toEqual([s.lo, s.hi]);
-    expect(shared[0]![0]).toBeLessThan(-70);
+    // The 1st percentile of the 8 smoothed frame scores is their minimum, −40; the highest score is
+    // −0.9; 4 % margins: lo = −40 − 0.04 × 39.1, hi = −0.9 + 0.04 × 39.1. Raw −70 is below: clipped.
+    expect(shared[0]![0]).toBeCloseTo(-40 - 0.04 * 39.1, 10);
+    expect(shared[0]![1]).toBeCloseTo(-0.9 + 0.04 * 39.1, 10);
+    expect(reportHtml(report, gt, { title: 't' })).toMatch(/1 score below -41\.6 is drawn on the bottom edge/);
     const own = scales(reportHtml(report, gt, { title: 't', perClipScale: true }));
     expect(own[0]![0]).toBeGreaterThan(-1.3); // the normal clip is no longer drawn on the anomalous one's scale
     expect(own[0]).not.toEqual(own[1]);
     expect(reportHtml(report, gt, { title: 't', perClipScale: true })).toMatch(/each clip: its own y-scale/);
+  });
+
+  it('sharedScale: 1st percentile of the plotted scores, never above the threshold', () => {
+    const flat = (v: number[]) => ({ name: 'c', nFrames: v.length, frameScores: { raw: v, smoothed: null }, segments: [] });
+    // 0, −1, …, −99 and one −1000: the 1st percentile (index 1 of the 101 sorted) is −99; range −99…0
+    // with 4 % margins; −1000 is clipped.
+    const values = [...Array.from({ length: 100 }, (_, i) => -i), -1000];
+    const s = sharedScale([flat(values)]);
+    expect(s.lo).toBeCloseTo(-99 - 0.04 * 99, 10);
+    expect(s.hi).toBeCloseTo(0.04 * 99, 10);
+    expect(s.clipped).toBe(1);
+    // A threshold below that percentile extends the scale to it.
+    expect(sharedScale([flat(values)], -1000).clipped).toBe(0);
   });
 
   it('has a legend, the ROC with ticks and operating point, the threshold on each chart and the title escaped', () => {

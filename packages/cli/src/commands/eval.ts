@@ -182,7 +182,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   await writeAtomic(out, JSON.stringify(report) + '\n');
   if (values.html !== undefined) {
     const html = await htmlReportFromFolders(report, { poses: values.poses!, gt: values.gt!, convention }, {
-      title: `skelflow eval — ${report.kind} on ${path.basename(path.resolve(values.poses!))}`,
+      title: `skelflow eval — ${report.kind} on ${displayPath(values.poses!)}`,
       perClipScale: !!values['per-clip-scale'],
     });
     await fs.mkdir(path.dirname(path.resolve(values.html)), { recursive: true });
