@@ -25,7 +25,7 @@ anomalous segments as skeletons) and the trained model to --out.
 ${columns([
   ['--model <kind>', "a registered model kind (default stg-nf; see 'skelflow models')"],
   ['--out <dir>', 'output folder (default ./skelflow-demo)'],
-  ['--scale demo|tiny', 'dataset size: demo (80 training clips, ~50 MB cached) or tiny (a smoke run)'],
+  ['--scale demo|tiny', 'dataset size: demo (80 training clips, 55 MB cached) or tiny (2.5 MB, a smoke run)'],
   ['--seed <N>', 'seed of the dataset and the training (default 7)'],
   ['--epochs <N>', "training epochs (default: the model's recipe; tiny: at most 4)"],
   ['--per-clip-scale', 'in report.html, give each clip chart its own y-scale'],
