@@ -4,6 +4,7 @@ import type { AnomalyModel, AnyModelFamily, PoseFolder, Recipe, TrainResult } fr
 import { readPoseDir } from '@skelflow/pose/node';
 import { flagUsage, parseArgsOptions, peekFlag, typedFlagValues } from '../family_flags.js';
 import { BACKEND_FLAG, columns } from '../help.js';
+import { displayPath, relativePath } from '../paths.js';
 import { EpochMeanLoss, ProgressBar } from '../progress.js';
 import { registry } from '../registry.js';
 import { backendFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
@@ -111,10 +112,13 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const t0 = Date.now();
   const { model, history, nSegments } = await trainFamily(family, config, { poses: values.poses!, folders }, io);
   try {
-    await model.save(out, { meta: { training: { ...config, poses: values.poses, ...(Object.keys(folders).length ? { folders } : {}), nSegments, history } }, overwrite: !!values.force });
+    // Data folders are named relative to the model folder (no absolute path in what is written).
+    const rel = (dir: string) => relativePath(out, dir);
+    const relFolders = Object.fromEntries(Object.entries(folders).map(([k, v]) => [k, rel(v)]));
+    await model.save(out, { meta: { training: { ...config, poses: rel(values.poses!), ...(Object.keys(folders).length ? { folders: relFolders } : {}), nSegments, history } }, overwrite: !!values.force });
   } finally {
     model.dispose();
   }
-  io.stdout(`trained ${family.kind} on ${nSegments} segments in ${((Date.now() - t0) / 1000).toFixed(1)} s, final loss ${history[history.length - 1]!.toFixed(4)} → ${out}\n`);
+  io.stdout(`trained ${family.kind} on ${nSegments} segments in ${((Date.now() - t0) / 1000).toFixed(1)} s, final loss ${history[history.length - 1]!.toFixed(4)} → ${displayPath(out)}\n`);
   return 0;
 }
