@@ -7,4 +7,5 @@ export { metricsCommand } from './commands/metrics.js';
 export { reportHtml, clipSvg, rocSvg, skeletonSvg, operatingPoint, type ReportData, type ReportHtmlOptions, type SegmentSkeleton, type OperatingPoint, type ClipSvgOptions, type Scale } from './report_html.js';
 export { mostAnomalousSegments } from './report_skeletons.js';
 export { VERSION } from './version.js';
+export type { Io } from './usage_error.js';
 export { ProgressBar, EpochMeanLoss, type ProgressOptions } from './progress.js';

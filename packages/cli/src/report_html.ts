@@ -312,7 +312,8 @@ export function reportHtml(report: ReportData, gtAbnormal: Map<string, ArrayLike
   const clips = report.clips
     .map((c) =>
       clipSvg(c.name, c.frameScores.raw, c.frameScores.smoothed, gtAbnormal.get(c.name)!, {
-        ...(perClip ? {} : { scale: { lo: shared.lo, hi: shared.hi } }),
+        // Per clip: its own range, widened to the threshold so the line is always drawn.
+        scale: perClip ? valueScale([...c.frameScores.raw, ...(c.frameScores.smoothed ?? []), ...(op ? [op.threshold] : [])]) : { lo: shared.lo, hi: shared.hi },
         ...(op ? { threshold: op.threshold } : {}),
       }),
     )

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EvalReport } from '@skelflow/cli';
 import { OPENPOSE18, type PoseClip } from '@skelflow/pose';
-import { clipSvg, niceTicks, operatingPoint, reportHtml, rocSvg, sharedScale, skeletonSvg } from '../src/report_html.js';
+import { clipSvg, niceTicks, operatingPoint, reportHtml, rocSvg, sharedScale, skeletonSvg, valueScale } from '../src/report_html.js';
 import { mostAnomalousSegments } from '../src/report_skeletons.js';
 
 // The HTML report's structure (no screenshot here: scripts/screenshot.mjs renders it for a person
@@ -78,9 +78,15 @@ describe('reportHtml', () => {
     expect(shared[0]![0]).toBeCloseTo(-40 - 0.04 * 39.1, 10);
     expect(shared[0]![1]).toBeCloseTo(-0.9 + 0.04 * 39.1, 10);
     expect(reportHtml(report, gt, { title: 't' })).toMatch(/1 score below -41\.6 is drawn on the bottom edge/);
-    const own = scales(reportHtml(report, gt, { title: 't', perClipScale: true }));
-    expect(own[0]![0]).toBeGreaterThan(-1.3); // the normal clip is no longer drawn on the anomalous one's scale
+    const ownHtml = reportHtml(report, gt, { title: 't', perClipScale: true });
+    const own = scales(ownHtml);
+    // Each clip's own range, widened to the threshold so its line is drawn in every chart.
+    const { threshold } = operatingPoint([0, 0, 0, 0, 0, 1, 1, 1], [-0.95, -1.0, -1.05, -1.1, -2, -15, -40, -20]);
+    const a = valueScale([-0.9, -1.0, -1.1, -1.2, -0.95, -1.0, -1.05, -1.1, threshold]);
+    expect(own[0]).toEqual([a.lo, a.hi]);
+    expect(own[0]![0]).toBeGreaterThan(-40); // the normal clip is no longer drawn on the anomalous one's scale
     expect(own[0]).not.toEqual(own[1]);
+    expect(ownHtml.match(/class="threshold"/g)).toHaveLength(2);
     expect(reportHtml(report, gt, { title: 't', perClipScale: true })).toMatch(/each clip: its own y-scale/);
   });
 
