@@ -8,7 +8,8 @@ import { codeBlocks } from '../scripts/code_blocks.mjs';
 // The guides in docs/guides/ run as written: per guide, its `ts` blocks form one module (later
 // blocks use what earlier ones defined), imported here with the workspace aliases; a block marked
 // `ts needs-shared` is a module of its own and is skipped, visibly, without ../shared. Shell blocks
-// are not run. A block that throws (the guides assert what they claim) fails its guide.
+// are not run, nor `ts norun` blocks (a test file's contents, a line to add to a repository file),
+// which are counted and named in the output. A block that throws (the guides assert what they claim) fails its guide.
 
 const dir = path.join(repoRoot, 'docs', 'guides');
 const guides = fs.readdirSync(dir).filter((f) => f.endsWith('.md')).sort();
@@ -35,7 +36,9 @@ describe('docs/guides', () => {
   });
 
   for (const guide of guides) {
-    const blocks = codeBlocks(fs.readFileSync(path.join(dir, guide), 'utf8')).filter((b) => b.lang === 'ts');
+    const all = codeBlocks(fs.readFileSync(path.join(dir, guide), 'utf8')).filter((b) => b.lang === 'ts');
+    const blocks = all.filter((b) => !/\bnorun\b/.test(b.info));
+    const norun = all.filter((b) => /\bnorun\b/.test(b.info));
     const main = blocks.filter((b) => !/\bneeds-shared\b/.test(b.info));
     const shared = blocks.filter((b) => /\bneeds-shared\b/.test(b.info));
     const base = guide.replace(/\.md$/, '');
@@ -43,7 +46,7 @@ describe('docs/guides', () => {
     it(`${guide}: its code runs`, async () => {
       expect(main.length, `${guide} has no runnable ts block`).toBeGreaterThan(0);
       const logs = await runModule(base, main.map((b) => `// ${guide}:${b.line}\n${b.code}`).join('\n'));
-      console.log(`[${guide}] ${logs.join(' | ')}`);
+      console.log(`[${guide}] ${logs.join(' | ')}${norun.length ? ` (not run: ${norun.map((b) => `line ${b.line}`).join(', ')}, marked norun)` : ''}`);
     });
 
     for (const b of shared) {
