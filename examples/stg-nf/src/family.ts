@@ -54,7 +54,7 @@ export class StgNfAnomalyModel implements AnomalyModel {
 
   /** Saves with {@link saveStgNf}: `config.json` (kind, formatVersion, model config, meta), `model.json`, `weights.bin`. */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
-    await saveStgNf(dir, this.net, options.meta ?? {}, { overwrite: options.overwrite ?? false });
+    await saveStgNf(dir, this.net, options.meta ?? {}, { overwrite: options.overwrite ?? false, ...(options.keep ? { keep: options.keep } : {}) });
   }
 
   dispose(): void {
@@ -98,6 +98,9 @@ async function train(
       lr: config.lr,
       seed: config.seed,
       ...(config.engine ? { engine: config.engine } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
       ...(onProgress ? { onBatch: (p) => onProgress({ done: p.epoch * batches + p.batch + 1, total, epoch: p.epoch, loss: p.loss }) } : {}),
     });
     return { model, history, nSegments };

@@ -4,6 +4,11 @@ export interface ProgressOptions {
   unit?: string;
   /** Units per step when steps are not units (training steps are batches: segments per batch). */
   unitsPerStep?: number;
+  /**
+   * Rate and time left count from the step before the first update (a resumed training run starts
+   * mid-way; steps done before it took no time in this run). For step-by-step callbacks only.
+   */
+  countFromFirstUpdate?: boolean;
   /** The clock, in milliseconds (injectable for tests). */
   now?: () => number;
 }
@@ -56,8 +61,10 @@ export class ProgressBar {
   }
 
   private lastSuffix = '';
+  private base: number | undefined;
 
   update(done: number, suffix = ''): void {
+    if (this.base === undefined) this.base = this.options.countFromFirstUpdate ? Math.max(0, done - 1) : 0;
     const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
     const pct = Math.floor(frac * 100);
     if (!this.tty && pct < 100 && pct - this.lastPct < 10) return;
@@ -68,11 +75,12 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const secs = (this.now() - this.start) / 1000;
     const parts = [`${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${this.total} ${formatDuration(secs)}`];
-    if (this.options.unit && secs > 0 && done > 0) {
-      const rate = (done * this.unitsPerStep) / secs;
+    const ran = done - this.base;
+    if (this.options.unit && secs > 0 && ran > 0) {
+      const rate = (ran * this.unitsPerStep) / secs;
       parts.push(`${rate >= 100 ? Math.round(rate).toLocaleString('en-US') : rate.toPrecision(3)} ${this.options.unit}/s`);
     }
-    if (done > 0 && done < this.total && secs > 0) parts.push(`ETA ${formatDuration(((this.total - done) * secs) / done)}`);
+    if (ran > 0 && done < this.total && secs > 0) parts.push(`ETA ${formatDuration(((this.total - done) * secs) / ran)}`);
     if (suffix) parts.push(suffix);
     const line = parts.join('  ');
     // Pad with spaces on a terminal so a shorter line fully covers the previous one.

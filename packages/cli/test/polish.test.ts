@@ -14,7 +14,7 @@ import { capture, expectUsageFailure, runOk } from './helpers.js';
 // with throughput and ETA, the loss on the bar equal to the final one, announced caches, relative
 // paths in what is written, and a bin that exists before the build.
 
-const COMMANDS = ['models', 'demo', 'train', 'eval', 'stream', 'metrics', 'mocap-dataset', 'benchmark'];
+const COMMANDS = ['models', 'demo', 'train', 'eval', 'convert', 'stream', 'metrics', 'mocap-dataset', 'benchmark'];
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-polish-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -134,6 +134,15 @@ describe('progress', () => {
     bar.done('epoch 4 loss 0.500'); // same as the 100 % line: not printed twice in a log
     expect(lines).toHaveLength(2);
     expect([formatDuration(59.4), formatDuration(185), formatDuration(3720)]).toEqual(['59s', '3m05s', '1h02m']);
+  });
+
+  it('a resumed run counts its rate and time left from its own first step', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const bar = new ProgressBar('training', 100, (s) => void lines.push(s), false, { unit: 'segments', countFromFirstUpdate: true, now: () => t });
+    t += 10_000;
+    bar.update(51); // resumed after 50 steps: one step in 10 s → 0.1 segments/s, 49 steps left → 490 s
+    expect(lines[0]).toMatch(/ 51% 51\/100 10s {2}0\.100 segments\/s {2}ETA 8m10s/);
   });
 
   it('the bar shows the running mean of the epoch, which ends on the epoch mean the trainer records', () => {

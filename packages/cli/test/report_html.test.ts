@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EvalReport } from '@skelflow/cli';
+import type { ReportData } from '@skelflow/cli';
 import { OPENPOSE18, type PoseClip } from '@skelflow/pose';
 import { clipSvg, niceTicks, operatingPoint, reportHtml, rocSvg, sharedScale, skeletonSvg, valueScale } from '../src/report_html.js';
 import { mostAnomalousSegments } from '../src/report_skeletons.js';
@@ -7,16 +7,14 @@ import { mostAnomalousSegments } from '../src/report_skeletons.js';
 // The HTML report's structure (no screenshot here: scripts/screenshot.mjs renders it for a person
 // to look at). Expected values are hand-computed.
 
-function fakeReport(): { report: EvalReport; gt: Map<string, number[]> } {
-  const report: EvalReport = {
+function fakeReport(): { report: ReportData; gt: Map<string, number[]> } {
+  const report: ReportData = {
     model: 'model',
     kind: 'stg-nf',
     segLen: 4,
-    gtConvention: 'shanghaitech',
     nSegments: 3,
     nFrames: 8,
     nAbnormalFrames: 3,
-    fillValue: -1,
     auc: { smoothed: 0.9, raw: 0.8 },
     clips: [
       // A normal clip with a small range and an anomalous one reaching far lower.

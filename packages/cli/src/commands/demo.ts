@@ -4,9 +4,9 @@ import path from 'node:path';
 import { InputError } from '@skelflow/base';
 import { initBackend, writeAtomic } from '@skelflow/core';
 import { demoDatasetStats, generateDemoDataset } from '@skelflow/pose';
-import { DEMO_MARKER, writeDemoDataset } from '@skelflow/pose/node';
 import { BACKEND_FLAG, columns } from '../help.js';
 import { displayPath, relativePath } from '../paths.js';
+import { prepareDemoCache } from '../demo_cache.js';
 import { htmlReportFromFolders } from '../report_files.js';
 import { registry } from '../registry.js';
 import { backendFlag, intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
@@ -34,7 +34,9 @@ ${columns([
 ])}
 
 The generated dataset is cached (its size and folder are printed) in $SKELFLOW_CACHE, or
-~/.cache/skelflow when unset; delete the folder to reclaim the space.
+~/.cache/skelflow when unset; delete the folder to reclaim the space. It is generated into a
+temporary folder, verified against a manifest written last and renamed into place, so an
+interrupted generation is never used (an incomplete cache is regenerated).
 `;
 
 /** Bytes in a folder, recursively. */
@@ -88,16 +90,18 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
 
   const cacheRoot = process.env.SKELFLOW_CACHE ?? path.join(os.homedir(), '.cache', 'skelflow');
   const data = path.join(cacheRoot, `demo-v2-${scale}-seed${seed}`);
-  const cached = await fs.stat(path.join(data, DEMO_MARKER)).then(() => true, () => false);
   const mb = async () => `${((await folderBytes(data)) / 1e6).toFixed(1)} MB`;
-  if (cached) {
-    io.stderr(`using the cached demo dataset in ${displayPath(data)} (${await mb()}; set SKELFLOW_CACHE to move it)\n`);
-  } else {
+  const cache = prepareDemoCache(data, () => {
     io.stderr(`generating the demo dataset (seed ${seed}, ${scale}) …\n`);
     // 80 training clips (~21k segments) keep the demo within a few minutes on 2 cores.
-    const ds = generateDemoDataset({ seed, scale, ...(scale === 'demo' ? { trainClips: 80 } : {}) });
+    return generateDemoDataset({ seed, scale, ...(scale === 'demo' ? { trainClips: 80 } : {}) });
+  });
+  if (cache.kind === 'cached') {
+    io.stderr(`using the cached demo dataset in ${displayPath(data)} (${await mb()}; set SKELFLOW_CACHE to move it)\n`);
+  } else {
+    if (cache.replaced !== undefined) io.stderr(`  replaced an incomplete cache (${cache.replaced})\n`);
+    const ds = cache.dataset;
     const st = demoDatasetStats(ds);
-    writeDemoDataset(data, ds);
     io.stderr(`  ${ds.train.length} training clips, ${ds.test.length} test clips, ${st.test.abnormalFrames} of ${st.test.frames} test frames abnormal\n`);
     io.stderr(`  cached ${await mb()} in ${displayPath(data)} (reused by the next run; set SKELFLOW_CACHE to move it, delete the folder to reclaim the space)\n`);
   }
