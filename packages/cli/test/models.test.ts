@@ -26,12 +26,12 @@ describe('skelflow and the model registry', () => {
   });
 
   it('the registry holds STG-NF and the PCA-Gaussian baseline; `skelflow models` lists both', async () => {
-    expect(registry.kinds()).toEqual(['stg-nf', 'pca-gaussian']);
+    expect(registry.kinds()).toEqual(['stg-nf', 'pca-gaussian', 'dsnf']);
     const { out } = await run(['models']);
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^stg-nf\s+STG-NF/);
     expect(out).toMatch(/^pca-gaussian\s+density baseline/m);
-    expect(out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g)).toHaveLength(2);
+    expect(out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g)).toHaveLength(3);
     const verbose = await run(['models', '--verbose']);
     expect(verbose.out).toMatch(/--abnormal-poses <dir>/);
     expect(verbose.out).toMatch(/--max-components <int>\s+at most this many components \(default 64\)/);
