@@ -108,7 +108,7 @@ describe.skipIf(!built)('the packed packages in a fresh npm project', () => {
         for (const [dep, range] of Object.entries(deps ?? {})) if (dep.startsWith('@skelflow/')) expect(range, `${name} → ${dep}`).toMatch(/^\^?\d+\.\d+\.\d+/);
       }
       expect(typeof m.description === 'string' && m.description.length > 20, `${name} description`).toBe(true);
-      expect((m.repository as { url?: string })?.url, `${name} repository`).toMatch(/^git\+https:\/\//);
+      expect(String((m.repository as { url?: string } | undefined)?.url), `${name} repository`).toMatch(/^git\+https:\/\//);
       expect((m.keywords as string[])?.length, `${name} keywords`).toBeGreaterThan(2);
       expect(m.license, name).toBe('Apache-2.0');
       expect(m.files, name).toEqual(expect.arrayContaining(['dist', 'README.md']));

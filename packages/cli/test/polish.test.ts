@@ -118,6 +118,25 @@ describe('skelflow --version and help', () => {
   });
 });
 
+describe('publish-ready manifests (the fast check; test/packed.test.ts checks the packed ones)', () => {
+  it('every public package has README, description, repository (with its folder), keywords, license and files', () => {
+    for (const group of ['packages', 'examples']) {
+      for (const d of fs.readdirSync(path.join(repoRoot, group))) {
+        const pj = path.join(repoRoot, group, d, 'package.json');
+        if (!fs.existsSync(pj)) continue;
+        const pkg = JSON.parse(fs.readFileSync(pj, 'utf8'));
+        if (pkg.private) continue;
+        expect(fs.existsSync(path.join(repoRoot, group, d, 'README.md')), `${pkg.name} README.md`).toBe(true);
+        expect(String(pkg.description).length, `${pkg.name} description`).toBeGreaterThan(20);
+        expect(pkg.repository, `${pkg.name} repository`).toMatchObject({ type: 'git', directory: `${group}/${d}` });
+        expect(pkg.keywords?.length, `${pkg.name} keywords`).toBeGreaterThan(2);
+        expect(pkg.license, pkg.name).toBe('Apache-2.0');
+        expect(pkg.files, pkg.name).toEqual(expect.arrayContaining(['dist', 'README.md']));
+      }
+    }
+  });
+});
+
 describe('progress', () => {
   it('shows throughput in segments/s and the time left', () => {
     const lines: string[] = [];
