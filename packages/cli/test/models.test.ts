@@ -91,7 +91,7 @@ describe('skelflow and the model registry', () => {
     expect(b.kind).toBe('stg-nf');
     expect(b.auc).toEqual(a.auc);
     fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, kind: 'lstm' }));
-    await expectUsageFailure(evalArgs(dir, path.join(root, 'x.json')), /config\.json: kind: unknown model 'lstm' \(known: stg-nf, pca-gaussian\)/);
+    await expectUsageFailure(evalArgs(dir, path.join(root, 'x.json')), /config\.json: kind: unknown model 'lstm' \(known: stg-nf, pca-gaussian, dsnf\)/);
   });
 
   it('benchmark --models stg-nf,pca-gaussian --seeds 1: one row per model', async () => {
