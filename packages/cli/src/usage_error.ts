@@ -15,6 +15,16 @@ export interface Io {
   stderr: (s: string) => void;
 }
 
+const accepted = new Map<string, string[]>();
+
+/**
+ * The flags `command` accepted the last time it parsed its arguments (`--help` included), so a test
+ * can hold every accepted flag to being documented in the command's help.
+ */
+export function acceptedFlags(command: string): readonly string[] {
+  return accepted.get(command) ?? [];
+}
+
 /**
  * `util.parseArgs` in strict mode for one command: adds `--help`/`-h`, turns parse errors into
  * {@link UsageError}s, and (unless help was asked for) checks that every `required` flag was given.
@@ -25,6 +35,7 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   options: T,
   required: readonly (keyof T & string)[] = [],
 ): { values: { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string }; help: boolean } {
+  accepted.set(command, [...Object.keys(options), 'help']);
   let parsed: Record<string, string | boolean | undefined>;
   try {
     parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as Record<
@@ -41,6 +52,13 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
     }
   }
   return { values: parsed as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string }, help };
+}
+
+/** Checks `--backend`: `wasm`, `cpu` or (not given) `auto`. */
+export function backendFlag(command: string, value: string | undefined): 'wasm' | 'cpu' | 'auto' {
+  if (value === undefined) return 'auto';
+  if (value !== 'wasm' && value !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got '${value}'`, { source: `skelflow ${command}` });
+  return value;
 }
 
 /** Parses a positive integer flag value. */

@@ -305,8 +305,8 @@ describe('fuzz: motion capture and checkpoint readers', () => {
     });
   });
 
-  it('mocap-dataset manifest (data/manifests/cmu-02-03.json)', async () => {
-    const file = path.resolve(__dirname, '../../../data/manifests/cmu-02-03.json');
+  it('mocap-dataset manifest (packages/mocap/manifests/cmu-02-03.json)', async () => {
+    const file = path.resolve(__dirname, '../../mocap/manifests/cmu-02-03.json');
     const text = fs.readFileSync(file, 'utf8');
     await prop(fc.oneof(jsonPlan.map((p) => ({ json: p })), bytesPlan.map((p) => ({ bytes: p }))), 40, (m) => {
       const edited = 'json' in m ? mutateJson(text, m.json) : Buffer.from(mutateBytes(Buffer.from(text), m.bytes)).toString('utf8');

@@ -56,6 +56,8 @@ describe('skelflow and the model registry', () => {
     expect(t.out).toMatch(/^trained pca-gaussian on \d+ segments/);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     expect(cfg).toMatchObject({ kind: 'pca-gaussian', formatVersion: 1, config: { maxComponents: 24, segLen: 24 } });
+    // The training data is named relative to the model folder, not by an absolute path.
+    expect(cfg.training.poses).toBe('../data/pose/train');
     const report = path.join(root, 'pca.json');
     const e = await run(evalArgs(dir, report));
     expect(e.out).toMatch(/^AUC smoothed \d\.\d{4}  raw \d\.\d{4}/);

@@ -119,7 +119,7 @@ export function cmuClipFiles(name: string): ManifestClip | null {
  * @throws InputError naming `source` and the entry (e.g. `test[2].segments[1]`).
  * @example
  * ```ts
- * const manifest = parseMocapManifest(fs.readFileSync('data/manifests/cmu-02-03.json', 'utf8'), 'cmu-02-03.json');
+ * const manifest = parseMocapManifest(fs.readFileSync('packages/mocap/manifests/cmu-02-03.json', 'utf8'), 'cmu-02-03.json');
  * manifest.train.length;
  * ```
  */

@@ -5,8 +5,10 @@ import { InputError } from '@skelflow/base';
 import { initBackend, writeAtomic } from '@skelflow/core';
 import type { AnyModelFamily, FlagSpec, FlagValues, Recipe } from '@skelflow/model';
 import { flagUsage, parseArgsOptions, typedFlagValues } from '../family_flags.js';
+import { BACKEND_FLAG, columns } from '../help.js';
+import { displayPath, relativePath } from '../paths.js';
 import { registry } from '../registry.js';
-import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
+import { backendFlag, intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
 import { evaluateModel } from './eval.js';
 import { trainFamily } from './train.js';
 
@@ -22,11 +24,17 @@ with frame-level AUC (smoothed and raw) mean ± std over the seeds, training tim
 throughput (segments/s); the trained models go to --out/models/<model>-seed<N> and each run's
 evaluation report (as 'skelflow eval' writes it) to --out/runs/<model>-seed<N>.json.
 
-  --models   comma-separated registered kinds (${registry.kinds().join(', ')}; see 'skelflow models')
-  --seeds    number of seeds N (runs with seeds 1…N)
-  --force    write into a non-empty --out that this command did not write
-  A rerun into the same --out first removes the previous results (models/, runs/, benchmark.json,
-  benchmark.md): the folder only ever holds the runs of the last benchmark.
+${columns([
+  ['--data <dir>', 'the dataset: pose/train, pose/test, gt/test_frame_mask'],
+  ['--out <dir>', 'where benchmark.json, benchmark.md, models/ and runs/ go'],
+  ['--models <kinds>', `comma-separated registered kinds (${registry.kinds().join(', ')}; see 'skelflow models'; default stg-nf)`],
+  ['--seeds <N>', 'number of seeds N (runs with seeds 1…N; default 3)'],
+  BACKEND_FLAG,
+  ['--force', 'write into a non-empty --out that this command did not write'],
+])}
+
+A rerun into the same --out first removes the previous results (models/, runs/, benchmark.json,
+benchmark.md): the folder only ever holds the runs of the last benchmark.
 
 Model flags apply to every listed model that declares them (defaults: each family's recipe):
 ${registry
@@ -100,7 +108,8 @@ async function runFamily(family: AnyModelFamily, config: Recipe, seed: number, c
   const name = `${family.kind}-seed${seed}`;
   const modelDir = path.join(ctx.out, 'models', name);
   try {
-    await model.save(modelDir, { meta: { training: { ...config, seed, nSegments, history, data: ctx.data } }, overwrite: true });
+    // Paths in saved files are relative to the file's folder (the output folder can be moved).
+    await model.save(modelDir, { meta: { training: { ...config, seed, nSegments, history, data: relativePath(modelDir, ctx.data) } }, overwrite: true });
   } finally {
     model.dispose();
   }
@@ -125,6 +134,7 @@ async function runFamily(family: AnyModelFamily, config: Recipe, seed: number, c
     },
     (message) => ctx.io.stderr(`skelflow benchmark: warning: ${message}\n`),
   );
+  report.model = relativePath(path.join(ctx.out, 'runs'), modelDir);
   await fs.mkdir(path.join(ctx.out, 'runs'), { recursive: true });
   await writeAtomic(path.join(ctx.out, 'runs', `${name}.json`), JSON.stringify(report) + '\n');
   const f = first as { t: number; done: number } | null;
@@ -291,7 +301,7 @@ export async function runBenchmark(
     });
   }
   const report: BenchmarkReport = {
-    data: options.data,
+    data: relativePath(options.out, options.data),
     dataset,
     settings: {
       epochs: shared(models.map((m) => m.config.epochs)),
@@ -343,9 +353,9 @@ export async function benchmarkCommand(argv: string[], io: Io): Promise<number> 
   const seeds = intFlag('benchmark', 'seeds', values.seeds, 3);
   const out = path.resolve(values.out!);
   await prepareBenchmarkOut(out, !!values.force);
-  const backend = await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  const backend = await initBackend(backendFlag('benchmark', values.backend));
   const report = await runBenchmark({ data: values.data!, out, models, seeds, flags, backend }, io);
   io.stdout(benchmarkMarkdown(report).split('\n').slice(6, 8 + report.models.length).join('\n') + '\n');
-  io.stdout(`→ ${path.join(out, 'benchmark.md')}, ${path.join(out, 'benchmark.json')}\n`);
+  io.stdout(`→ ${displayPath(path.join(out, 'benchmark.md'))}, ${displayPath(path.join(out, 'benchmark.json'))}\n`);
   return 0;
 }

@@ -5,33 +5,42 @@ import { initBackend, writeAtomic } from '@skelflow/core';
 import { readModelKind } from '@skelflow/model/node';
 import { evaluateFrames, scoresToFrames, type GroundTruthConvention } from '@skelflow/pose';
 import { readGtDir, readPoseDir } from '@skelflow/pose/node';
+import { BACKEND_FLAG, columns } from '../help.js';
+import { displayPath, relativePath } from '../paths.js';
 import { ProgressBar } from '../progress.js';
 import { checkModelInput } from '../load_model.js';
+import { htmlReportFromFolders } from '../report_files.js';
 import { registry } from '../registry.js';
-import { intFlag, parseFlags, refuseExisting, UsageError, type Io } from '../usage_error.js';
+import { backendFlag, intFlag, parseFlags, refuseExisting, UsageError, type Io } from '../usage_error.js';
 
 export const EVAL_USAGE = `Usage: skelflow eval --model <saved model dir | STG-NF checkpoint .tar/.pth/.json> --poses <dir> --gt <mask dir> --out <report.json>
-                     [--gt-convention shanghaitech|ubnormal] [--seg-len N] [--no-smooth] [--batch N]
-                     [--backend wasm|cpu] [--strict] [--force]
+                     [--html <report.html>] [--gt-convention shanghaitech|ubnormal] [--seg-len N] [--no-smooth]
+                     [--batch N] [--backend wasm|cpu] [--strict] [--force]
 
 Scores every pose segment of every clip (stride 1) with the model — any registered kind, read from
-the folder's config.json ('skelflow models') — maps segment scores to frames as the original STG-NF does (frame start + segLen/2, minimum over people, empty frames filled with the
-dataset's most normal score, six Gaussian smoothings σ = 1…6) and writes a JSON report with the
-frame-level micro AUC, raw and smoothed, per-clip frame scores and per-segment scores.
+the folder's config.json ('skelflow models') — maps segment scores to frames as the original STG-NF
+does (frame start + segLen/2, minimum over people, empty frames filled with the dataset's most
+normal score, six Gaussian smoothings σ = 1…6) and writes a JSON report with the frame-level micro
+AUC, raw and smoothed, per-clip frame scores and per-segment scores; with --html also a page a
+person reads (shared-scale per-clip charts, ROC with the operating point, the most anomalous
+segments drawn as skeletons).
 Scores are normality scores (STG-NF: −NLL in bits/dim; pca-gaussian: log-density): higher = more normal.
 
-  --model          a folder saved by 'skelflow train' (its config.json names the model kind; a
-                   folder without kind is a legacy STG-NF one), or a released STG-NF checkpoint:
-                   the original torch.save file as it is (ShanghaiTech_85_9.tar; no Python) or its
-                   .json export; the run's args (seg_len, K, R, permutation) configure the model
-  --poses          folder of <clip>_alphapose_tracked_person.json files
-  --gt             folder of <clip>.npy frame masks; the clips evaluated are those of this folder
-  --gt-convention  shanghaitech: uint8, 1 = abnormal (default); ubnormal: float, 1 = normal
-  --seg-len        segment length; default: the model's
-  --no-smooth      report the raw AUC only (smoothed fields are null)
-  --strict         make the warnings errors: a mask without a pose file, a pose file without a person
-                   (both are scored entirely with the fill value, as the original does)
-  --force          replace an existing report file
+${columns([
+  ['--model <path>', "a folder saved by 'skelflow train' (its config.json names the model kind; a\nfolder without kind is a legacy STG-NF one), or a released STG-NF checkpoint: the original\ntorch.save file as it is (ShanghaiTech_85_9.tar; no Python) or its .json export; the run's args\n(seg_len, K, R, permutation) configure the model"],
+  ['--poses <dir>', 'folder of <clip>_alphapose_tracked_person.json files'],
+  ['--gt <dir>', 'folder of <clip>.npy frame masks; the clips evaluated are those of this folder'],
+  ['--out <file>', 'the JSON report (paths in it are relative to its folder)'],
+  ['--html <file>', 'also write the HTML report (per-clip charts on one shared y-scale)'],
+  ['--per-clip-scale', 'in the HTML report, give each clip chart its own y-scale'],
+  ['--gt-convention <c>', 'shanghaitech: uint8, 1 = abnormal (default); ubnormal: float, 1 = normal'],
+  ['--seg-len <N>', "segment length; default: the model's"],
+  ['--no-smooth', 'report the raw AUC only (smoothed fields are null)'],
+  ['--batch <N>', 'segments scored per model call (default 1024; memory vs. call overhead)'],
+  BACKEND_FLAG,
+  ['--strict', 'make the warnings errors: a mask without a pose file, a pose file without a person\n(both are scored entirely with the fill value, as the original does)'],
+  ['--force', 'replace existing report files'],
+])}
 `;
 
 /** The report `skelflow eval` writes (documented in docs/cli.md). */
@@ -203,6 +212,8 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     out: { type: 'string' },
     'gt-convention': { type: 'string' },
     'seg-len': { type: 'string' },
+    html: { type: 'string' },
+    'per-clip-scale': { type: 'boolean' },
     'no-smooth': { type: 'boolean' },
     batch: { type: 'string' },
     backend: { type: 'string' },
@@ -219,8 +230,9 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   }
   const out = values.out!;
   await refuseExisting('eval', out, !!values.force);
-  await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
-  const bar = new ProgressBar('scoring', 1, io.stderr);
+  if (values.html !== undefined) await refuseExisting('eval', values.html, !!values.force);
+  await initBackend(backendFlag('eval', values.backend));
+  const bar = new ProgressBar('scoring', 1, io.stderr, undefined, { unit: 'segments' });
   const report = await evaluateModel(
     {
       model: values.model!,
@@ -236,13 +248,23 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     (message) => io.stderr(`skelflow eval: warning: ${message}\n`),
   );
   bar.done();
+  // The report names the model relative to its own folder, so the pair can be moved together.
+  report.model = relativePath(path.dirname(out), values.model!);
   await fs.mkdir(path.dirname(path.resolve(out)), { recursive: true });
   await writeAtomic(out, JSON.stringify(report) + '\n');
+  if (values.html !== undefined) {
+    const html = await htmlReportFromFolders(report, { poses: values.poses!, gt: values.gt!, convention }, {
+      title: `skelflow eval — ${report.kind} on ${displayPath(values.poses!)}`,
+      perClipScale: !!values['per-clip-scale'],
+    });
+    await fs.mkdir(path.dirname(path.resolve(values.html)), { recursive: true });
+    await writeAtomic(values.html, html);
+  }
   const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
   io.stderr(
     `evaluated ${report.clips.length} clips, ${report.nFrames} frames (${report.nAbnormalFrames} abnormal), ${report.nSegments} segments` +
       `${report.warnings.length > 0 ? `, ${report.warnings.length} warning(s) (${report.clipsWithoutPoses.length} mask(s) without poses)` : ''}\n`,
   );
-  io.stdout(`AUC smoothed ${fmt(report.auc.smoothed)}  raw ${fmt(report.auc.raw)}  → ${out}\n`);
+  io.stdout(`AUC smoothed ${fmt(report.auc.smoothed)}  raw ${fmt(report.auc.raw)}  → ${displayPath(out)}${values.html !== undefined ? `, ${displayPath(values.html)}` : ''}\n`);
   return 0;
 }

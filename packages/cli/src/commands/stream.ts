@@ -5,9 +5,10 @@ import { initBackend, writeAtomic } from '@skelflow/core';
 import { StreamingScorer, type StreamingFrame } from '@skelflow/model';
 import { readModelKind } from '@skelflow/model/node';
 import { parsePoseTrackJson } from '@skelflow/pose';
+import { BACKEND_FLAG, columns } from '../help.js';
 import { checkModelInput } from '../load_model.js';
 import { registry } from '../registry.js';
-import { parseFlags, refuseExisting, type Io } from '../usage_error.js';
+import { backendFlag, parseFlags, refuseExisting, type Io } from '../usage_error.js';
 
 export const STREAM_USAGE = `Usage: skelflow stream --model <saved model dir | STG-NF checkpoint .json> --poses <tracked-person JSON file>
                        [--out <file.jsonl>] [--backend wasm|cpu] [--force]
@@ -24,11 +25,13 @@ window the batch pipeline would also cut (at most 2 of its frames missing); the 
 normalised as in 'skelflow eval', so each value is the eval score of that window (plus each track's
 last window, which the original's segmentation never uses). Higher = more normal.
 
-  --model    a folder saved by 'skelflow train' (its config.json names the model kind; a folder
-             without kind is a legacy STG-NF one), or a released STG-NF checkpoint JSON
-  --poses    one <clip>_alphapose_tracked_person.json file ({person: {frame: {keypoints, scores}}})
-  --out      write the lines to this file (default: standard output)
-  --force    replace an existing --out file
+${columns([
+  ['--model <path>', "a folder saved by 'skelflow train' (its config.json names the model kind; a folder\nwithout kind is a legacy STG-NF one), or a released STG-NF checkpoint JSON"],
+  ['--poses <file>', 'one <clip>_alphapose_tracked_person.json file ({person: {frame: {keypoints, scores}}})'],
+  ['--out <file>', 'write the lines to this file (default: standard output)'],
+  BACKEND_FLAG,
+  ['--force', 'replace an existing --out file'],
+])}
 `;
 
 /** One line of `skelflow stream`'s output. */
@@ -134,7 +137,7 @@ export async function streamCommand(argv: string[], io: Io): Promise<number> {
   }
   const out = values.out;
   if (out !== undefined) await refuseExisting('stream', out, !!values.force);
-  await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  await initBackend(backendFlag('stream', values.backend));
   // To a file: collected and written at the end (atomically, nothing on bad input); to stdout: frame by frame.
   const collected: string[] = [];
   const summary = await streamPoseFile({ model: values.model!, poses: values.poses! }, (lines) => {

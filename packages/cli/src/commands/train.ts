@@ -8,9 +8,11 @@ import type { AnomalyModel, AnyModelFamily, PoseFolder, Recipe, TrainData, Train
 import { CHECKPOINT_DIR, configDifferences, dataFingerprint, readCheckpoint, writeCheckpoint } from '../checkpoint.js';
 import { readPoseDir } from '@skelflow/pose/node';
 import { flagUsage, parseArgsOptions, peekFlag, typedFlagValues } from '../family_flags.js';
-import { ProgressBar } from '../progress.js';
+import { BACKEND_FLAG, columns } from '../help.js';
+import { displayPath, relativePath } from '../paths.js';
+import { EpochMeanLoss, ProgressBar } from '../progress.js';
 import { registry } from '../registry.js';
-import { parseFlags, UsageError, type Io } from '../usage_error.js';
+import { backendFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
 
 /** The usage text of `skelflow train`, with the flags of every registered family (or of one). */
 export function trainUsage(kind?: string): string {
@@ -20,16 +22,24 @@ export function trainUsage(kind?: string): string {
 
 Trains a registered model (see 'skelflow models') on the normal pose tracks of --poses, with the
 model family's recipe (segment length, stride, augmentation, epochs …), and saves it to --out
-(config.json with the model kind, plus the family's files). --model defaults to stg-nf.
+(config.json with the model kind, plus the family's files). The progress bar shows segments/s,
+the time left and the running mean loss of the current epoch (the value the final line reports).
+
+${columns([
+  ['--model <kind>', `a registered model kind (${registry.kinds().join(', ')}; default stg-nf)`],
+  ['--poses <dir>', 'folder of normal <clip>_alphapose_tracked_person.json training files'],
+  ['--out <dir>', 'folder to save the model to'],
+  BACKEND_FLAG,
+  ['--force', 'replace what --out holds (a model, a checkpoint, other files)'],
+  ['--resume', 'continue the run checkpointed in --out (same data and flags): the final weights are\nthose of an uninterrupted run, bit for bit'],
+])}
 
 Training that survives (docs/cli.md): every step is checked (a non-finite or exploding loss, a
 non-finite or huge parameter or BatchNorm statistic stops the run, naming epoch and batch); a
 checkpoint (model, optimiser, batch order, data fingerprint) is written atomically to
 --out/checkpoint before the first step and after every epoch; SIGINT/SIGTERM checkpoint and stop.
 
-  --force    replace what --out holds (a model, a checkpoint, other files)
-  --resume   continue the run checkpointed in --out (same data and flags): the final weights are
-             those of an uninterrupted run, bit for bit
+Model flags (${kind ? `'skelflow train --help' lists every model's` : "'skelflow train --model <kind> --help' lists one model's"}):
 
 ${families.map((f) => `--model ${f.kind}: ${f.summary}\n${flagUsage(f.flags)}`).join('\n\n')}
 `;
@@ -62,14 +72,28 @@ async function trainWithBar(
   options: Omit<TrainOptions<Recipe>, 'onProgress' | 'config'> = {},
 ): Promise<TrainResult<AnomalyModel>> {
   const per = family.input.channels * config.segLen * family.input.joints;
-  io.stderr(`training ${family.kind} on ${data.segments.length / per} segments\n`);
-  const bar = new ProgressBar('training', 1, io.stderr);
+  const nSegments = data.segments.length / per;
+  io.stderr(`training ${family.kind} on ${nSegments} segments\n`);
+  // Throughput counts from the first step this run makes (a resumed run starts mid-way).
+  const bar = new ProgressBar('training', 1, io.stderr, undefined, { unit: 'segments', countFromFirstUpdate: true });
+  const epochLoss = new EpochMeanLoss();
+  let unitsSet = false;
   const result = await family.train(target, data, {
     ...options,
     config,
-    onProgress: (p) => bar.setTotal(p.total).update(p.done, p.epoch !== undefined && p.loss !== undefined ? `epoch ${p.epoch + 1} loss ${p.loss.toFixed(3)}` : (p.message ?? '')),
+    onProgress: (p) => {
+      if (!unitsSet && p.total > 0) {
+        // Steps are batches over all epochs: segments per step = segments × epochs / steps.
+        bar.setUnitsPerStep((nSegments * config.epochs) / p.total);
+        unitsSet = true;
+      }
+      // The running mean of the epoch's batch losses: it ends on the value the trainer records.
+      const loss = p.epoch !== undefined && p.loss !== undefined ? `epoch ${p.epoch + 1} loss ${epochLoss.add(p.epoch, p.loss).toFixed(3)}` : '';
+      bar.setTotal(p.total).update(p.done, [loss, p.message ?? ''].filter(Boolean).join('  '));
+    },
   });
-  bar.done(`loss ${result.history[result.history.length - 1]?.toFixed(3) ?? 'n/a'}`);
+  const last = result.history[result.history.length - 1];
+  bar.done(last === undefined ? '' : `epoch ${result.history.length} loss ${last.toFixed(3)}`);
   return result;
 }
 
@@ -165,7 +189,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const out = values.out!;
   const resume = !!values.resume;
   await checkTrainOut(out, !!values.force, resume);
-  await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  await initBackend(backendFlag('train', values.backend));
   const t0 = Date.now();
   const data = await readTrainingData(family, config, { poses: values.poses!, folders }, io);
   const fingerprint = dataFingerprint(data);
@@ -225,10 +249,13 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   }
   const { model, history } = result;
   try {
-    await model.save(out, { meta: { training: { ...config, poses: values.poses, ...(Object.keys(folders).length ? { folders } : {}), nSegments, history, fingerprint } }, overwrite: true, keep: [CHECKPOINT_DIR] });
+    // Data folders are named relative to the model folder (no absolute path in what is written).
+    const rel = (dir: string) => relativePath(out, dir);
+    const relFolders = Object.fromEntries(Object.entries(folders).map(([k, v]) => [k, rel(v)]));
+    await model.save(out, { meta: { training: { ...config, poses: rel(values.poses!), ...(Object.keys(folders).length ? { folders: relFolders } : {}), nSegments, history, fingerprint } }, overwrite: true, keep: [CHECKPOINT_DIR] });
   } finally {
     model.dispose();
   }
-  io.stdout(`trained ${family.kind} on ${nSegments} segments in ${((Date.now() - t0) / 1000).toFixed(1)} s, final loss ${history[history.length - 1]!.toFixed(4)} → ${out}\n`);
+  io.stdout(`trained ${family.kind} on ${nSegments} segments in ${((Date.now() - t0) / 1000).toFixed(1)} s, final loss ${history[history.length - 1]!.toFixed(4)} → ${displayPath(out)}\n`);
   return 0;
 }
