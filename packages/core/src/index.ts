@@ -1,4 +1,4 @@
-export { type BackendName, initBackend } from './backend.js';
+export { type BackendName, type BackendOptions, initBackend, type WasmBinaryName } from './backend.js';
 export { defaultInit, type InitOptions, normalTensor, resolveRng, uniformTensor } from './init.js';
 export { Module } from './module.js';
 export { type Optimizer } from './optim/optimizer.js';
@@ -18,4 +18,4 @@ export {
   trainStep,
 } from './optim/train.js';
 export { type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
-export { decodeIntoModule, encodeModule, type ModelJson, readModelDir, saveModule, writeAtomic } from './io/weights.js';
+export { decodeIntoModule, encodeModule, type ModelJson } from './io/weights.js';

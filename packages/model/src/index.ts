@@ -35,3 +35,4 @@ export {
 } from './recipe.js';
 export { DuplicateModelError, ModelRegistry, UnknownModelError, type AnyModelFamily } from './registry.js';
 export { StreamingScorer, type StreamingFrame, type StreamingModel, type StreamingScorerOptions } from './streaming.js';
+export { nodeHook, registerNodeHook } from './node_hooks.js';
