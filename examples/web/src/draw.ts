@@ -51,9 +51,6 @@ export function drawScene(canvas: HTMLCanvasElement, a: Analysis, frame: number,
   const s = Math.min(w / (bounds.x1 - bounds.x0), h / (bounds.y1 - bounds.y0));
   const ox = (w - s * (bounds.x1 - bounds.x0)) / 2 - s * bounds.x0;
   const oy = (h - s * (bounds.y1 - bounds.y0)) / 2 - s * bounds.y0;
-  // ground line hint
-  ctx.strokeStyle = COLORS.grid;
-  ctx.strokeRect(ox + s * bounds.x0, oy + s * bounds.y0, s * (bounds.x1 - bounds.x0), s * (bounds.y1 - bounds.y0));
   const flagged: string[] = [];
   const [jlo, jhi] = jointRange(a);
   for (const [id, t] of a.clip.tracks) {
@@ -100,6 +97,20 @@ export function drawScene(canvas: HTMLCanvasElement, a: Analysis, frame: number,
   ctx.font = '12px system-ui, sans-serif';
   ctx.fillStyle = COLORS.axis;
   ctx.fillText(`frame ${frame} / ${a.nFrames - 1}`, 8, 16);
+  // legend: what the colours mean
+  const legend: [string, string][] = [[COLORS.normal, 'normal'], [COLORS.flagged, 'flagged (below threshold)'], ['#adb5bd', 'not scored (track too short)']];
+  let lx = 8;
+  for (const [c, label] of legend) {
+    ctx.fillStyle = c;
+    ctx.fillRect(lx, h - 16, 12, 8);
+    ctx.fillStyle = COLORS.axis;
+    ctx.fillText(label, lx + 16, h - 8);
+    lx += ctx.measureText(label).width + 30;
+  }
+  if (a.jointScores) {
+    ctx.fillStyle = COLORS.axis;
+    ctx.fillText('joints: blue = normal … red = abnormal', lx, h - 8);
+  }
   if (a.gt?.[frame]) {
     ctx.fillStyle = COLORS.flagged;
     ctx.fillText('ground truth: abnormal frame', 8, 32);
@@ -136,8 +147,15 @@ export function drawCurve(canvas: HTMLCanvasElement, a: Analysis, frame: number,
   const X = (f: number) => m.l + ((w - m.l - m.r) * f) / Math.max(1, a.nFrames - 1);
   const Y = (v: number) => m.t + ((h - m.t - m.b) * (hi - v)) / (hi - lo);
   if (a.gt) {
+    // One band per run of abnormal frames (per-frame rectangles leave hairline gaps).
     ctx.fillStyle = COLORS.gt;
-    for (let f = 0; f < a.nFrames; f++) if (a.gt[f]) ctx.fillRect(X(f - 0.5), m.t, X(f + 0.5) - X(f - 0.5) + 0.5, h - m.t - m.b);
+    for (let f = 0; f < a.nFrames; f++) {
+      if (!a.gt[f]) continue;
+      let e = f;
+      while (e + 1 < a.nFrames && a.gt[e + 1]) e++;
+      ctx.fillRect(X(Math.max(0, f - 0.5)), m.t, X(Math.min(a.nFrames - 1, e + 0.5)) - X(Math.max(0, f - 0.5)), h - m.t - m.b);
+      f = e;
+    }
   }
   ctx.font = '11px system-ui, sans-serif';
   ctx.fillStyle = COLORS.axis;
@@ -210,7 +228,7 @@ export function drawRoc(canvas: HTMLCanvasElement, a: Analysis, threshold: numbe
     ctx.fillText('to see the ROC', w / 2, h / 2 + 10);
     return;
   }
-  const m = { l: 40, r: 12, t: 14, b: 36 };
+  const m = { l: 48, r: 14, t: 14, b: 36 };
   const size = Math.min(w - m.l - m.r, h - m.t - m.b);
   const X = (v: number) => m.l + v * size;
   const Y = (v: number) => m.t + (1 - v) * size;
