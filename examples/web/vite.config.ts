@@ -15,5 +15,7 @@ export default defineConfig({
     ),
   },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
+  // Found late otherwise (behind core's #tfjs-gradients import), costing a reload on first visit.
+  optimizeDeps: { include: ['@tensorflow/tfjs-core/dist/register_all_gradients.js'] },
   server: { port: 5173 },
 });
