@@ -60,7 +60,7 @@ export class StgNfAnomalyModel implements AnomalyModel {
    * `weights.bin`. Node, after importing `@skelflow/stg-nf/node`; in a browser use `encodeStgNf`.
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
-    await nodeHook<typeof saveStgNf>('stg-nf:save', NODE_ENTRY)(dir, this.net, options.meta ?? {}, { overwrite: options.overwrite ?? false });
+    await nodeHook<typeof saveStgNf>('stg-nf:save', NODE_ENTRY)(dir, this.net, options.meta ?? {}, { overwrite: options.overwrite ?? false, ...(options.keep ? { keep: options.keep } : {}) });
   }
 
   dispose(): void {
@@ -104,6 +104,9 @@ async function train(
       lr: config.lr,
       seed: config.seed,
       ...(config.engine ? { engine: config.engine } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
       ...(onProgress ? { onBatch: (p) => onProgress({ done: p.epoch * batches + p.batch + 1, total, epoch: p.epoch, loss: p.loss }) } : {}),
     });
     return { model, history, nSegments };

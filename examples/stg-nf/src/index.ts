@@ -1,6 +1,6 @@
 export { type ResolvedStgNfConfig, resolveStgNfConfig, type StgNfConfig, type StgNfPermutation } from './config.js';
 export { createStgNf, type ScoreSegmentsOptions, StgNf } from './model.js';
-export { stgNfConfigFromCheckpoint, stgNfFromCheckpoint, stgNfNameFromTorch } from './checkpoint.js';
+export { stgNfCheckpoint, stgNfConfigFromCheckpoint, stgNfFromCheckpoint, stgNfNameFromTorch } from './checkpoint.js';
 export { trainStgNf, type TrainStgNfOptions } from './train.js';
 export { encodeStgNf, STGNF_KIND, type StgNfFiles, stgNfFromSavedFiles } from './files.js';
 export { stgNfFamily, StgNfAnomalyModel, type StgNfFamilyConfig } from './family.js';

@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 import { registerNodeHook } from '@skelflow/model';
-import { loadStgNf, saveStgNf } from './persist.js';
+import { loadStgNf, saveStgNf, type SaveStgNfOptions } from './persist.js';
 
 registerNodeHook('stg-nf:load', loadStgNf);
 registerNodeHook('stg-nf:save', saveStgNf);
 
-export { loadStgNf, saveStgNf };
+export { loadStgNf, saveStgNf, type SaveStgNfOptions };

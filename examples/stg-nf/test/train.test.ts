@@ -81,7 +81,7 @@ describe('STG-NF training on wasm', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stgnf-'));
     await saveStgNf(dir, model, { note: 'test' });
     expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.json', 'weights.bin']);
-    await expect(saveStgNf(dir, model)).rejects.toThrow(/already exists/);
+    await expect(saveStgNf(dir, model)).rejects.toThrow(/already holds a model/);
     const again = await loadStgNf(dir);
     expect(Array.from(again.scoreSegments(data))).toEqual(Array.from(model.scoreSegments(data)));
     expect(again.actNorms().every((a) => a.isInitialized)).toBe(true);

@@ -1,7 +1,7 @@
 // Models from files, in the browser: a saved STG-NF folder's files (config.json, model.json,
-// weights.bin), a released STG-NF checkpoint JSON, or the bundled demo model. Each loader is keyed
-// by what it recognises; add one here for a new format.
-import { parseCheckpointJson } from '@skelflow/core';
+// weights.bin), a released STG-NF checkpoint (the original torch.save .tar/.pth as it is, or its
+// JSON export), or the bundled demo model. Each loader is keyed by what it recognises; add one here
+// for a new format.
 import type { AnomalyModel } from '@skelflow/model';
 import { StgNfAnomalyModel, stgNfFromCheckpoint, stgNfFromSavedFiles } from '@skelflow/stg-nf';
 
@@ -28,25 +28,18 @@ export const MODEL_LOADERS: ModelLoader[] = [
     accepts: (files) => !!byName(files, 'model.json') && !!byName(files, 'weights.bin'),
     load: async (files) => {
       const mj = byName(files, 'model.json')!;
-      return new StgNfAnomalyModel(stgNfFromSavedFiles(text(mj), byName(files, 'weights.bin')!.bytes, mj.name));
+      const wb = byName(files, 'weights.bin')!;
+      const cfg = byName(files, 'config.json');
+      const savedConfig = cfg ? (JSON.parse(text(cfg)) as { model?: unknown }) : null;
+      return new StgNfAnomalyModel(stgNfFromSavedFiles(text(mj), wb.bytes, { source: mj.name, weightsSource: wb.name, savedConfig }));
     },
   },
   {
-    name: 'released STG-NF checkpoint (.json)',
-    accepts: (files) => files.length === 1 && files[0]!.name.toLowerCase().endsWith('.json'),
-    load: async ([f]) => new StgNfAnomalyModel(stgNfFromCheckpoint(parseCheckpointJson(text(f!), f!.name), f!.name)),
-  },
-  // HOOK (PyTorch checkpoints): the original STG-NF releases are `torch.save` zip files
-  // (`*.tar` / `*.pth`). When the TypeScript reader of the torch-ckpt branch lands in
-  // @skelflow/stg-nf, register it here, e.g.
-  //   { name: 'PyTorch checkpoint (.tar/.pth)', accepts: (f) => f.length === 1 && /\.(tar|pth)$/i.test(f[0].name),
-  //     load: async ([f]) => new StgNfAnomalyModel(stgNfFromTorchCheckpoint(f.bytes, f.name)) },
-  {
-    name: 'PyTorch checkpoint (.tar/.pth)',
-    accepts: (files) => files.length === 1 && /\.(tar|pth)$/i.test(files[0]!.name),
-    load: async ([f]) => {
-      throw new Error(`${f!.name}: PyTorch checkpoints are not readable in this version yet; convert it to JSON first`);
-    },
+    // The original releases (`ShanghaiTech_85_9.tar`, any torch.save `.pth`: read by
+    // @skelflow/torchfile, only the globals a checkpoint needs are allowed) or their JSON exports.
+    name: 'released STG-NF checkpoint (.tar, .pth or .json)',
+    accepts: (files) => files.length === 1 && /\.(tar|pth|pt|json)$/i.test(files[0]!.name),
+    load: async ([f]) => new StgNfAnomalyModel(stgNfFromCheckpoint(f!.bytes, f!.name)),
   },
 ];
 
@@ -54,7 +47,7 @@ export const MODEL_LOADERS: ModelLoader[] = [
 export async function modelFromFiles(files: PickedFile[]): Promise<AnomalyModel> {
   const loader = MODEL_LOADERS.find((l) => l.accepts(files));
   if (!loader) {
-    throw new Error(`not a model: pick a saved folder's model.json and weights.bin, or a checkpoint .json (got ${files.map((f) => f.name).join(', ') || 'nothing'})`);
+    throw new Error(`not a model: pick a saved folder's model.json and weights.bin, or a checkpoint .tar, .pth or .json (got ${files.map((f) => f.name).join(', ') || 'nothing'})`);
   }
   return loader.load(files);
 }

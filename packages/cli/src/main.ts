@@ -1,6 +1,7 @@
 import { SkelflowError } from '@skelflow/base';
 import { MetricsInputError } from '@skelflow/metrics';
 import { benchmarkCommand } from './commands/benchmark.js';
+import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { metricsCommand } from './commands/metrics.js';
@@ -18,7 +19,8 @@ Commands:
   models    list the registered model families (stg-nf, pca-gaussian, …)
   demo      generate a synthetic pose dataset, train a model (STG-NF by default), evaluate, write an HTML report
   train     train a model (--model <kind>) on a folder of tracked-pose JSON files
-  eval      score a folder of pose tracks with a saved model or released checkpoint; frame AUC report
+  eval      score a folder of pose tracks with a saved model or released checkpoint (.tar/.pth/.json); frame AUC report
+  convert   write a released checkpoint (the original STG-NF .tar, or its .json) as a saved model folder
   stream    replay one pose-track file frame by frame through the streaming scorer; one JSON line per scored window
   metrics   RBDC/TBDC from region files, or AUC/AP/EER from label and score arrays
   mocap-dataset  build a labelled pose-track dataset from motion capture (manifest, virtual cameras)
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   demo: demoCommand,
   train: trainCommand,
   eval: evalCommand,
+  convert: convertCommand,
   stream: streamCommand,
   metrics: metricsCommand,
   'mocap-dataset': mocapDatasetCommand,
@@ -69,7 +72,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return await cmd(rest, io);
   } catch (e) {
     if (isInputProblem(e)) {
-      io.stderr(`skelflow ${name}: ${e.message.replace(/^skelflow \w+: /, '')}\n`);
+      // One line, always: messages may quote input (V8's JSON errors carry a snippet with newlines).
+      io.stderr(`skelflow ${name}: ${e.message.replace(/^skelflow \w+: /, '').replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
       return 2;
     }
     const err = e as NodeJS.ErrnoException;

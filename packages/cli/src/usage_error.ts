@@ -1,9 +1,13 @@
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SkelflowError } from '@skelflow/base';
 
 /** Bad flags or arguments: the CLI prints one line and exits with code 2. */
-export class UsageError extends SkelflowError {}
+export class UsageError extends SkelflowError {
+  static override readonly code: string = 'SKELFLOW_USAGE';
+}
 
 /** Standard output/error sinks, injectable for tests. */
 export interface Io {
@@ -61,7 +65,15 @@ export function numFlag(command: string, name: string, value: string | undefined
  * @throws UsageError `<file> exists; pass --force to replace it`
  */
 export async function refuseExisting(command: string, file: string, force: boolean): Promise<void> {
-  if (!force && (await fs.stat(file).then(() => true, () => false))) {
-    throw new UsageError(`${file} exists; pass --force to replace it`, { source: `skelflow ${command}` });
+  const st = await fs.stat(file).catch(() => null);
+  if (st?.isDirectory()) throw new UsageError(`${file} is a folder; --out takes a file name`, { source: `skelflow ${command}` });
+  if (st && !force) throw new UsageError(`${file} exists; pass --force to replace it`, { source: `skelflow ${command}` });
+  // The folder it goes to must exist or be creatable, and writable — checked before any work.
+  const dir = path.dirname(path.resolve(file));
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.access(dir, fsConstants.W_OK);
+  } catch (e) {
+    throw new UsageError(`cannot write into ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { source: `skelflow ${command}` });
   }
 }

@@ -108,7 +108,7 @@ describe('skelflow command line', () => {
       c.io,
     );
     expect(code, c.err.join('')).toBe(0);
-    expect(c.err.join('')).toMatch(/warning: .*01_0002_alphapose_tracked_person\.json: no person/);
+    expect(c.err.join('')).toMatch(/warning: .*01_0002_alphapose_tracked_person\.json: clip 01_0002: no person/);
     const report = JSON.parse(fs.readFileSync(out, 'utf8'));
     const empty = report.clips.find((x: { name: string }) => x.name === '01_0002');
     expect(new Set(empty.frameScores.raw)).toEqual(new Set([report.fillValue]));

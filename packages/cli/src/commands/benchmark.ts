@@ -26,6 +26,8 @@ evaluation report (as 'skelflow eval' writes it) to --out/runs/<model>-seed<N>.j
   --models   comma-separated registered kinds (${registry.kinds().join(', ')}; see 'skelflow models')
   --seeds    number of seeds N (runs with seeds 1…N)
   --force    write into a non-empty --out that this command did not write
+  A rerun into the same --out first removes the previous results (models/, runs/, benchmark.json,
+  benchmark.md): the folder only ever holds the runs of the last benchmark.
 
 Model flags apply to every listed model that declares them (defaults: each family's recipe):
 ${registry
@@ -218,12 +220,23 @@ function describeDataset(d: Record<string, unknown>): string {
   return parts.join(', ');
 }
 
-async function prepareOut(out: string, force: boolean): Promise<void> {
+/** What a benchmark writes into its --out; a rerun removes all of it first. */
+const RESULTS = ['models', 'runs', 'benchmark.json', 'benchmark.md'];
+
+/**
+ * Readies --out: a folder this command did not write needs --force; the results of a previous
+ * benchmark (models/, runs/, benchmark.json, benchmark.md) are removed, so a rerun with fewer seeds
+ * or other models leaves no stale run beside the new ones.
+ */
+export async function prepareBenchmarkOut(out: string, force: boolean): Promise<void> {
+  const st = await fs.stat(out).catch(() => null);
+  if (st && !st.isDirectory()) throw new InputError('exists and is not a folder; --out takes a folder', { source: out });
   const entries = await fs.readdir(out).catch(() => null);
   if (entries && entries.length > 0 && !entries.includes(MARKER) && !force) {
     throw new InputError('folder exists and was not written by skelflow benchmark; choose another --out or pass --force', { source: out });
   }
   await fs.mkdir(out, { recursive: true });
+  for (const r of RESULTS) await fs.rm(path.join(out, r), { recursive: true, force: true });
   await fs.writeFile(path.join(out, MARKER), 'written by skelflow benchmark\n');
 }
 
@@ -330,7 +343,7 @@ export async function benchmarkCommand(argv: string[], io: Io): Promise<number> 
   const flags = typedFlagValues('benchmark', usable, raw);
   const seeds = intFlag('benchmark', 'seeds', values.seeds, 3);
   const out = path.resolve(values.out!);
-  await prepareOut(out, !!values.force);
+  await prepareBenchmarkOut(out, !!values.force);
   const backend = await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
   const report = await runBenchmark({ data: values.data!, out, models, seeds, flags, backend }, io);
   io.stdout(benchmarkMarkdown(report).split('\n').slice(6, 8 + report.models.length).join('\n') + '\n');

@@ -5,7 +5,8 @@ import { InputError } from '@skelflow/base';
 import { initBackend } from '@skelflow/core';
 import { writeAtomic } from '@skelflow/core/node';
 import { demoDatasetStats, generateDemoDataset } from '@skelflow/pose';
-import { DEMO_MARKER, writeDemoDataset, readGtDir } from '@skelflow/pose/node';
+import { readGtDir } from '@skelflow/pose/node';
+import { prepareDemoCache } from '../demo_cache.js';
 import { reportHtml } from '../report_html.js';
 import { registry } from '../registry.js';
 import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
@@ -20,7 +21,9 @@ running, falling, fighting and sudden sprints), caches it, trains the model (--m
 kind, default stg-nf; see 'skelflow models') with its recipe on the normal training clips, evaluates
 on the test clips and writes report.json, report.html (per-clip frame scores against the ground
 truth, ROC curve) and the trained model to --out.
-The data cache is $SKELFLOW_CACHE or ~/.cache/skelflow.
+The data cache is $SKELFLOW_CACHE or ~/.cache/skelflow; it is generated into a temporary folder,
+verified against a manifest written last and renamed into place, so an interrupted generation is
+never used (an incomplete cache is regenerated).
 `;
 
 const REPORT_MARKER = '.skelflow-demo-report';
@@ -63,15 +66,17 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
 
   const cacheRoot = process.env.SKELFLOW_CACHE ?? path.join(os.homedir(), '.cache', 'skelflow');
   const data = path.join(cacheRoot, `demo-v2-${scale}-seed${seed}`);
-  const cached = await fs.stat(path.join(data, DEMO_MARKER)).then(() => true, () => false);
-  if (cached) {
-    io.stderr(`using cached demo data in ${data}\n`);
-  } else {
+  const cache = prepareDemoCache(data, () => {
     io.stderr(`generating the demo dataset (seed ${seed}, ${scale}) into ${data} …\n`);
     // 80 training clips (~21k segments) keep the demo within a few minutes on 2 cores.
-    const ds = generateDemoDataset({ seed, scale, ...(scale === 'demo' ? { trainClips: 80 } : {}) });
+    return generateDemoDataset({ seed, scale, ...(scale === 'demo' ? { trainClips: 80 } : {}) });
+  });
+  if (cache.kind === 'cached') {
+    io.stderr(`using cached demo data in ${data}\n`);
+  } else {
+    if (cache.replaced !== undefined) io.stderr(`  replaced an incomplete cache (${cache.replaced})\n`);
+    const ds = cache.dataset;
     const st = demoDatasetStats(ds);
-    writeDemoDataset(data, ds);
     io.stderr(`  ${ds.train.length} training clips, ${ds.test.length} test clips, ${st.test.abnormalFrames} of ${st.test.frames} test frames abnormal\n`);
   }
 

@@ -6,6 +6,7 @@ import { writeAtomic } from '@skelflow/core/node';
 import { StreamingScorer, type StreamingFrame } from '@skelflow/model';
 import { readModelKind } from '@skelflow/model/node';
 import { parsePoseTrackJson } from '@skelflow/pose';
+import { checkModelInput } from '../load_model.js';
 import { registry } from '../registry.js';
 import { parseFlags, refuseExisting, type Io } from '../usage_error.js';
 
@@ -69,6 +70,7 @@ export async function streamPoseFile(options: { model: string; poses: string }, 
   const text = await fs.readFile(options.poses, 'utf8');
   const tracks = parsePoseTrackJson(text, options.poses);
   const model = await family.load(options.model);
+  checkModelInput(model, options.model);
   try {
     const scorer = new StreamingScorer(model);
     const byFrame = new Map<number, StreamingFrame[]>();

@@ -2,14 +2,17 @@
 // browser bundles of the main entry never see node:fs.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '@skelflow/base';
+import { InputError, WeightsError } from '@skelflow/base';
+import { replaceFolder, resolveFolder, writeFileAtomic } from '@skelflow/base/node';
 import type { Module } from '../module.js';
 import { encodeModule, type ModelJson } from './weights.js';
 
 /**
- * Writes a module to `dir` (`model.json` + `weights.bin`) atomically: each file goes to a temp
- * name first and is renamed into place. Refuses to overwrite an existing model unless `overwrite`.
- * Node only.
+ * Writes a module to `dir` (`model.json` + `weights.bin`, plus any `extra` files) as a set:
+ * `@skelflow/base/node`'s `replaceFolder` writes a sibling folder, fsyncs it and renames it into
+ * place, so an interrupted save never leaves a mixture of old and new files. A folder that exists
+ * and is not empty is only replaced with `overwrite` (and then as a whole, except `keep`). Refuses
+ * non-finite weights (a WeightsError naming the tensor). Node only.
  *
  * @example
  * ```ts
@@ -20,21 +23,28 @@ export async function saveModule(
   dir: string,
   module: Module,
   config: Record<string, unknown>,
-  options: { overwrite?: boolean } = {},
+  options: { overwrite?: boolean; extra?: Record<string, string | Uint8Array>; keep?: readonly string[] } = {},
 ): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  const target = path.join(dir, 'model.json');
-  if (!options.overwrite) {
-    const exists = await fs.stat(target).then(() => true, () => false);
-    if (exists) throw new InputError('a model already exists here; pass overwrite to replace it', { source: target });
-  }
   const { modelJson, weights } = await encodeModule(module, config);
-  await writeAtomic(path.join(dir, 'weights.bin'), weights);
-  await writeAtomic(target, JSON.stringify(modelJson, null, 2) + '\n');
+  const files: Record<string, string | Uint8Array> = { 'weights.bin': weights, 'model.json': JSON.stringify(modelJson, null, 2) + '\n', ...options.extra };
+  await replaceFolder(
+    dir,
+    async (tmp) => {
+      for (const [name, data] of Object.entries(files)) await fs.writeFile(path.join(tmp, name), data);
+    },
+    { overwrite: options.overwrite ?? false, ...(options.keep ? { keep: options.keep } : {}) },
+  );
 }
 
-/** Reads a folder written by {@link saveModule}: its `model.json` and raw weights. Node only. */
-export async function readModelDir(dir: string): Promise<{ modelJson: ModelJson; weights: Uint8Array; source: string }> {
+/**
+ * Reads a folder written by {@link saveModule}: its `model.json` and raw weights (the folder of an
+ * interrupted replacement resolves to its intact predecessor). The weights file named in the
+ * manifest must be one plain file name inside the folder. Node only.
+ *
+ * @throws InputError / WeightsError naming the file (and the manifest entry)
+ */
+export async function readModelDir(given: string): Promise<{ modelJson: ModelJson; weights: Uint8Array; source: string; weightsSource: string }> {
+  const dir = await resolveFolder(given);
   const source = path.join(dir, 'model.json');
   let text: string;
   try {
@@ -48,7 +58,16 @@ export async function readModelDir(dir: string): Promise<{ modelJson: ModelJson;
   } catch (e) {
     throw new InputError(`not valid JSON (${(e as Error).message})`, { source });
   }
-  const binName = modelJson?.weightsManifest?.[0]?.paths?.[0] ?? 'weights.bin';
+  const groups = Array.isArray(modelJson?.weightsManifest) ? modelJson.weightsManifest : [];
+  const paths = groups.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : []));
+  if (groups.length !== 1 || paths.length !== 1) {
+    throw new WeightsError(`weightsManifest must hold one group with one weights file, found ${groups.length} group(s) and ${paths.length} path(s)`, { source, location: 'weightsManifest' });
+  }
+  const binName = paths[0];
+  // A file reference stays inside the model folder: one plain file name, no folders, no '..'.
+  if (typeof binName !== 'string' || binName === '' || binName === '.' || binName === '..' || binName !== path.basename(binName) || binName.includes('/') || binName.includes('\\')) {
+    throw new WeightsError(`weights path ${JSON.stringify(binName)} is not a file name inside the model folder`, { source, location: 'weightsManifest[0].paths[0]' });
+  }
   const binPath = path.join(dir, binName);
   let weights: Uint8Array;
   try {
@@ -56,17 +75,10 @@ export async function readModelDir(dir: string): Promise<{ modelJson: ModelJson;
   } catch {
     throw new InputError('cannot read the weights file', { source: binPath });
   }
-  return { modelJson, weights, source };
+  return { modelJson, weights, source, weightsSource: binPath };
 }
 
-/** Writes `data` to `file` through a temp file in the same folder and a rename. Node only. */
+/** Writes `data` to `file` through a temp file in the same folder, fsync and a rename (`@skelflow/base/node`'s `writeFileAtomic`). Node only. */
 export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(file, data);
 }
