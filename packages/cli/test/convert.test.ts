@@ -57,7 +57,7 @@ describe.skipIf(!hasShared)('the original STG-NF release as it is: eval --model 
     expect(fs.existsSync(path.join(dir, 'weights.bin'))).toBe(true);
     const again = capture();
     expect(await runCli(['convert', tar, '--out', dir], again.io)).toBe(2);
-    expect(again.err.join('')).toMatch(/already exists/);
+    expect(again.err.join('')).toMatch(/already holds a model; pass overwrite \(--force\)/);
     expect(await runCli(['convert', tar, '--out', dir, '--force'], capture().io)).toBe(0);
     // The folder loads and scores like the checkpoint it came from.
     const { loadStgNf } = await import('@skelflow/stg-nf/node');
