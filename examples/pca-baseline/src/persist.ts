@@ -64,6 +64,11 @@ export async function readPcaGaussian(location: string): Promise<{ config: PcaGa
   if (!config || typeof config.segLen !== 'number' || dim === null || k === null || typeof fit?.sigma2 !== 'number' || !(fit.sigma2 > 0)) {
     throw new InputError('config.json lacks config.segLen or ppca { dim, k, sigma2 }', { source: where });
   }
+  // The declared segment length must be the one the parameters were fitted on (D = 2 · T · 18).
+  if (dim !== 2 * config.segLen * 18) {
+    throw new WeightsError(`config.segLen ${config.segLen} needs D = ${2 * config.segLen * 18}, the fit has D = ${dim}`, { source: where, location: 'config.segLen' });
+  }
+  if (k > dim) throw new WeightsError(`k = ${k} components exceed D = ${dim}`, { source: where, location: 'ppca.k' });
   const file = path.join(dir, PARAMS);
   const bytes = await fs.readFile(file).catch(() => {
     throw new InputError('missing', { source: file });

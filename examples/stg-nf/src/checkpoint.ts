@@ -98,7 +98,8 @@ export function stgNfConfigFromCheckpoint(ckpt: CheckpointJson, source: string):
 export function stgNfCheckpoint(ckpt: CheckpointJson | string | Uint8Array | object, source = 'checkpoint'): CheckpointJson {
   if (typeof ckpt === 'string') return parseCheckpointJson(ckpt, source);
   if (ckpt instanceof Uint8Array) {
-    if (isTorchZip(ckpt)) return checkpointFromTorch(readTorchCheckpoint(ckpt, source), source);
+    // A torch file, or bytes named like one (readTorchCheckpoint then says what they are not).
+    if (isTorchZip(ckpt) || ckpt[0] === 0x80 || /\.(tar|pth|pt)$/i.test(source)) return checkpointFromTorch(readTorchCheckpoint(ckpt, source), source);
     return parseCheckpointJson(new TextDecoder('utf-8').decode(ckpt), source);
   }
   const c = ckpt as Partial<CheckpointJson>;

@@ -108,6 +108,12 @@ describe('STG-NF checkpoint args', () => {
     expect(() => stgNfConfigFromCheckpoint(ckpt({ seg_len: 12, flow_permutation: 'invconv' }), 'a.tar')).toThrow(/args\.flow_permutation/);
   });
 
+  it('bytes that are no checkpoint say so', () => {
+    expect(() => stgNfCheckpoint(new TextEncoder().encode('plain tar bytes'), 'x.tar')).toThrow(/x\.tar: not a PyTorch checkpoint/);
+    expect(() => stgNfCheckpoint(Uint8Array.from([0x80, 2, 0x8a]), 'model.bin')).toThrow(/legacy torch\.save file/);
+    expect(() => stgNfCheckpoint(new TextEncoder().encode('{"state_dict": 3}'), 'c.json')).toThrow(/c\.json: missing or invalid "state_dict"/);
+  });
+
   it('a malicious .tar is refused by loadStgNf with the global named', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-tar-')), 'evil.tar');
     fs.copyFileSync(new URL('../../../packages/torchfile/test/fixtures/malicious_os_system.pth', import.meta.url), file);

@@ -90,7 +90,7 @@ describe('checked data: skelflow eval', () => {
     await expectUsageFailure(evalArgs(d, ['--strict']), new RegExp(`${esc(d.maskFile('01_0002'))}: clip 01_0002: mask without a pose file.*an error with --strict`));
   });
 
-  it('a model whose parameters hold a NaN: the error names the model folder and the segment (was: a NaN segment score)', async () => {
+  it('a model whose parameters hold a NaN is refused at load, naming the file and the tensor (was: a NaN segment score)', async () => {
     const d = tinyDataset();
     const bad = await tinyModel();
     const bin = path.join(bad, 'params.bin');
@@ -100,6 +100,10 @@ describe('checked data: skelflow eval', () => {
     const c = capture();
     const code = await runCli(['eval', '--model', bad, '--poses', d.poses, '--gt', d.gt, '--out', path.join(tmpDir(), 'r.json'), '--backend', 'cpu'], c.io);
     expect(code).toBe(2);
-    expect(c.err.join('')).toMatch(new RegExp(`${esc(bad)}`));
+    expect(c.err.join('')).toMatch(new RegExp(`^skelflow eval: ${esc(bin)}: mean: non-finite parameter mean\\[5\\] = NaN`));
+    const s = capture();
+    expect(await runCli(['stream', '--model', bad, '--poses', d.poseFile('01_0001'), '--backend', 'cpu'], s.io)).toBe(2);
+    expect(s.err.join('')).toMatch(new RegExp(`^skelflow stream: ${esc(bin)}: mean: non-finite parameter mean\\[5\\] = NaN`));
+    expect(s.out.join('')).not.toMatch(/null/);
   });
 });

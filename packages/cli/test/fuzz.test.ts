@@ -228,6 +228,24 @@ describe('fuzz: skelflow eval', () => {
   });
 });
 
+describe('fuzz: skelflow train', () => {
+  it('training pose JSON (stg-nf, one epoch, K = 1)', async () => {
+    let k = 0;
+    await prop(fc.tuple(fc.nat(2), fc.oneof(jsonPlan.map((p) => ({ json: p })), bytesPlan.map((p) => ({ bytes: p })))), 16, async ([c, m]) => {
+      const file = d.poseFile(TINY_CLIPS[c]!);
+      const text = fs.readFileSync(file, 'utf8');
+      const edited = 'json' in m ? mutateJson(text, m.json) : mutateBytes(Buffer.from(text), m.bytes);
+      const out = path.join(work, `train-${k++}`);
+      await withEdit(file, edited, () =>
+        fuzzCli('train', JSON.stringify(m), ['train', '--model', 'stg-nf', '--poses', d.poses, '--out', out, '--backend', 'cpu', '--epochs', '1', '--K', '1'], file, (stdout) => {
+          const loss = /final loss (\S+)/.exec(stdout)?.[1];
+          return loss !== undefined && Number.isFinite(Number(loss)) ? undefined : `final loss ${loss}`;
+        }),
+      );
+    });
+  });
+});
+
 describe('fuzz: skelflow stream', () => {
   it('pose JSON through the streaming scorer', async () => {
     await prop(jsonPlan, 20, async (p) => {

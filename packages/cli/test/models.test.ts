@@ -26,12 +26,13 @@ describe('skelflow and the model registry', () => {
   });
 
   it('the registry holds STG-NF and the PCA-Gaussian baseline; `skelflow models` lists both', async () => {
-    expect(registry.kinds()).toEqual(['stg-nf', 'pca-gaussian']);
+    // The first two in registration order; the paper models follow.
+    expect(registry.kinds().slice(0, 2)).toEqual(['stg-nf', 'pca-gaussian']);
     const { out } = await run(['models']);
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^stg-nf\s+STG-NF/);
     expect(out).toMatch(/^pca-gaussian\s+density baseline/m);
-    expect(out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g)).toHaveLength(2);
+    expect((out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g) ?? []).length).toBeGreaterThanOrEqual(2);
     const verbose = await run(['models', '--verbose']);
     expect(verbose.out).toMatch(/--abnormal-poses <dir>/);
     expect(verbose.out).toMatch(/--max-components <int>\s+at most this many components \(default 64\)/);
@@ -89,7 +90,7 @@ describe('skelflow and the model registry', () => {
     expect(b.kind).toBe('stg-nf');
     expect(b.auc).toEqual(a.auc);
     fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, kind: 'lstm' }));
-    await expectUsageFailure(evalArgs(dir, path.join(root, 'x.json')), /config\.json: kind: unknown model 'lstm' \(known: stg-nf, pca-gaussian\)/);
+    await expectUsageFailure(evalArgs(dir, path.join(root, 'x.json')), /config\.json: kind: unknown model 'lstm' \(known: stg-nf, pca-gaussian(, [a-z0-9-]+)*\)/);
   });
 
   it('benchmark --models stg-nf,pca-gaussian --seeds 1: one row per model', async () => {

@@ -80,6 +80,12 @@ describe('skelflow train / eval / benchmark: sound models and checked outputs', 
     expect(fs.readFileSync(file, 'utf8')).toBe('mine');
   });
 
+  it('train --out . (the current folder, which the atomic replacement would rename) is refused at once', async () => {
+    const r = await fails(['train', '--poses', poses(), '--out', '.', ...TINY]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('skelflow train: --out . is the current folder or contains it; choose a folder inside it\n');
+  });
+
   it('eval --out <a folder> --force fails at once, before scoring (was: scored everything, then failed)', async () => {
     const dir = path.join(root, 'a-folder');
     fs.mkdirSync(dir);

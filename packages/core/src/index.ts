@@ -2,7 +2,7 @@ export { type BackendName, type BackendOptions, initBackend, type WasmBinaryName
 export { defaultInit, type InitOptions, normalTensor, resolveRng, uniformTensor } from './init.js';
 export { Module } from './module.js';
 export { type Optimizer, type OptimizerState } from './optim/optimizer.js';
-export { checkSoundState, DIVERGENCE_RULE, DivergenceGuard, type DivergenceRule, unsoundTensor } from './optim/health.js';
+export { checkSoundState, COUNTER_BUFFER, DIVERGENCE_RULE, DivergenceGuard, type DivergenceRule, unsoundTensor } from './optim/health.js';
 export { Adam, Adamax, type AdamOptions } from './optim/adamax.js';
 export { clipGradNorm } from './optim/clip.js';
 export { FusedAdamax, type FusedAdamaxOptions } from './optim/adamax_flat.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Adamax, DivergenceGuard, FusedAdamax, Module, decodeIntoModule, encodeModule, runEpochs, unsoundTensor, type LoopPosition } from '@skelflow/core';
+import { Adamax, checkSoundState, DivergenceGuard, FusedAdamax, Module, decodeIntoModule, encodeModule, runEpochs, unsoundTensor, type LoopPosition } from '@skelflow/core';
 import { readModelDir, saveModule } from '@skelflow/core/node';
 import { TrainingDivergedError, TrainingInterruptedError, WeightsError } from '@skelflow/base';
 import { forEachBackend } from '@skelflow/testing';
@@ -47,6 +47,13 @@ describe('the divergence rule (hand cases)', () => {
     expect(unsoundTensor([['a', [1, -2e6]]], 1e6)).toBe('a[1] = -2000000');
     expect(unsoundTensor([['a', [1, NaN]]])).toBe('a[1] = NaN');
     expect(unsoundTensor([['a', [1e30]]])).toBeNull();
+  });
+
+  it('checkSoundState bounds parameters and statistics, but only requires counters to be finite', () => {
+    const at = { epoch: 0, batch: 6 };
+    expect(() => checkSoundState([['bn.runningVar', [1, 2e6]]], at)).toThrow(/epoch 1, batch 7: bn\.runningVar\[1\] = 2000000 \(not finite or above 1e\+6\)/);
+    expect(() => checkSoundState([['bn.numBatchesTracked', [2e6]]], at)).not.toThrow();
+    expect(() => checkSoundState([['bn.numBatchesTracked', [NaN]]], at)).toThrow(TrainingDivergedError);
   });
 });
 

@@ -24,6 +24,7 @@ export { type FlowForwardResult, type FlowInputs, NormalizingFlow } from './flow
 export { actnormKernel, actnormInit, type ActNormPlan } from './kernels/actnorm_kernel.js';
 export { permuteKernel, permutation, type PermutePlan } from './kernels/permute_kernel.js';
 export { affineCouplingKernel, type AffineCouplingPlan } from './kernels/affine_coupling_kernel.js';
+export { awamLoss, type AwamOptions, type AwamResult, massWeights, type MassSpace } from './objectives/awam_loss.js';
 export { ContextMlpConditioner, type ContextMlpOptions } from './conditioners/context_mlp.js';
 export { contextMlpKernel, type ContextMlpPlan } from './kernels/context_mlp_kernel.js';
 export { classConditionalGaussianPriorKernel, diagonalPriorKernel, type ClassConditionalGaussianPriorPlan, type DiagonalPriorPlan } from './kernels/prior_kernels.js';

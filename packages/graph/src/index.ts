@@ -9,6 +9,7 @@ export {
 } from './adjacency/graph.js';
 export { type AdjacencyInput, GraphConv, type GraphConvOptions } from './layers/graph_conv.js';
 export { type ResidualKind, StgcnBlock, type StgcnBlockOptions } from './layers/stgcn_block.js';
+export { DualSpaceGCN, type DualSpaceGate, type DualSpaceGcnOptions, type DualSpaceProbe } from './layers/dual_space_gcn.js';
 export { stgcnKeyFromTorch, stgcnStateFromTorch } from './layers/torch_state.js';
 export {
   stgcnUniformKernel,

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, jsonPreview } from '@skelflow/base';
-import { resolveFolder } from '@skelflow/base/node';
+import { resolveFolder, writeFileAtomic } from '@skelflow/base/node';
 import { MODEL_FORMAT_VERSION, type SavedModelConfig } from './contract.js';
 
 /**
@@ -83,7 +83,7 @@ export async function readModelKind(given: string): Promise<ModelLocation> {
 }
 
 /**
- * Writes a model folder's `config.json` (atomically: a temporary file renamed), with `kind` and
+ * Writes a model folder's `config.json` (atomically and durably: a temporary file, fsync, rename), with `kind` and
  * `formatVersion` first, and creates the folder.
  *
  * @param overwrite replace an existing config.json; default false (an InputError)
@@ -95,7 +95,5 @@ export async function writeModelConfig(dir: string, config: Omit<SavedModelConfi
     throw new InputError('already holds a model; pass overwrite to replace it', { source: dir });
   }
   const { kind, formatVersion, ...rest } = config;
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify({ kind, formatVersion: formatVersion ?? MODEL_FORMAT_VERSION, ...rest }, null, 2) + '\n');
-  await fs.rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify({ kind, formatVersion: formatVersion ?? MODEL_FORMAT_VERSION, ...rest }, null, 2) + '\n');
 }

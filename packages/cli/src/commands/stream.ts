@@ -97,7 +97,15 @@ export async function streamPoseFile(options: { model: string; poses: string }, 
       const lines: StreamLine[] = [];
       entries.forEach((en, i) => {
         const s = scores[i];
-        if (s !== null && s !== undefined) lines.push({ frame, track: String(en.trackId), normality: Number(s) });
+        if (s === null || s === undefined) return;
+        // A non-finite score would be written as null: name where it came from instead.
+        if (!Number.isFinite(Number(s))) {
+          throw new InputError(`the model scored the window of ${options.poses} ending at track ${String(en.trackId)}, frame ${frame} as ${Number(s)} (non-finite weights?)`, {
+            source: options.model,
+            location: `track ${String(en.trackId)}, frame ${frame}`,
+          });
+        }
+        lines.push({ frame, track: String(en.trackId), normality: Number(s) });
       });
       if (lines.length > 0) {
         scored += lines.length;

@@ -93,6 +93,16 @@ export async function trainFamily(family: AnyModelFamily, config: Recipe, input:
  * unwritable place fails at once); a non-empty one needs --force, or --resume with a checkpoint.
  */
 async function checkTrainOut(out: string, force: boolean, resume: boolean): Promise<void> {
+  // The model folder is replaced by renames in its parent: never the current folder or one above it.
+  const abs = path.resolve(out);
+  const rel = path.relative(abs, process.cwd());
+  if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+    throw new UsageError(`--out ${out} is the current folder or contains it; choose a folder inside it`, { source: 'skelflow train' });
+  }
+  await fs.mkdir(path.dirname(abs), { recursive: true }).catch(() => undefined);
+  await fs.access(path.dirname(abs), fsConstants.W_OK).catch(() => {
+    throw new UsageError(`cannot write beside ${out} (its parent folder is missing or not writable; the model folder is written there and renamed into place)`, { source: 'skelflow train' });
+  });
   await recoverFolder(out);
   const st = await fs.stat(out).catch(() => null);
   if (st && !st.isDirectory()) throw new UsageError(`${out} exists and is not a folder; --out takes a folder`, { source: 'skelflow train' });

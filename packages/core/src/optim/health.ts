@@ -9,7 +9,7 @@ import { TrainingDivergedError, type TrainingPoint } from '@skelflow/base';
  *    level by more than `factor` × max(1, |level|), the level being the median of the last
  *    `window` losses, or
  * 3. any parameter or buffer (BatchNorm running statistics included) is not finite or has a
- *    magnitude above `maxAbs`.
+ *    magnitude above `maxAbs` (counters, {@link COUNTER_BUFFER}, need only be finite).
  *
  * With the defaults (1000, 32, 1e6) STG-NF at lr 10 stops at its second step (loss ≈ 1e70 after
  * 8.6), while the loss spikes of healthy runs (≤ 100× the level in the first steps at lr 0.5) pass.
@@ -93,8 +93,16 @@ export function unsoundTensor(named: Iterable<readonly [string, ArrayLike<number
   return null;
 }
 
-/** Throws {@link TrainingDivergedError} naming the first unsound parameter or buffer (rule 3). */
+/** Buffers that count (BatchNorm's batches tracked): only their finiteness is checked, not their size. */
+export const COUNTER_BUFFER = /(numBatchesTracked|num_batches_tracked)$/;
+
+/**
+ * Throws {@link TrainingDivergedError} naming the first unsound parameter or buffer (rule 3);
+ * counters ({@link COUNTER_BUFFER}) are only required to be finite.
+ */
 export function checkSoundState(named: Iterable<readonly [string, ArrayLike<number>]>, at: TrainingPoint, maxAbs = DIVERGENCE_RULE.maxAbs): void {
-  const bad = unsoundTensor(named, maxAbs);
-  if (bad) throw diverged(`${bad} (not finite or above ${maxAbs.toExponential(0)})`, at);
+  for (const entry of named) {
+    const bad = unsoundTensor([entry], COUNTER_BUFFER.test(entry[0]) ? Infinity : maxAbs);
+    if (bad) throw diverged(`${bad} (not finite or above ${maxAbs.toExponential(0)})`, at);
+  }
 }
