@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@skelflow/base';
 import { fitPpca, pcaGaussianFamily, PcaGaussianModel, ppcaLogDensity, symmetricEigen } from '@skelflow/pca-gaussian';
+import '@skelflow/pca-gaussian/node';
 import { generateDemoDataset, parsePoseTrackJson, type PoseClip } from '@skelflow/pose';
 
 /** A random orthogonal n × n matrix (rows), by Gram–Schmidt on seeded normals. */

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError, WeightsError } from '@skelflow/base';
 import { checkpointFromTorch, initBackend, parseCheckpointJson } from '@skelflow/core';
-import { loadStgNf, stgNfCheckpoint, stgNfConfigFromCheckpoint, stgNfFromCheckpoint } from '@skelflow/stg-nf';
+import { stgNfCheckpoint, stgNfConfigFromCheckpoint, stgNfFromCheckpoint } from '@skelflow/stg-nf';
+import { loadStgNf } from '@skelflow/stg-nf/node';
 import { readTorchCheckpoint } from '@skelflow/torchfile';
 import { hasShared, sharedDir } from '@skelflow/testing';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adamax, initBackend, parseCheckpointJson, trainStep, normalTensor } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
-import { createStgNf, loadStgNf, saveStgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
+import { createStgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
+import { loadStgNf, saveStgNf } from '@skelflow/stg-nf/node';
 import { BACKENDS, hasShared, sharedDir } from '@skelflow/testing';
 import os from 'node:os';
 

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, parseCheckpointJson } from '@skelflow/core';
 import { Rng, TrainingDivergedError, TrainingInterruptedError, WeightsError } from '@skelflow/base';
 import type { TrainingState } from '@skelflow/model';
-import { createStgNf, loadStgNf, saveStgNf, StgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
+import { createStgNf, StgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
+import { loadStgNf, saveStgNf } from '@skelflow/stg-nf/node';
 import { hasShared, sharedDir } from '@skelflow/testing';
 
 // Issue #14: no broken STG-NF is saved or loaded as a success, and training resumes bit for bit.

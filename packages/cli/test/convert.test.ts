@@ -60,7 +60,7 @@ describe.skipIf(!hasShared)('the original STG-NF release as it is: eval --model 
     expect(again.err.join('')).toMatch(/already holds a model; pass overwrite \(--force\)/);
     expect(await runCli(['convert', tar, '--out', dir, '--force'], capture().io)).toBe(0);
     // The folder loads and scores like the checkpoint it came from.
-    const { loadStgNf } = await import('@skelflow/stg-nf');
+    const { loadStgNf } = await import('@skelflow/stg-nf/node');
     const a = await loadStgNf(dir);
     const b = await loadStgNf(tar);
     const x = new Float32Array(2 * 2 * 24 * 18).map((_, i) => Math.sin(i * 0.37));

@@ -1,4 +1,4 @@
-export { type BackendName, initBackend } from './backend.js';
+export { type BackendName, type BackendOptions, initBackend, type WasmBinaryName } from './backend.js';
 export { defaultInit, type InitOptions, normalTensor, resolveRng, uniformTensor } from './init.js';
 export { Module } from './module.js';
 export { type Optimizer, type OptimizerState } from './optim/optimizer.js';
@@ -21,4 +21,4 @@ export {
 } from './optim/train.js';
 export { checkpointFromObject, type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
 export { checkpointFromTorch } from './io/torch_checkpoint.js';
-export { decodeIntoModule, encodeModule, type ModelJson, readModelDir, saveModule, writeAtomic } from './io/weights.js';
+export { decodeIntoModule, encodeModule, type ModelJson } from './io/weights.js';

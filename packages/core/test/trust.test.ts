@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Adamax, checkSoundState, DivergenceGuard, FusedAdamax, Module, decodeIntoModule, encodeModule, readModelDir, runEpochs, saveModule, unsoundTensor, type LoopPosition } from '@skelflow/core';
+import { Adamax, checkSoundState, DivergenceGuard, FusedAdamax, Module, decodeIntoModule, encodeModule, runEpochs, unsoundTensor, type LoopPosition } from '@skelflow/core';
+import { readModelDir, saveModule } from '@skelflow/core/node';
 import { TrainingDivergedError, TrainingInterruptedError, WeightsError } from '@skelflow/base';
 import { forEachBackend } from '@skelflow/testing';
 

@@ -37,3 +37,4 @@ export {
 export { DuplicateModelError, ModelRegistry, UnknownModelError, type AnyModelFamily } from './registry.js';
 export { PoseEstimatorScorer, type ScoredPose } from './estimator_scorer.js';
 export { StreamingScorer, type StreamingFrame, type StreamingModel, type StreamingScorerOptions } from './streaming.js';
+export { nodeHook, registerNodeHook } from './node_hooks.js';

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@skelflow/base';
-import { initBackend, writeAtomic } from '@skelflow/core';
+import { initBackend } from '@skelflow/core';
+import { writeAtomic } from '@skelflow/core/node';
 import { StreamingScorer, type StreamingFrame } from '@skelflow/model';
 import { readModelKind } from '@skelflow/model/node';
 import { parsePoseTrackJson } from '@skelflow/pose';
