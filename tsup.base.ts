@@ -14,7 +14,8 @@ export function packageBuild(entry: string[] = ['src/index.ts'], extra: Options[
     target: 'es2022',
     // import.meta.url in the CommonJS builds too: kernels record the URL of the module that registers them.
     shims: true,
-    external: [/^@tensorflow\//, /^@skelflow\//, 'seedrandom'],
+    // `#…`: a package's own subpath imports, resolved per environment by the consumer (see core's package.json).
+    external: [/^@tensorflow\//, /^@skelflow\//, 'seedrandom', /^#/],
   };
   return defineConfig([base, ...extra.map((o) => ({ ...base, dts: false, clean: false, ...o }))]);
 }

@@ -73,6 +73,18 @@ describe('the workspace', () => {
       for (const f of tsFiles(path.join(repoRoot, p.dir, 'src'))) {
         for (const spec of importsOf(f)) {
           if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+          // A subpath import (`#x`, package.json `imports`): declared there, and every package it
+          // maps to (per condition) is a dependency.
+          if (spec.startsWith('#')) {
+            const entry = m.imports?.[spec];
+            if (!entry) problems.push(`${path.relative(repoRoot, f)} imports ${spec}, not in the imports map of ${p.name}`);
+            const targets = (v: unknown): string[] => (typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(targets) : []);
+            for (const t of targets(entry)) {
+              const dep = t.startsWith('.') ? null : packageOf(t);
+              if (dep && !declared.has(dep)) problems.push(`${p.name} imports map sends ${spec} to ${t}, not a dependency`);
+            }
+            continue;
+          }
           const dep = packageOf(spec);
           if (dep && !declared.has(dep)) problems.push(`${path.relative(repoRoot, f)} imports ${spec}, not a dependency of ${p.name}`);
         }

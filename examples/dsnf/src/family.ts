@@ -1,8 +1,11 @@
 import { InputError } from '@skelflow/base';
-import { poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
+import { nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import type { DsnfLoss } from './config.js';
 import { createDsnf, type Dsnf, type DsnfScoreOptions } from './model.js';
-import { DSNF_KIND, loadDsnf, saveDsnf } from './persist.js';
+import { DSNF_KIND } from './files.js';
+import type { loadDsnf, saveDsnf } from './persist.js';
+
+const NODE_ENTRY = '@skelflow/dsnf/node';
 import { trainDsnf } from './train.js';
 
 /** DSNF's config as a model family: STG-NF's recipe, the dual-space sizes and the objective with its ablation switches. */
@@ -95,7 +98,7 @@ export class DsnfAnomalyModel implements AnomalyModel {
   }
 
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
-    await saveDsnf(dir, this.net, { gates: this.net.gates(), curvatures: this.net.curvatures(), ...(options.meta ?? {}) }, { overwrite: options.overwrite ?? false });
+    await nodeHook<typeof saveDsnf>('dsnf:save', NODE_ENTRY)(dir, this.net, { gates: this.net.gates(), curvatures: this.net.curvatures(), ...(options.meta ?? {}) }, { overwrite: options.overwrite ?? false });
   }
 
   dispose(): void {
@@ -174,5 +177,5 @@ export const dsnfFamily: ModelFamily<DsnfAnomalyModel, DsnfFamilyConfig> = {
   create: (config) => new DsnfAnomalyModel(build(config)),
   trainingData,
   train,
-  load: async (location) => new DsnfAnomalyModel(await loadDsnf(location)),
+  load: async (location) => new DsnfAnomalyModel(await nodeHook<typeof loadDsnf>('dsnf:load', NODE_ENTRY)(location)),
 };

@@ -1,11 +1,11 @@
+// Node-only: DSNF folders on disk (reached through `@skelflow/dsnf/node`).
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { InputError } from '@skelflow/base';
-import { decodeIntoModule, readModelDir, saveModule, writeAtomic } from '@skelflow/core';
+import { readModelDir, saveModule, writeAtomic } from '@skelflow/core/node';
 import { MODEL_FORMAT_VERSION } from '@skelflow/model';
-import type { DsnfConfig } from './config.js';
-import { Dsnf } from './model.js';
-
-/** The model kind recorded in a saved folder. */
-export const DSNF_KIND = 'dsnf';
+import type { Dsnf } from './model.js';
+import { DSNF_KIND, dsnfFromSavedFiles } from './files.js';
 
 /**
  * Saves DSNF to `dir`: `config.json` (kind, format version, model config, `meta`), `model.json` +
@@ -17,29 +17,16 @@ export const DSNF_KIND = 'dsnf';
  * ```
  */
 export async function saveDsnf(dir: string, model: Dsnf, meta: Record<string, unknown> = {}, options: { overwrite?: boolean } = {}): Promise<void> {
-  const path = await import('node:path');
   const config = { kind: DSNF_KIND, formatVersion: MODEL_FORMAT_VERSION, model: model.config };
   await saveModule(dir, model, config, options);
   await writeAtomic(path.join(dir, 'config.json'), JSON.stringify({ ...config, ...meta }, null, 2) + '\n');
 }
 
-/** Loads DSNF from a folder written by {@link saveDsnf}, in eval mode. Node only. */
+/** Loads DSNF from a folder written by {@link saveDsnf}, in eval mode. Node only (`dsnfFromSavedFiles` takes the files' contents). */
 export async function loadDsnf(location: string): Promise<Dsnf> {
-  const fs = await import('node:fs/promises');
   const stat = await fs.stat(location).catch(() => null);
   if (!stat) throw new InputError('no such file or folder', { source: location });
   if (!stat.isDirectory()) throw new InputError('a DSNF model is a folder (config.json, model.json, weights.bin)', { source: location });
   const { modelJson, weights, source } = await readModelDir(location);
-  const cfg = modelJson.config as { kind?: string; model?: DsnfConfig };
-  if (cfg?.kind !== DSNF_KIND || typeof cfg?.model !== 'object' || cfg.model === null) {
-    throw new InputError(`model kind '${String(cfg?.kind)}' is not '${DSNF_KIND}'`, { source });
-  }
-  const model = new Dsnf(cfg.model);
-  try {
-    decodeIntoModule(model, modelJson, weights, source);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model.eval();
+  return dsnfFromSavedFiles(modelJson, weights, source);
 }

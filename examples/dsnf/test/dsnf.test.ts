@@ -9,7 +9,8 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { InputError, Rng } from '@skelflow/base';
 import { normalTensor } from '@skelflow/core';
-import { createDsnf, dsnfFamily, loadDsnf, saveDsnf, trainDsnf } from '@skelflow/dsnf';
+import { createDsnf, dsnfFamily, trainDsnf } from '@skelflow/dsnf';
+import { loadDsnf, saveDsnf } from '@skelflow/dsnf/node';
 import { createStgNf } from '@skelflow/stg-nf';
 import { forEachBackend } from '@skelflow/testing';
 

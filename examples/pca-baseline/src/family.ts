@@ -1,8 +1,9 @@
 import { InputError } from '@skelflow/base';
-import { poseSegmentFamily, recipeFlags, recipeSegments, type FlagSpec, type ModelFamily, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
+import { nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, type FlagSpec, type ModelFamily, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
 import { PcaGaussianModel } from './model.js';
 import { fitPpca } from './ppca.js';
+import type { readPcaGaussian } from './persist.js';
 
 /**
  * STG-NF's segmentation (24 frames, stride 6, horizontal flips) so the two are compared on the
@@ -63,8 +64,8 @@ export const pcaGaussianFamily: ModelFamily<PcaGaussianModel, PcaGaussianConfig>
   },
   train,
   load: async (location) => {
-    const { readPcaGaussian } = await import('./persist.js');
-    const { config, params } = await readPcaGaussian(location);
+    const read = nodeHook<typeof readPcaGaussian>('pca-gaussian:load', '@skelflow/pca-gaussian/node');
+    const { config, params } = await read(location);
     return new PcaGaussianModel(config, params);
   },
 };

@@ -1,4 +1,4 @@
-// @skelflow/pca-gaussian: the density baseline. Browser-safe except save/load (Node, loaded lazily).
+// @skelflow/pca-gaussian: the density baseline. Browser-clean; save/load on disk need './node'.
 export { symmetricEigen, type SymmetricEigen } from './eigen.js';
 export { fitPpca, ppcaLogDensity, type PpcaOptions, type PpcaParams } from './ppca.js';
 export { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';

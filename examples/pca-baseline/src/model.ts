@@ -1,7 +1,8 @@
 import { InputError } from '@skelflow/base';
-import type { AnomalyModel, InputSpec, SaveOptions, ScoreOptions } from '@skelflow/model';
+import { nodeHook, type AnomalyModel, type InputSpec, type SaveOptions, type ScoreOptions } from '@skelflow/model';
 import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
 import { ppcaLogDensity, type PpcaParams } from './ppca.js';
+import type { writePcaGaussian } from './persist.js';
 
 /**
  * The PCA-Gaussian baseline behind the {@link AnomalyModel} contract: flattens each normalised
@@ -60,12 +61,12 @@ export class PcaGaussianModel implements AnomalyModel {
 
   /**
    * Saves `config.json` (kind, formatVersion, config, the fit's summary, `meta`) and
-   * `params.bin` (float64 little-endian: mean `[D]`, eigenvalues `[k]`, components `[k, D]`). Node only.
+   * `params.bin` (float64 little-endian: mean `[D]`, eigenvalues `[k]`, components `[k, D]`). Node
+   * only, after importing `@skelflow/pca-gaussian/node`.
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     if (!this.fitted) throw new InputError('the model is not trained; nothing to save', { source: 'PcaGaussianModel.save' });
-    const { writePcaGaussian } = await import('./persist.js');
-    await writePcaGaussian(dir, this.config, this.fitted, options);
+    await nodeHook<typeof writePcaGaussian>('pca-gaussian:save', '@skelflow/pca-gaussian/node')(dir, this.config, this.fitted, options);
   }
 
   /** Nothing to free (plain typed arrays); the model stays usable. */

@@ -1,26 +1,33 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '@skelflow/base';
+import { InputError, WeightsError } from '@skelflow/base';
+import { replaceFolder, resolveFolder } from '@skelflow/base/node';
 import { MODEL_FORMAT_VERSION, type SaveOptions } from '@skelflow/model';
-import { readModelConfig, writeModelConfig } from '@skelflow/model/node';
+import { readModelConfig } from '@skelflow/model/node';
 import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
 import type { PpcaParams } from './ppca.js';
 
 const PARAMS = 'params.bin';
 
-/** Writes a fitted model's config and parameters to `dir` (see `PcaGaussianModel.save`). Node only. */
+/**
+ * Writes a fitted model's config and parameters to `dir` (see `PcaGaussianModel.save`) as a set: a
+ * sibling folder, fsynced, renamed into place (`@skelflow/base/node`'s `replaceFolder`), so an
+ * interrupted save leaves the old folder or the new one, never a mixture. Refuses non-finite
+ * parameters, naming the array and index. Node only.
+ */
 export async function writePcaGaussian(dir: string, config: PcaGaussianConfig, p: PpcaParams, options: SaveOptions = {}): Promise<void> {
-  await writeModelConfig(
-    dir,
-    {
-      kind: PCA_GAUSSIAN_KIND,
-      formatVersion: MODEL_FORMAT_VERSION,
-      config,
-      ppca: { dim: p.dim, k: p.k, sigma2: p.sigma2, explained: p.explained, n: p.n },
-      ...(options.meta ?? {}),
-    },
-    options.overwrite ?? false,
-  );
+  for (const [name, a] of [['mean', p.mean], ['eigenvalues', p.eigenvalues], ['components', p.components], ['sigma2', [p.sigma2]]] as const) {
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i]!)) throw new WeightsError(`refusing to save a non-finite parameter: ${name}[${i}] = ${a[i]}`, { source: 'PcaGaussianModel.save', location: name });
+    }
+  }
+  const cfg = {
+    kind: PCA_GAUSSIAN_KIND,
+    formatVersion: MODEL_FORMAT_VERSION,
+    config,
+    ppca: { dim: p.dim, k: p.k, sigma2: p.sigma2, explained: p.explained, n: p.n },
+    ...(options.meta ?? {}),
+  };
   const all = new Float64Array(p.dim + p.k + p.k * p.dim);
   all.set(p.mean);
   all.set(p.eigenvalues, p.dim);
@@ -28,9 +35,14 @@ export async function writePcaGaussian(dir: string, config: PcaGaussianConfig, p
   const bytes = new Uint8Array(all.length * 8);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < all.length; i++) view.setFloat64(i * 8, all[i]!, true);
-  const tmp = path.join(dir, `${PARAMS}.${process.pid}.tmp`);
-  await fs.writeFile(tmp, bytes);
-  await fs.rename(tmp, path.join(dir, PARAMS));
+  await replaceFolder(
+    dir,
+    async (tmp) => {
+      await fs.writeFile(path.join(tmp, PARAMS), bytes);
+      await fs.writeFile(path.join(tmp, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+    },
+    { overwrite: options.overwrite ?? false, ...(options.keep ? { keep: options.keep } : {}) },
+  );
 }
 
 /**
@@ -38,7 +50,8 @@ export async function writePcaGaussian(dir: string, config: PcaGaussianConfig, p
  *
  * @throws InputError naming the file when the folder is not a pca-gaussian model or is damaged
  */
-export async function readPcaGaussian(dir: string): Promise<{ config: PcaGaussianConfig; params: PpcaParams }> {
+export async function readPcaGaussian(location: string): Promise<{ config: PcaGaussianConfig; params: PpcaParams }> {
+  const dir = await resolveFolder(location);
   const cfg = await readModelConfig(dir);
   const where = path.join(dir, 'config.json');
   if (cfg.kind !== PCA_GAUSSIAN_KIND) throw new InputError(`model kind '${String(cfg.kind)}' is not '${PCA_GAUSSIAN_KIND}'`, { source: where });
@@ -51,6 +64,11 @@ export async function readPcaGaussian(dir: string): Promise<{ config: PcaGaussia
   if (!config || typeof config.segLen !== 'number' || dim === null || k === null || typeof fit?.sigma2 !== 'number' || !(fit.sigma2 > 0)) {
     throw new InputError('config.json lacks config.segLen or ppca { dim, k, sigma2 }', { source: where });
   }
+  // The declared segment length must be the one the parameters were fitted on (D = 2 · T · 18).
+  if (dim !== 2 * config.segLen * 18) {
+    throw new WeightsError(`config.segLen ${config.segLen} needs D = ${2 * config.segLen * 18}, the fit has D = ${dim}`, { source: where, location: 'config.segLen' });
+  }
+  if (k > dim) throw new WeightsError(`k = ${k} components exceed D = ${dim}`, { source: where, location: 'ppca.k' });
   const file = path.join(dir, PARAMS);
   const bytes = await fs.readFile(file).catch(() => {
     throw new InputError('missing', { source: file });
@@ -59,7 +77,13 @@ export async function readPcaGaussian(dir: string): Promise<{ config: PcaGaussia
   if (bytes.length !== count * 8) throw new InputError(`expected ${count * 8} bytes (D = ${dim}, k = ${k}), got ${bytes.length}`, { source: file });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const all = new Float64Array(count);
-  for (let i = 0; i < count; i++) all[i] = view.getFloat64(i * 8, true);
+  for (let i = 0; i < count; i++) {
+    all[i] = view.getFloat64(i * 8, true);
+    if (!Number.isFinite(all[i]!)) {
+      const [name, j] = i < dim ? ['mean', i] : i < dim + k ? ['eigenvalues', i - dim] : ['components', i - dim - k];
+      throw new WeightsError(`non-finite parameter ${name}[${j}] = ${all[i]}`, { source: file, location: name as string });
+    }
+  }
   const params: PpcaParams = {
     dim,
     k,

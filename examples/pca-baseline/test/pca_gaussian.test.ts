@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@skelflow/base';
 import { fitPpca, pcaGaussianFamily, PcaGaussianModel, ppcaLogDensity, symmetricEigen } from '@skelflow/pca-gaussian';
+import '@skelflow/pca-gaussian/node';
 import { generateDemoDataset, parsePoseTrackJson, type PoseClip } from '@skelflow/pose';
 
 /** A random orthogonal n × n matrix (rows), by Gram–Schmidt on seeded normals. */
@@ -162,6 +163,21 @@ describe('pcaGaussianFamily', () => {
     await expect(model.save(dir)).rejects.toThrow(/already holds a model/);
     const again = await pcaGaussianFamily.load(dir);
     expect(Array.from(again.scoreSegments(test.data))).toEqual(Array.from(scores));
+    // Issue #14: non-finite parameters are refused on load (naming the file and array) and on save;
+    // an edited segment length is refused.
+    const bin = fs.readFileSync(path.join(dir, 'params.bin'));
+    const nan = Buffer.from(bin);
+    nan.writeDoubleLE(NaN, 8 * (model.params!.dim + 1)); // eigenvalues[1]
+    fs.writeFileSync(path.join(dir, 'params.bin'), nan);
+    await expect(pcaGaussianFamily.load(dir)).rejects.toThrow(/params\.bin: eigenvalues: non-finite parameter eigenvalues\[1\] = NaN/);
+    fs.writeFileSync(path.join(dir, 'params.bin'), bin);
+    const edited = { ...cfg, config: { ...cfg.config, segLen: 12 } };
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(edited));
+    await expect(pcaGaussianFamily.load(dir)).rejects.toThrow(/config\.json: config\.segLen: config\.segLen 12 needs D = 432, the fit has D = 864/);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+    const broken = new PcaGaussianModel(model.config, { ...model.params!, mean: Float64Array.from(model.params!.mean, (v, i) => (i === 5 ? Infinity : v)) });
+    await expect(broken.save(path.join(dir, 'x'))).rejects.toThrow(/mean: refusing to save a non-finite parameter: mean\[5\] = Infinity/);
+    expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
     fs.truncateSync(path.join(dir, 'params.bin'), 100);
     await expect(pcaGaussianFamily.load(dir)).rejects.toThrow(/params\.bin: expected \d+ bytes/);
   });

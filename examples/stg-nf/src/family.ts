@@ -1,7 +1,10 @@
 import { InputError } from '@skelflow/base';
-import { poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
+import { nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import { createStgNf, type ScoreSegmentsOptions, type StgNf } from './model.js';
-import { loadStgNf, saveStgNf, STGNF_KIND } from './persist.js';
+import { STGNF_KIND } from './files.js';
+import type { loadStgNf, saveStgNf } from './persist.js';
+
+const NODE_ENTRY = '@skelflow/stg-nf/node';
 import { trainStgNf } from './train.js';
 
 /** STG-NF's config as a model family: the training recipe plus the prior radius R and flow steps K. */
@@ -52,9 +55,12 @@ export class StgNfAnomalyModel implements AnomalyModel {
     return this.net.scoreSegments(data, options);
   }
 
-  /** Saves with {@link saveStgNf}: `config.json` (kind, formatVersion, model config, meta), `model.json`, `weights.bin`. */
+  /**
+   * Saves with `saveStgNf`: `config.json` (kind, formatVersion, model config, meta), `model.json`,
+   * `weights.bin`. Node, after importing `@skelflow/stg-nf/node`; in a browser use `encodeStgNf`.
+   */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
-    await saveStgNf(dir, this.net, options.meta ?? {}, { overwrite: options.overwrite ?? false });
+    await nodeHook<typeof saveStgNf>('stg-nf:save', NODE_ENTRY)(dir, this.net, options.meta ?? {}, { overwrite: options.overwrite ?? false, ...(options.keep ? { keep: options.keep } : {}) });
   }
 
   dispose(): void {
@@ -98,6 +104,9 @@ async function train(
       lr: config.lr,
       seed: config.seed,
       ...(config.engine ? { engine: config.engine } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
       ...(onProgress ? { onBatch: (p) => onProgress({ done: p.epoch * batches + p.batch + 1, total, epoch: p.epoch, loss: p.loss }) } : {}),
     });
     return { model, history, nSegments };
@@ -111,12 +120,14 @@ async function train(
  * STG-NF as a {@link ModelFamily}: the original's recipe (24-frame segments, stride 6, each
  * segment also horizontally flipped, Adamax 5e-4, batch 256, 8 epochs, R = 3, K = 8), the
  * supervised mode (`abnormal-poses`), and loading from saved folders, legacy folders and the
- * released checkpoint JSONs.
+ * released checkpoint JSONs. `load` (and the models' `save`) reach the disk once
+ * `@skelflow/stg-nf/node` is imported; in a browser use `stgNfFromSavedFiles` / `stgNfFromCheckpoint`.
  *
  * References: Hirschorn & Avidan, "Normalizing Flows for Human Pose Anomaly Detection", ICCV 2023.
  *
  * @example
  * ```ts
+ * import '@skelflow/stg-nf/node';
  * registry.register(stgNfFamily);
  * const model = await stgNfFamily.load('ShanghaiTech_85_9.json');
  * ```
@@ -128,5 +139,5 @@ export const stgNfFamily: ModelFamily<StgNfAnomalyModel, StgNfFamilyConfig> = {
   create: (config) => new StgNfAnomalyModel(createStgNf({ segLen: config.segLen, R: config.R, K: config.K, seed: config.seed })),
   trainingData,
   train,
-  load: async (location) => new StgNfAnomalyModel(await loadStgNf(location)),
+  load: async (location) => new StgNfAnomalyModel(await nodeHook<typeof loadStgNf>('stg-nf:load', NODE_ENTRY)(location)),
 };

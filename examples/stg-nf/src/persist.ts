@@ -1,17 +1,31 @@
+// Node-only: STG-NF folders and checkpoint files on disk (reached through `@skelflow/stg-nf/node`).
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { InputError } from '@skelflow/base';
-import { decodeIntoModule, parseCheckpointJson, readModelDir, saveModule, writeAtomic } from '@skelflow/core';
+import { resolveFolder } from '@skelflow/base/node';
+import { readModelDir, saveModule } from '@skelflow/core/node';
 import { MODEL_FORMAT_VERSION } from '@skelflow/model';
-import { StgNf } from './model.js';
+import type { StgNf } from './model.js';
 import { stgNfFromCheckpoint } from './checkpoint.js';
-import type { StgNfConfig } from './config.js';
+import { STGNF_KIND, stgNfFromSavedFiles } from './files.js';
 
-/** The model kind recorded in a saved folder's `model.json`. */
-export const STGNF_KIND = 'stg-nf';
+/** Options of {@link saveStgNf}. */
+export interface SaveStgNfOptions {
+  /** Replace a folder that exists and is not empty (as a whole). Default false: refuse. */
+  overwrite?: boolean;
+  /** Extra files written into the folder with the model (e.g. a training state). */
+  extra?: Record<string, string | Uint8Array>;
+  /** Entries of the existing folder kept in the new one (e.g. `checkpoint`). */
+  keep?: readonly string[];
+}
 
 /**
- * Saves a trained STG-NF to `dir`: `config.json` (model kind, format version, configuration and whatever `meta`
- * you add, e.g. training arguments), and `model.json` + `weights.bin` in tfjs's layout. Files are
- * written atomically; an existing model is only replaced with `overwrite`. Node only.
+ * Saves a trained STG-NF to `dir`: `config.json` (model kind, format version, configuration and
+ * whatever `meta` you add, e.g. training arguments), and `model.json` + `weights.bin` in tfjs's
+ * layout. The folder is written as a set (a sibling folder, fsynced, renamed into place), so an
+ * interrupted save leaves the old folder or the new one, never a mixture; an existing non-empty
+ * folder is only replaced with `overwrite`. Non-finite weights are refused (WeightsError naming the
+ * tensor). Node only (`encodeStgNf` gives the same files in memory).
  *
  * @example
  * ```ts
@@ -19,37 +33,35 @@ export const STGNF_KIND = 'stg-nf';
  * const again = await loadStgNf('runs/demo'); // identical scores
  * ```
  */
-export async function saveStgNf(dir: string, model: StgNf, meta: Record<string, unknown> = {}, options: { overwrite?: boolean } = {}): Promise<void> {
-  const path = await import('node:path');
+export async function saveStgNf(dir: string, model: StgNf, meta: Record<string, unknown> = {}, options: SaveStgNfOptions = {}): Promise<void> {
   const config = { kind: STGNF_KIND, formatVersion: MODEL_FORMAT_VERSION, model: model.config };
-  await saveModule(dir, model, config, options);
-  await writeAtomic(path.join(dir, 'config.json'), JSON.stringify({ ...config, ...meta }, null, 2) + '\n');
+  await saveModule(dir, model, config, {
+    overwrite: options.overwrite ?? false,
+    extra: { 'config.json': JSON.stringify({ ...config, ...meta }, null, 2) + '\n', ...options.extra },
+    ...(options.keep ? { keep: options.keep } : {}),
+  });
 }
 
 /**
- * Loads STG-NF from a folder written by {@link saveStgNf}, or from a released checkpoint JSON
- * (a path ending in `.json` that is a file). The model is returned in eval mode. Node only.
+ * Loads STG-NF from a folder written by {@link saveStgNf}, or from a released checkpoint file: the
+ * original `torch.save` release as it is (`ShanghaiTech_85_9.tar`, any `.pth`; no Python) or its
+ * JSON export. The model is returned in eval mode. Node only (`stgNfFromSavedFiles` and
+ * `stgNfFromCheckpoint` take the files' contents, in browsers too).
+ *
+ * A folder is checked as `stgNfFromSavedFiles` describes (config.json against model.json, exact
+ * tensors, finite values, the prior radius); the weights file must lie inside the folder.
+ *
+ * @throws InputError / WeightsError naming the file and the tensor
  */
 export async function loadStgNf(location: string): Promise<StgNf> {
-  const fs = await import('node:fs/promises');
   const stat = await fs.stat(location).catch(() => null);
   if (!stat) throw new InputError('no such file or folder', { source: location });
   if (stat.isFile()) {
-    const text = await fs.readFile(location, 'utf8');
-    return stgNfFromCheckpoint(parseCheckpointJson(text, location), location);
+    return stgNfFromCheckpoint(new Uint8Array(await fs.readFile(location)), location);
   }
-  const { modelJson, weights, source } = await readModelDir(location);
-  const cfg = modelJson.config as { kind?: string; model?: StgNfConfig };
-  // Folders saved before model kinds were recorded have no `kind`; they are STG-NF.
-  if ((cfg?.kind !== STGNF_KIND && cfg?.kind !== undefined) || typeof cfg?.model !== 'object') {
-    throw new InputError(`model kind '${String(cfg?.kind)}' is not '${STGNF_KIND}'`, { source });
-  }
-  const model = new StgNf(cfg.model);
-  try {
-    decodeIntoModule(model, modelJson, weights, source);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model.eval();
+  const dir = await resolveFolder(location);
+  if (!(await fs.stat(dir).catch(() => null))) throw new InputError('no such file or folder', { source: location });
+  const { modelJson, weights, source, weightsSource } = await readModelDir(dir);
+  const savedConfig = await fs.readFile(path.join(dir, 'config.json'), 'utf8').then((t) => JSON.parse(t) as { model?: unknown }, () => null);
+  return stgNfFromSavedFiles(modelJson, weights, { source, weightsSource, savedConfig });
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adamax, checkFiniteLoss, exponentialDecay, fit, runEpochs, type BatchProgress, FusedAdamax, clipGradNormInPlace } from '@skelflow/core';
-import { InputError, Rng } from '@skelflow/base';
+import { Adamax, checkFiniteLoss, checkSoundState, exponentialDecay, fit, runEpochs, type BatchProgress, FusedAdamax, clipGradNormInPlace, type LoopPosition, unsoundTensor, DIVERGENCE_RULE } from '@skelflow/core';
+import { InputError, Rng, WeightsError, type RngState } from '@skelflow/base';
 import { type FusedFlow } from '@skelflow/fused';
+import type { TrainingState } from '@skelflow/model';
 import type { StgNf } from './model.js';
 
 /** Options of {@link trainStgNf}; defaults are the original's. */
@@ -22,6 +23,15 @@ export interface TrainStgNfOptions {
    * model has one (same updates as the tensor path up to float32 rounding), else tensors.
    */
   engine?: 'auto' | 'fused' | 'tfjs';
+  /**
+   * Called before the first step, after every epoch and when stopping on request, with the state to
+   * continue from; the model's variables hold the weights at that point. Awaited.
+   */
+  onCheckpoint?: (state: TrainingState) => Promise<void>;
+  /** Continue from a checkpoint's state (the model must hold the checkpoint's weights). */
+  resume?: TrainingState;
+  /** Asked after every batch; non-null (e.g. `'SIGINT'`) checkpoints and stops (`TrainingInterruptedError`). */
+  shouldStop?: () => string | null;
 }
 
 /**
@@ -58,20 +68,31 @@ export async function trainStgNf(
   }
   const batchSize = options.batchSize ?? 256;
   const lr = options.lr ?? 5e-4;
-  const rng = new Rng(options.seed ?? 0);
+  const resume = options.resume;
+  const rng = new Rng(options.seed ?? 0, resume ? (resume.rng as RngState) : undefined);
   const engine = options.engine ?? 'auto';
   if (engine !== 'tfjs') {
     const fused = model.fused();
+    if (fused && resume && resume.engine !== 'fused') {
+      throw new InputError(`the checkpoint was written by the ${resume.engine} engine; resume with engine ${resume.engine}`, { source: 'trainStgNf', location: 'engine' });
+    }
     if (fused) return trainFused(model, fused, data, labels, n, per, rng, { ...options, batchSize, lr });
     if (engine === 'fused') {
       throw new InputError(`this model has no fused engine: ${model.fusedUnavailableReason}`, { source: 'trainStgNf', location: 'engine' });
     }
   }
+  if (resume && resume.engine !== 'tfjs') {
+    throw new InputError(`the checkpoint was written by the ${resume.engine} engine; resume with engine ${resume.engine}`, { source: 'trainStgNf', location: 'engine' });
+  }
   const params = model.parameters();
   const optimizer = new Adamax(params, { lr });
+  if (resume) optimizer.setState({ t: resume.t, slots: { m: stateArray(resume, 'm'), u: stateArray(resume, 'u') } });
   model.train();
   const batchBuf = new Float32Array(batchSize * per);
   const labelBuf = new Float32Array(batchSize);
+  const named = model.stateDict();
+  let epochRng = rng.state();
+  const onCheckpoint = options.onCheckpoint;
   try {
     return await fit<number[]>({
       params,
@@ -79,7 +100,21 @@ export async function trainStgNf(
       epochs: options.epochs ?? 8,
       clipNorm: options.clipNorm ?? 100,
       schedule: exponentialDecay(lr, options.lrDecay ?? 0.99),
-      batches: () => epochBatches(rng, n, batchSize),
+      batches: () => {
+        epochRng = rng.state();
+        return epochBatches(rng, n, batchSize);
+      },
+      ...(resume ? { start: positionOf(resume) } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      checkState: (at) => checkSoundState([...named].map(([k, v]) => [k, v.dataSync()] as const), at),
+      ...(onCheckpoint
+        ? {
+            onCheckpoint: async (pos: LoopPosition) => {
+              const st = optimizer.getState();
+              await onCheckpoint({ ...pos, rng: pos.batch === 0 ? rng.state() : epochRng, engine: 'tfjs', t: st.t, arrays: { m: st.slots.m!, u: st.slots.u! } });
+            },
+          }
+        : {}),
       loss: (idx) => {
         const b = idx.length;
         for (let i = 0; i < b; i++) {
@@ -96,6 +131,20 @@ export async function trainStgNf(
   } finally {
     optimizer.dispose();
   }
+}
+
+/** The loop position of a checkpoint's state. */
+function positionOf(s: TrainingState): LoopPosition {
+  return { epoch: s.epoch, batch: s.batch, lossSum: s.lossSum, history: [...s.history], recent: [...s.recent] };
+}
+
+/** A named array of a checkpoint's state, checked for presence (and length). */
+function stateArray(s: TrainingState, name: string, size?: number): Float64Array {
+  const a = s.arrays[name];
+  if (!a || (size !== undefined && a.length !== size)) {
+    throw new WeightsError(`training state '${name}' has ${a?.length ?? 0} values, this model needs ${size ?? 'some'}`, { source: 'training state', location: name });
+  }
+  return a;
 }
 
 /** The batches of one epoch: the same seeded order on both engines. */
@@ -120,13 +169,52 @@ async function trainFused(
   const clipNorm = options.clipNorm ?? 100;
   const schedule = exponentialDecay(lr, options.lrDecay ?? 0.99);
   const optimizer = new FusedAdamax(fused.params.length, { lr });
+  const resume = options.resume;
+  if (resume) {
+    // The checkpoint's exact float64 engine state (its weights file holds them rounded to float32).
+    fused.params.set(stateArray(resume, 'params', fused.params.length));
+    fused.buffers.set(stateArray(resume, 'buffers', fused.buffers.length));
+    optimizer.setState({ t: resume.t, slots: { m: stateArray(resume, 'm'), u: stateArray(resume, 'u') } });
+  }
   const batchBuf = new Float64Array(batchSize * per);
   const labelBuf = new Float64Array(batchSize);
   model.train();
+  let epochRng = rng.state();
+  const onCheckpoint = options.onCheckpoint;
+  const names = new Map([...model.stateDict()].map(([k, v]) => [v, k]));
   try {
     return await runEpochs<number[]>({
       epochs: options.epochs ?? 8,
-      batches: () => epochBatches(rng, n, batchSize),
+      batches: () => {
+        epochRng = rng.state();
+        return epochBatches(rng, n, batchSize);
+      },
+      ...(resume ? { start: positionOf(resume) } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      checkState: (at) => {
+        for (const [flat, list] of [[fused.params, fused.layout.params], [fused.buffers, fused.layout.buffers]] as const) {
+          if (unsoundTensor([['', flat]], DIVERGENCE_RULE.maxAbs) === null) continue;
+          // Something is large or non-finite: name the tensor (counters may legitimately be large).
+          for (const v of list) checkSoundState([[names.get(v.variable) ?? v.variable.name, flat.subarray(v.offset, v.offset + v.size)]], at);
+        }
+      },
+      ...(onCheckpoint
+        ? {
+            onCheckpoint: async (pos: LoopPosition) => {
+              // The variables get the current weights; the engine keeps its unrounded buffers (a
+              // mid-epoch push would round them, which the uninterrupted run does not do).
+              const exact = { params: fused.params.slice(), buffers: fused.buffers.slice() };
+              fused.push();
+              const st = optimizer.getState();
+              try {
+                await onCheckpoint({ ...pos, rng: pos.batch === 0 ? rng.state() : epochRng, engine: 'fused', t: st.t, arrays: { ...exact, m: st.slots.m!, u: st.slots.u! } });
+              } finally {
+                fused.params.set(exact.params);
+                fused.buffers.set(exact.buffers);
+              }
+            },
+          }
+        : {}),
       lrFor: (epoch) => (optimizer.lr = schedule(epoch)),
       step: (idx) => {
         const b = idx.length;
@@ -135,7 +223,7 @@ async function trainFused(
           if (labels) labelBuf[k] = labels[idx[k]!]!;
         }
         const loss = fused.lossAndGrad(batchBuf.subarray(0, b * per), labels ? labelBuf.subarray(0, b) : undefined);
-        checkFiniteLoss(loss);
+        checkFiniteLoss(loss); // before the update; the loop names epoch and batch
         const gradNorm = clipGradNormInPlace(fused.grads, clipNorm);
         optimizer.step(fused.params, fused.grads);
         return { loss, gradNorm };

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adamax, initBackend, parseCheckpointJson, trainStep, normalTensor } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
-import { createStgNf, loadStgNf, saveStgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
+import { createStgNf, stgNfFromCheckpoint, trainStgNf } from '@skelflow/stg-nf';
+import { loadStgNf, saveStgNf } from '@skelflow/stg-nf/node';
 import { BACKENDS, hasShared, sharedDir } from '@skelflow/testing';
 import os from 'node:os';
 
@@ -80,7 +81,7 @@ describe('STG-NF training on wasm', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stgnf-'));
     await saveStgNf(dir, model, { note: 'test' });
     expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.json', 'weights.bin']);
-    await expect(saveStgNf(dir, model)).rejects.toThrow(/already exists/);
+    await expect(saveStgNf(dir, model)).rejects.toThrow(/already holds a model/);
     const again = await loadStgNf(dir);
     expect(Array.from(again.scoreSegments(data))).toEqual(Array.from(model.scoreSegments(data)));
     expect(again.actNorms().every((a) => a.isInitialized)).toBe(true);

@@ -1,2 +1,3 @@
-export { SkelflowError, InputError, ShapeError, WeightsError, assertShape } from './errors.js';
-export { Rng, defaultInitBound } from './random.js';
+export { SkelflowError, InputError, ShapeError, WeightsError, assertShape, isSkelflowError, TrainingDivergedError, TrainingInterruptedError, type TrainingPoint } from './errors.js';
+export { Rng, type RngState, defaultInitBound } from './random.js';
+export { jsonPreview } from './json_preview.js';

@@ -1,5 +1,13 @@
 import seedrandom from 'seedrandom';
 
+/** The position of an {@link Rng} stream (JSON-serialisable). */
+export interface RngState {
+  /** seedrandom's ARC4 state `{ i, j, S }`. */
+  arc4: unknown;
+  /** The second Box–Muller value kept for the next `normal()`. */
+  spare: number | null;
+}
+
 /**
  * A seeded random stream (seedrandom's ARC4) for initialisation, shuffling and augmentation.
  * Tensors are filled from this stream on the JavaScript side so that the same seed gives the same
@@ -17,10 +25,23 @@ export class Rng {
   private spare: number | null = null;
   readonly seed: string;
 
-  /** @param seed - any number or string; the same seed gives the same stream. */
-  constructor(seed: number | string) {
+  /**
+   * @param seed - any number or string; the same seed gives the same stream.
+   * @param state - a {@link Rng.state} to continue from (the stream goes on exactly where it was).
+   */
+  constructor(seed: number | string, state?: RngState) {
     this.seed = String(seed);
-    this.prng = seedrandom(this.seed);
+    // `state: true` only makes the generator's state readable; the stream is the same.
+    this.prng = state ? seedrandom('', { state: state.arc4 as seedrandom.State.Arc4 }) : seedrandom(this.seed, { state: true });
+    if (state) this.spare = state.spare;
+  }
+
+  /**
+   * The stream's position, as plain JSON: `new Rng(seed, rng.state())` continues with exactly the
+   * numbers `rng` would give next (what a training checkpoint saves to resume bit for bit).
+   */
+  state(): RngState {
+    return { arc4: JSON.parse(JSON.stringify((this.prng as seedrandom.PRNG & { state(): unknown }).state())), spare: this.spare };
   }
 
   /** Uniform in [0, 1). */

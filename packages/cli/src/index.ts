@@ -4,5 +4,8 @@ export { streamPoseFile, type StreamLine, type StreamSummary } from './commands/
 export { trainFamily, type TrainInput } from './commands/train.js';
 export { registry } from './registry.js';
 export { metricsCommand } from './commands/metrics.js';
-export { reportHtml, clipSvg, rocSvg } from './report_html.js';
-export { ProgressBar } from './progress.js';
+export { reportHtml, clipSvg, rocSvg, skeletonSvg, operatingPoint, type ReportData, type ReportHtmlOptions, type SegmentSkeleton, type OperatingPoint, type ClipSvgOptions, type Scale } from './report_html.js';
+export { mostAnomalousSegments } from './report_skeletons.js';
+export { VERSION } from './version.js';
+export type { Io } from './usage_error.js';
+export { ProgressBar, EpochMeanLoss, type ProgressOptions } from './progress.js';

@@ -1,6 +1,7 @@
 import { SkelflowError } from '@skelflow/base';
 import { MetricsInputError } from '@skelflow/metrics';
 import { benchmarkCommand } from './commands/benchmark.js';
+import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { metricsCommand } from './commands/metrics.js';
@@ -8,21 +9,31 @@ import { mocapDatasetCommand } from './commands/mocap_dataset.js';
 import { modelsCommand } from './commands/models.js';
 import { streamCommand } from './commands/stream.js';
 import { trainCommand } from './commands/train.js';
+import { columns } from './help.js';
 import type { Io } from './usage_error.js';
+import { VERSION } from './version.js';
 
-export const USAGE = `skelflow — pose-based video anomaly detection with normalizing flows
+/** One line per command, in the order `skelflow --help` lists them. */
+const SUMMARIES: readonly (readonly [string, string])[] = [
+  ['models', 'list the registered model families (stg-nf, pca-gaussian, …)'],
+  ['demo', 'generate a synthetic pose dataset, train a model (STG-NF by default), evaluate, write an HTML report'],
+  ['train', 'train a model (--model <kind>) on a folder of tracked-pose JSON files'],
+  ['eval', 'score a folder of pose tracks with a saved model or released checkpoint (.tar/.pth/.json); frame AUC report (JSON, --html)'],
+  ['convert', 'write a released checkpoint (the original STG-NF .tar, or its .json) as a saved model folder'],
+  ['stream', 'replay one pose-track file frame by frame through the streaming scorer; one JSON line per scored window'],
+  ['metrics', 'RBDC/TBDC from region files, or AUC/AP/EER from label and score arrays'],
+  ['mocap-dataset', 'build a labelled pose-track dataset from motion capture (manifest, virtual cameras)'],
+  ['benchmark', 'train and evaluate models over seeds on a dataset; AUC mean ± std, time, throughput'],
+];
 
-Usage: skelflow <command> [options]     (skelflow <command> --help for details)
+export const USAGE = `skelflow ${VERSION} — pose-based video anomaly detection with normalizing flows
+
+Usage: skelflow <command> [options]
+       skelflow help <command>        (or skelflow <command> --help) for a command's flags
+       skelflow --version
 
 Commands:
-  models    list the registered model families (stg-nf, pca-gaussian, …)
-  demo      generate a synthetic pose dataset, train a model (STG-NF by default), evaluate, write an HTML report
-  train     train a model (--model <kind>) on a folder of tracked-pose JSON files
-  eval      score a folder of pose tracks with a saved model or released checkpoint; frame AUC report
-  stream    replay one pose-track file frame by frame through the streaming scorer; one JSON line per scored window
-  metrics   RBDC/TBDC from region files, or AUC/AP/EER from label and score arrays
-  mocap-dataset  build a labelled pose-track dataset from motion capture (manifest, virtual cameras)
-  benchmark      train and evaluate models over seeds on a dataset; AUC mean ± std, time, throughput
+${columns(SUMMARIES)}
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -30,6 +41,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   demo: demoCommand,
   train: trainCommand,
   eval: evalCommand,
+  convert: convertCommand,
   stream: streamCommand,
   metrics: metricsCommand,
   'mocap-dataset': mocapDatasetCommand,
@@ -55,7 +67,19 @@ function isInputProblem(e: unknown): e is Error {
  * ```
  */
 export async function runCli(argv: string[], io: Io): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    io.stdout(`${VERSION}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest[0] !== undefined) {
+    // `skelflow help eval [--model pca-gaussian]` is `skelflow eval --help [--model pca-gaussian]`.
+    [name, ...rest] = [rest[0], '--help', ...rest.slice(1)];
+    if (!COMMANDS[name!]) {
+      io.stderr(`skelflow help: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+      return 2;
+    }
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(USAGE);
     return name ? 0 : 2;
@@ -69,7 +93,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return await cmd(rest, io);
   } catch (e) {
     if (isInputProblem(e)) {
-      io.stderr(`skelflow ${name}: ${e.message.replace(/^skelflow \w+: /, '')}\n`);
+      // One line, always: messages may quote input (V8's JSON errors carry a snippet with newlines).
+      io.stderr(`skelflow ${name}: ${e.message.replace(/^skelflow \w+: /, '').replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
       return 2;
     }
     const err = e as NodeJS.ErrnoException;

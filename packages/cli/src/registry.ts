@@ -4,6 +4,10 @@ import { dsnfFamily } from '@skelflow/dsnf';
 import { ModelRegistry } from '@skelflow/model';
 import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
 import { stgNfFamily } from '@skelflow/stg-nf';
+// The families' `./node` entries give their `load(path)` and models' `save(dir)` the file system.
+import '@skelflow/pca-gaussian/node';
+import '@skelflow/dsnf/node';
+import '@skelflow/stg-nf/node';
 
 /** The registry every command looks models up in (`train --model`, `eval`, `benchmark --models`, `demo --model`, `models`). */
 export const registry = new ModelRegistry();

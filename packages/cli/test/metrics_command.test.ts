@@ -267,3 +267,87 @@ describe('skelflow metrics: AUC / AP / EER', () => {
     expect(Object.keys(JSON.parse(r.stdout))).toEqual(['rbdc', 'tbdc', 'auc', 'ap', 'eer']);
   });
 });
+
+describe('skelflow metrics: score direction', () => {
+  // Hand case: labels 0 0 1 1; anomaly scores 0.1 0.4 0.35 0.8 give AUC 3/4 (sklearn's definition:
+  // of the 4 (abnormal, normal) pairs, 3 rank the abnormal frame higher).
+  const labels = [0, 0, 1, 1];
+  const anomaly = [0.1, 0.4, 0.35, 0.8];
+  const normality = anomaly.map((v) => -v);
+  /** A minimal report as `skelflow eval` writes it: two clips, normality frame scores. */
+  const report = (smoothed: number[][] | null, raw: number[][]) => ({
+    model: 'm',
+    kind: 'stg-nf',
+    scoreDirection: 'higher-is-normal',
+    auc: { smoothed: null, raw: 0 },
+    clips: raw.map((r, i) => ({ name: `c${i}`, nFrames: r.length, frameScores: { raw: r, smoothed: smoothed ? smoothed[i]! : null }, segments: [] })),
+  });
+
+  it('an eval report is read as normality scores (no flag), smoothed by default, raw with --raw', async () => {
+    const dir = fresh('report');
+    writeFileSync(join(dir, 'l.json'), JSON.stringify(labels));
+    // Smoothed scores carry the ranking; raw ones are the reverse ranking (AUC 1/4 once oriented).
+    writeFileSync(join(dir, 'r.json'), JSON.stringify(report([normality.slice(0, 2), normality.slice(2)], [anomaly.slice(0, 2), anomaly.slice(2)])));
+    const r = await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'r.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).auc).toBe(0.75);
+    expect(r.stderr).toMatch(/eval report \(2 clips, smoothed frame scores, normality: higher = normal\)/);
+    const raw = await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'r.json'), '--raw']);
+    expect(JSON.parse(raw.stdout).auc).toBe(0.25);
+    expect(raw.stderr).toMatch(/warning: AUC 0\.2500 < 0\.5/);
+    // --no-smooth reports (smoothed null) fall back to raw.
+    writeFileSync(join(dir, 'r2.json'), JSON.stringify(report(null, [normality.slice(0, 2), normality.slice(2)])));
+    expect(JSON.parse((await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'r2.json')])).stdout).auc).toBe(0.75);
+    await failsWith(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'r.json'), '--higher-is-normal'], /--higher-is-normal: flag: .*is an eval report, whose direction is known/);
+  });
+
+  it('a bare array is higher = anomalous; --higher-is-normal negates it; an inverted AUC is warned about', async () => {
+    const dir = fresh('direction');
+    writeFileSync(join(dir, 'l.json'), JSON.stringify(labels));
+    writeFileSync(join(dir, 'n.json'), JSON.stringify(normality));
+    const silent = await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'n.json')]);
+    expect(JSON.parse(silent.stdout).auc).toBe(0.25);
+    expect(silent.stderr).toMatch(/bare array, higher = anomalous[\s\S]*warning: AUC 0\.2500 < 0\.5.*pass --higher-is-normal/);
+    const flagged = await run(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'n.json'), '--higher-is-normal']);
+    expect(JSON.parse(flagged.stdout).auc).toBe(0.75);
+    expect(flagged.stderr).not.toMatch(/warning/);
+    await failsWith(['--labels', join(dir, 'l.json'), '--scores', join(dir, 'n.json'), '--raw'], /--raw: flag: only applies to an eval report/);
+    await failsWith(['--higher-is-normal'], /--labels and --scores go together/);
+  });
+});
+
+describe('skelflow metrics: checked inputs (issue #14)', () => {
+  const scene = () => {
+    const dir = fresh('checked');
+    mkdirSync(join(dir, 't'));
+    mkdirSync(join(dir, 'd'));
+    writeFileSync(join(dir, 't', 'v1.txt'), '0,10,0,0,9,9\n0,11,0,0,9,9\n');
+    writeFileSync(join(dir, 'd', 'v1.txt'), '10,0,0,9,9,0.9\n# comment\n40,0,0,9,9,0.2\n');
+    return dir;
+  };
+
+  it('a detection or track at frame −1 is an error naming file and line (was accepted)', async () => {
+    const dir = scene();
+    writeFileSync(join(dir, 'd', 'v1.txt'), '10,0,0,9,9,0.9\n-1,0,0,9,9,0.5\n');
+    await failsWith(['--tracks', join(dir, 't'), '--detections', join(dir, 'd'), '--frames', '100'], `skelflow metrics: ${join(dir, 'd', 'v1.txt')}: line 2: frame must be a 0-based index (>= 0), got -1`);
+    writeFileSync(join(dir, 'd', 'v1.txt'), '10,0,0,9,9,0.9\n');
+    writeFileSync(join(dir, 't', 'v1.txt'), '0,-1,0,0,9,9\n');
+    await failsWith(['--tracks', join(dir, 't'), '--detections', join(dir, 'd'), '--frames', '100'], `skelflow metrics: ${join(dir, 't', 'v1.txt')}: line 1: frame must be a 0-based index (>= 0), got -1`);
+  });
+
+  it('--frames smaller than the data is an error naming the row that needs more (was accepted)', async () => {
+    const dir = scene();
+    expect((await run(['--tracks', join(dir, 't'), '--detections', join(dir, 'd'), '--frames', '41'])).code).toBe(0);
+    await failsWith(
+      ['--tracks', join(dir, 't'), '--detections', join(dir, 'd'), '--frames', '40'],
+      `skelflow metrics: --frames: value: 40 is smaller than the data: the videos with rows have at least 41 frames (e.g. ${join(dir, 'd', 'v1.txt')} row 2 is at frame 40)`,
+    );
+  });
+
+  it('a 200k-deep nested array is one clean line naming the file (was: Maximum call stack size exceeded, exit 1)', async () => {
+    const dir = fresh('deep');
+    writeFileSync(join(dir, 'l.json'), '[0, 1]');
+    writeFileSync(join(dir, 's.json'), `[0.5, ${'['.repeat(200_000)}${']'.repeat(200_000)}]`);
+    await failsWith(['--labels', join(dir, 'l.json'), '--scores', join(dir, 's.json')], `skelflow metrics: ${join(dir, 's.json')}: index 1: expected a number, got an array (1 item)`);
+  });
+});

@@ -25,14 +25,14 @@ describe('skelflow and the model registry', () => {
     writeDemoDataset(data, generateDemoDataset({ seed: 5, scale: 'tiny' }));
   });
 
-  it('the registry holds STG-NF, the PCA-Gaussian baseline and DSNF; `skelflow models` lists them', async () => {
-    expect(registry.kinds()).toEqual(['stg-nf', 'pca-gaussian', 'dsnf']);
+  it('the registry holds STG-NF and the PCA-Gaussian baseline; `skelflow models` lists both', async () => {
+    // The first two in registration order; the paper models follow.
+    expect(registry.kinds().slice(0, 2)).toEqual(['stg-nf', 'pca-gaussian']);
     const { out } = await run(['models']);
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^stg-nf\s+STG-NF/);
     expect(out).toMatch(/^pca-gaussian\s+density baseline/m);
-    expect(out).toMatch(/^dsnf\s+DSNF/m);
-    expect(out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g)).toHaveLength(3);
+    expect((out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g) ?? []).length).toBeGreaterThanOrEqual(2);
     const verbose = await run(['models', '--verbose']);
     expect(verbose.out).toMatch(/--abnormal-poses <dir>/);
     expect(verbose.out).toMatch(/--max-components <int>\s+at most this many components \(default 64\)/);
@@ -56,6 +56,8 @@ describe('skelflow and the model registry', () => {
     expect(t.out).toMatch(/^trained pca-gaussian on \d+ segments/);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     expect(cfg).toMatchObject({ kind: 'pca-gaussian', formatVersion: 1, config: { maxComponents: 24, segLen: 24 } });
+    // The training data is named relative to the model folder, not by an absolute path.
+    expect(cfg.training.poses).toBe('../data/pose/train');
     const report = path.join(root, 'pca.json');
     const e = await run(evalArgs(dir, report));
     expect(e.out).toMatch(/^AUC smoothed \d\.\d{4}  raw \d\.\d{4}/);
@@ -90,7 +92,7 @@ describe('skelflow and the model registry', () => {
     expect(b.kind).toBe('stg-nf');
     expect(b.auc).toEqual(a.auc);
     fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, kind: 'lstm' }));
-    await expectUsageFailure(evalArgs(dir, path.join(root, 'x.json')), /config\.json: kind: unknown model 'lstm' \(known: stg-nf, pca-gaussian, dsnf\)/);
+    await expectUsageFailure(evalArgs(dir, path.join(root, 'x.json')), /config\.json: kind: unknown model 'lstm' \(known: stg-nf, pca-gaussian(, [a-z0-9-]+)*\)/);
   });
 
   it('benchmark --models stg-nf,pca-gaussian --seeds 1: one row per model', async () => {

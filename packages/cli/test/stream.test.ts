@@ -73,7 +73,7 @@ describe('skelflow stream', () => {
     expect(c.out.join('')).toMatch(/^Usage: skelflow stream --model/);
     const top = capture();
     await runCli(['--help'], top.io);
-    expect(top.out.join('')).toMatch(/^ {2}stream {4}replay one pose-track file/m);
+    expect(top.out.join('')).toMatch(/^ {2}stream\s+replay one pose-track file/m);
   });
 
   it.each(['pca-gaussian', 'stg-nf'])('%s: one JSON line per complete window, each equal to the batch score of that window', async (kind) => {

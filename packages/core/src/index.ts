@@ -1,7 +1,8 @@
-export { type BackendName, initBackend } from './backend.js';
+export { type BackendName, type BackendOptions, initBackend, type WasmBinaryName } from './backend.js';
 export { defaultInit, type InitOptions, normalTensor, resolveRng, uniformTensor } from './init.js';
 export { Module } from './module.js';
-export { type Optimizer } from './optim/optimizer.js';
+export { type Optimizer, type OptimizerState } from './optim/optimizer.js';
+export { checkSoundState, COUNTER_BUFFER, DIVERGENCE_RULE, DivergenceGuard, type DivergenceRule, unsoundTensor } from './optim/health.js';
 export { Adam, Adamax, type AdamOptions } from './optim/adamax.js';
 export { clipGradNorm } from './optim/clip.js';
 export { FusedAdamax, type FusedAdamaxOptions } from './optim/adamax_flat.js';
@@ -13,9 +14,11 @@ export {
   type EpochLoopOptions,
   fit,
   type FitOptions,
+  type LoopPosition,
   runEpochs,
   type StepResult,
   trainStep,
 } from './optim/train.js';
-export { type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
-export { decodeIntoModule, encodeModule, type ModelJson, readModelDir, saveModule, writeAtomic } from './io/weights.js';
+export { checkpointFromObject, type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
+export { checkpointFromTorch } from './io/torch_checkpoint.js';
+export { decodeIntoModule, encodeModule, type ModelJson } from './io/weights.js';

@@ -5,7 +5,8 @@ import type { InputError, Rng, SkelflowError } from '@skelflow/base';
 import type { Module, Optimizer, StepResult } from '@skelflow/core';
 import { Adam, Adamax, clipGradNorm, initBackend, parseCheckpointJson, trainStep } from '@skelflow/core';
 import type { StgNf, StgNfConfig } from '@skelflow/stg-nf';
-import { createStgNf, loadStgNf, stgNfFromCheckpoint } from '@skelflow/stg-nf';
+import { createStgNf, stgNfFromCheckpoint } from '@skelflow/stg-nf';
+import { loadStgNf } from '@skelflow/stg-nf/node';
 
 describe('@skelflow/core public API', () => {
   it('backends, optimisers and training steps', () => {

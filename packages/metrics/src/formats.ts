@@ -52,7 +52,7 @@ function parseRows(text: string, source: string, check: (row: number[], source: 
  * @param source the file name, used in error messages
  * @returns the rows, each `[track_id, frame, x1, y1, x2, y2]`
  * @throws {MetricsInputError} naming the file and line for a wrong column count, a token
- *   that is not a number, a non-integer track id or frame, a non-finite coordinate or a
+ *   that is not a number, a non-integer track id, a frame that is not a non-negative integer, a non-finite coordinate or a
  *   box without area
  *
  * @example
@@ -78,7 +78,7 @@ export function parseTracks(text: string, source: string): number[][] {
  * @param source the file name, used in error messages
  * @returns the rows, each `[frame, x1, y1, x2, y2, score]`
  * @throws {MetricsInputError} naming the file and line for a wrong column count, a token
- *   that is not a number, a non-integer frame, a non-finite coordinate, a box without area
+ *   that is not a number, a frame that is not a non-negative integer, a non-finite coordinate, a box without area
  *   or a NaN score
  *
  * @example

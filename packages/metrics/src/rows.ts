@@ -36,18 +36,24 @@ function checkInteger(v: number, what: string, source: string, location: string)
   if (!Number.isInteger(v)) throw new MetricsInputError(source, location, `${what} must be an integer, got ${v}`);
 }
 
+/** Frames are 0-based indices into a video: a negative one matches no frame and skews the counts. */
+function checkFrame(v: number, source: string, location: string): void {
+  checkInteger(v, 'frame', source, location);
+  if (v < 0) throw new MetricsInputError(source, location, `frame must be a 0-based index (>= 0), got ${v}`);
+}
+
 /** Checks `[track_id, frame, x1, y1, x2, y2]`. */
 export function checkTrackRow(row: ArrayLike<number>, source: string, location: string): void {
   checkLength(row, source, location);
   checkInteger(row[0], 'track id', source, location);
-  checkInteger(row[1], 'frame', source, location);
+  checkFrame(row[1], source, location);
   checkBox(row, 2, source, location);
 }
 
 /** Checks `[frame, x1, y1, x2, y2, score]`. */
 export function checkDetectionRow(row: ArrayLike<number>, source: string, location: string): void {
   checkLength(row, source, location);
-  checkInteger(row[0], 'frame', source, location);
+  checkFrame(row[0], source, location);
   checkBox(row, 1, source, location);
   if (row[5] !== row[5]) throw new MetricsInputError(source, location, 'score is NaN');
 }

@@ -20,14 +20,14 @@ export type { KinematicTree, Pose3D, SkeletonMotion } from './kinematics.js';
 // Acclaim ASF/AMC (CMU).
 export { asfBoneIndex, parseAsf } from './asf_amc/asf.js';
 export type { AsfBone, AsfDof, AsfParseOptions, AsfRoot, AsfRootChannel, AsfSkeleton } from './asf_amc/asf.js';
-export { parseAmc } from './asf_amc/amc.js';
+export { AMC_MAX_ABS_VALUE, parseAmc } from './asf_amc/amc.js';
 export type { AmcLimitPolicy, AmcMotion, AmcParseOptions } from './asf_amc/amc.js';
 export { asfForwardKinematics, asfMotion, asfTree } from './asf_amc/motion.js';
 export { asfAmcToClip, parseAsfAmc } from './asf_amc/clip.js';
 export type { AsfAmcClipOptions } from './asf_amc/clip.js';
 
 // Biovision BVH.
-export { parseBvh } from './bvh/bvh.js';
+export { BVH_MAX_ABS_VALUE, BVH_MAX_DEPTH, parseBvh } from './bvh/bvh.js';
 export type { BvhChannel, BvhFile, BvhJoint } from './bvh/bvh.js';
 export { bvhForwardKinematics, bvhMotion, bvhTree } from './bvh/motion.js';
 export { bvhToClip, parseBvhClip } from './bvh/clip.js';

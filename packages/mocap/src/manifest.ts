@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { InputError } from '@skelflow/base';
+import { InputError, jsonPreview } from '@skelflow/base';
 import { cameraSpecProblem, estimatorNoiseProblem, type CameraSpec, type EstimatorNoise } from '@skelflow/pose';
 
 /** The `format` string of a manifest. */
@@ -119,7 +119,7 @@ export function cmuClipFiles(name: string): ManifestClip | null {
  * @throws InputError naming `source` and the entry (e.g. `test[2].segments[1]`).
  * @example
  * ```ts
- * const manifest = parseMocapManifest(fs.readFileSync('data/manifests/cmu-02-03.json', 'utf8'), 'cmu-02-03.json');
+ * const manifest = parseMocapManifest(fs.readFileSync('packages/mocap/manifests/cmu-02-03.json', 'utf8'), 'cmu-02-03.json');
  * manifest.train.length;
  * ```
  */
@@ -137,14 +137,14 @@ export function parseMocapManifest(text: string, source: string): MocapManifest 
   const r = root as Record<string, Json>;
   const known = new Set(['$schema', 'format', 'name', 'description', 'fps', 'clips', 'cameras', 'noise', 'blendFrames', 'train', 'test']);
   for (const k of Object.keys(r)) if (!known.has(k)) fail(k, `unknown field (known: ${[...known].join(', ')})`);
-  if (r.format !== MOCAP_MANIFEST_FORMAT) fail('format', `must be "${MOCAP_MANIFEST_FORMAT}", got ${JSON.stringify(r.format ?? null)}`);
+  if (r.format !== MOCAP_MANIFEST_FORMAT) fail('format', `must be "${MOCAP_MANIFEST_FORMAT}", got ${jsonPreview(r.format ?? null)}`);
   if (typeof r.name !== 'string' || r.name === '') fail('name', 'must be a non-empty string');
   if (r.description !== undefined && typeof r.description !== 'string') fail('description', 'must be a string');
   const fps = r.fps === undefined ? 30 : r.fps;
-  if (typeof fps !== 'number' || !(fps > 0 && fps <= 1000)) fail('fps', `must be a number in (0, 1000], got ${JSON.stringify(fps)}`);
+  if (typeof fps !== 'number' || !(fps > 0 && fps <= 1000)) fail('fps', `must be a number in (0, 1000], got ${jsonPreview(fps)}`);
   const blendFrames = r.blendFrames === undefined ? 6 : r.blendFrames;
   if (typeof blendFrames !== 'number' || !Number.isInteger(blendFrames) || blendFrames < 0) {
-    fail('blendFrames', `must be an integer ≥ 0, got ${JSON.stringify(blendFrames)}`);
+    fail('blendFrames', `must be an integer ≥ 0, got ${jsonPreview(blendFrames)}`);
   }
 
   const clips: Record<string, ManifestClip> = {};
@@ -203,7 +203,7 @@ export function parseMocapManifest(text: string, source: string): MocapManifest 
     if (!Array.isArray(v) || v.length === 0) return fail(loc, 'must be a non-empty array of camera indices');
     const seen = new Set<number>();
     for (const k of v) {
-      if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= cameras.length) fail(loc, `camera index ${JSON.stringify(k)} is not in [0, ${cameras.length - 1}]`);
+      if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= cameras.length) fail(loc, `camera index ${jsonPreview(k)} is not in [0, ${cameras.length - 1}]`);
       if (seen.has(k as number)) fail(loc, `camera index ${k} appears twice`);
       seen.add(k as number);
     }
@@ -215,13 +215,13 @@ export function parseMocapManifest(text: string, source: string): MocapManifest 
     return v as number | string;
   };
   const checkClip = (v: Json | undefined, loc: string): string => {
-    if (typeof v !== 'string' || !CLIP_NAME.test(v)) return fail(loc, `must be a clip name, got ${JSON.stringify(v ?? null)}`);
+    if (typeof v !== 'string' || !CLIP_NAME.test(v)) return fail(loc, `must be a clip name, got ${jsonPreview(v ?? null)}`);
     if (!clips[v] && !cmuClipFiles(v)) fail(loc, `unknown clip '${v}' (not in "clips" and not a CMU name like 02_01)`);
     return v;
   };
   const checkFrame = (v: Json | undefined, loc: string, required: boolean): number | undefined => {
     if (v === undefined && !required) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return fail(loc, `must be a frame number (integer ≥ 0), got ${JSON.stringify(v ?? null)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return fail(loc, `must be a frame number (integer ≥ 0), got ${jsonPreview(v ?? null)}`);
     return v;
   };
 
@@ -253,7 +253,7 @@ export function parseMocapManifest(text: string, source: string): MocapManifest 
       const from = checkFrame(s.from, `${sl}.from`, true)!;
       const to = checkFrame(s.to, `${sl}.to`, true)!;
       if (to <= from) fail(sl, `empty frame range [${from}, ${to})`);
-      if (s.label !== 'normal' && s.label !== 'abnormal') fail(`${sl}.label`, `must be "normal" or "abnormal", got ${JSON.stringify(s.label ?? null)}`);
+      if (s.label !== 'normal' && s.label !== 'abnormal') fail(`${sl}.label`, `must be "normal" or "abnormal", got ${jsonPreview(s.label ?? null)}`);
       return { clip, from, to, label: s.label as 'normal' | 'abnormal' };
     });
     const cams = checkCameras(e.cameras, `${loc}.cameras`);

@@ -13,3 +13,4 @@ export {
   readMocapManifest,
   writeMocapDataset,
 } from './write_builder.js';
+export { CMU_02_03_MANIFEST } from './shipped_manifest.js';

@@ -61,7 +61,7 @@ export async function writeMocapDataset(dir: string, ds: MocapDataset): Promise<
  * @throws InputError naming the file when it cannot be read or is invalid.
  * @example
  * ```ts
- * const manifest = readMocapManifest('data/manifests/cmu-02-03.json');
+ * const manifest = readMocapManifest('packages/mocap/manifests/cmu-02-03.json');
  * ```
  */
 export function readMocapManifest(file: string): MocapManifest {
@@ -127,7 +127,7 @@ export async function loadManifestClips(
  * @returns the dataset (its `meta` describes every clip) and what was written.
  * @example
  * ```ts
- * const { dataset } = await buildMocapDatasetFromFiles({ manifest: 'data/manifests/cmu-02-03.json', mocap: '../shared/data/cmu-mocap', out: '/tmp/cmu-ds' });
+ * const { dataset } = await buildMocapDatasetFromFiles({ manifest: 'packages/mocap/manifests/cmu-02-03.json', mocap: '../shared/data/cmu-mocap', out: '/tmp/cmu-ds' });
  * dataset.meta.test.abnormalFrames;
  * ```
  */

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
 import { buildMocapDataset, mocapClipName, parseMocapManifest, type MocapManifest } from '../src/index.js';
 import type { MotionClip3D } from '../src/index.js';
-import { MOCAP_DATASET_MARKER, buildMocapDatasetFromFiles, writeMocapDataset } from '../src/node.js';
+import { CMU_02_03_MANIFEST, MOCAP_DATASET_MARKER, buildMocapDatasetFromFiles, writeMocapDataset } from '../src/node.js';
 import { readGtDir, readPoseDir } from '@skelflow/pose/node';
 import { segmentTracks } from '@skelflow/pose';
 import { expectInputError, hasShared, repoRoot, sharedDir } from '@skelflow/testing';
@@ -234,7 +234,8 @@ describe.skipIf(!hasShared)('mocap dataset from CMU files', () => {
     );
 
     // The shipped manifest: valid, and every range fits its clip (checked from the AMC frame counts).
-    const shipped = path.join(repoRoot, 'data', 'manifests', 'cmu-02-03.json');
+    const shipped = CMU_02_03_MANIFEST;
+    expect(shipped).toBe(path.join(repoRoot, 'packages', 'mocap', 'manifests', 'cmu-02-03.json'));
     const m = parseMocapManifest(fs.readFileSync(shipped, 'utf8'), shipped);
     const counts = new Map<string, number>();
     for (const name of new Set([...m.train.map((e) => e.clip), ...m.test.flatMap((e) => e.segments.map((s) => s.clip))])) {

@@ -35,8 +35,14 @@ export interface ScoreOptions {
 export interface SaveOptions {
   /** Extra fields for `config.json` (training arguments, loss history, data location). */
   meta?: Record<string, unknown>;
-  /** Replace a model already saved in the folder. Default `false`: refuse. */
+  /**
+   * Replace the folder if it exists and is not empty. Default `false`: refuse. The folder is
+   * replaced as a set (written beside it, fsynced, renamed into place): files of the old folder not
+   * in the new model are gone, except those named in `keep`.
+   */
   overwrite?: boolean;
+  /** Entries of the existing folder to carry over (e.g. a training run's `checkpoint`). */
+  keep?: readonly string[];
 }
 
 /**
@@ -166,12 +172,48 @@ export interface TrainProgress {
   message?: string;
 }
 
+/**
+ * A training run's state at a checkpoint, beyond the model's own weights: where the epoch loop is,
+ * the batch-order stream, the optimiser and exact copies of whatever the saved weights round (the
+ * fused engine's float64 buffers). A run resumed from it ends with the same weights, bit for bit,
+ * as the uninterrupted run. Plain data: `arrays` are written as float64, the rest as JSON.
+ */
+export interface TrainingState {
+  /** The epoch to run next or to continue (0-based). */
+  epoch: number;
+  /** Batches of `epoch` already done. */
+  batch: number;
+  /** Sum of their losses. */
+  lossSum: number;
+  /** Mean loss of every finished epoch. */
+  history: number[];
+  /** The divergence rule's window of recent losses. */
+  recent: number[];
+  /** The batch-order stream's state at the start of `epoch` (`@skelflow/base` `RngState`). */
+  rng: unknown;
+  /** The training engine the state belongs to (e.g. `fused`, `tfjs`). */
+  engine: string;
+  /** The optimiser's step count. */
+  t: number;
+  /** Named float64 arrays: optimiser moments, exact parameter and buffer copies. */
+  arrays: Record<string, Float64Array>;
+}
+
 /** Options of {@link ModelFamily.train}. */
 export interface TrainOptions<C> {
   /** Overrides of the training settings (epochs, batch, lr, seed…) for this run. */
   config?: Partial<C>;
   /** Called as training advances. */
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Iterative families call this before the first step, after every epoch and when stopping on
+   * request, with the model as it is and the state to continue from; awaited (write a checkpoint).
+   */
+  onCheckpoint?: (model: AnomalyModel, state: TrainingState) => Promise<void>;
+  /** Continue a run from a checkpoint: pass the checkpoint's model as `target` and its state here. */
+  resume?: TrainingState;
+  /** Asked after every batch; a non-null answer (e.g. `'SIGINT'`) checkpoints and throws `TrainingInterruptedError`. */
+  shouldStop?: () => string | null;
 }
 
 /** What {@link ModelFamily.train} returns. */

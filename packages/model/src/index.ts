@@ -21,6 +21,7 @@ export {
   type TrainOptions,
   type TrainProgress,
   type TrainResult,
+  type TrainingState,
 } from './contract.js';
 export {
   configFromFlags,
@@ -34,4 +35,6 @@ export {
   type PoseSegmentFamilyParts,
 } from './recipe.js';
 export { DuplicateModelError, ModelRegistry, UnknownModelError, type AnyModelFamily } from './registry.js';
+export { PoseEstimatorScorer, type ScoredPose } from './estimator_scorer.js';
 export { StreamingScorer, type StreamingFrame, type StreamingModel, type StreamingScorerOptions } from './streaming.js';
+export { nodeHook, registerNodeHook } from './node_hooks.js';

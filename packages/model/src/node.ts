@@ -2,20 +2,24 @@
 // never see node:fs.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '@skelflow/base';
+import { InputError, jsonPreview } from '@skelflow/base';
+import { resolveFolder, writeFileAtomic } from '@skelflow/base/node';
 import { MODEL_FORMAT_VERSION, type SavedModelConfig } from './contract.js';
 
 /**
  * The kind of folders saved before model kinds existed (`config.json` without `kind`) and of
- * released checkpoint `.json` files: both are STG-NF.
+ * released checkpoint files (the original `.tar`/`.pth` releases and their `.json` exports): all STG-NF.
  */
 export const LEGACY_MODEL_KIND = 'stg-nf';
+
+/** File names taken for released checkpoints: `torch.save` files and their JSON exports. */
+const CHECKPOINT_FILE = /\.(json|tar|pth|pt)$/i;
 
 /** What {@link readModelKind} found at a location. */
 export interface ModelLocation {
   /** The family kind to load it with. */
   kind: string;
-  /** `folder`: a saved model folder; `file`: a single file (a released STG-NF checkpoint JSON). */
+  /** `folder`: a saved model folder; `file`: a single file (a released STG-NF checkpoint, `.tar`/`.pth` or `.json`). */
   type: 'folder' | 'file';
   /** The folder's `formatVersion` (0 for legacy folders and files). */
   formatVersion: number;
@@ -49,8 +53,8 @@ export async function readModelConfig(dir: string): Promise<Record<string, unkno
 
 /**
  * Which family a saved model belongs to: the `kind` of a folder's `config.json`;
- * {@link LEGACY_MODEL_KIND} for a folder whose config.json has no `kind` and for a `.json` file
- * (a released STG-NF checkpoint).
+ * {@link LEGACY_MODEL_KIND} for a folder whose config.json has no `kind` and for a file (a released
+ * STG-NF checkpoint: the original `torch.save` file, `.tar`/`.pth`/`.pt`, or its `.json` export).
  *
  * @example
  * ```ts
@@ -60,22 +64,26 @@ export async function readModelConfig(dir: string): Promise<Record<string, unkno
  * ```
  * @throws InputError when the location does not exist, or `kind` is not a string
  */
-export async function readModelKind(location: string): Promise<ModelLocation> {
+export async function readModelKind(given: string): Promise<ModelLocation> {
+  // A folder whose replacement was interrupted between its two renames reads as its predecessor.
+  const location = await resolveFolder(given);
   const st = await fs.stat(location).catch(() => null);
   if (!st) throw new InputError('no such file or folder', { source: location });
   if (st.isFile()) {
-    if (!location.toLowerCase().endsWith('.json')) throw new InputError('expected a saved model folder or a released STG-NF checkpoint .json', { source: location });
+    if (!CHECKPOINT_FILE.test(location)) {
+      throw new InputError('expected a saved model folder or a released STG-NF checkpoint (.tar, .pth, .pt or .json)', { source: location });
+    }
     return { kind: LEGACY_MODEL_KIND, type: 'file', formatVersion: 0, legacy: true };
   }
   const cfg = await readModelConfig(location);
   if (cfg.kind === undefined) return { kind: LEGACY_MODEL_KIND, type: 'folder', formatVersion: 0, legacy: true };
-  if (typeof cfg.kind !== 'string' || cfg.kind === '') throw new InputError(`'kind' must be a non-empty string, got ${JSON.stringify(cfg.kind)}`, { source: path.join(location, 'config.json') });
+  if (typeof cfg.kind !== 'string' || cfg.kind === '') throw new InputError(`'kind' must be a non-empty string, got ${jsonPreview(cfg.kind)}`, { source: path.join(location, 'config.json') });
   const v = cfg.formatVersion;
   return { kind: cfg.kind, type: 'folder', formatVersion: typeof v === 'number' ? v : 0, legacy: false };
 }
 
 /**
- * Writes a model folder's `config.json` (atomically: a temporary file renamed), with `kind` and
+ * Writes a model folder's `config.json` (atomically and durably: a temporary file, fsync, rename), with `kind` and
  * `formatVersion` first, and creates the folder.
  *
  * @param overwrite replace an existing config.json; default false (an InputError)
@@ -87,7 +95,5 @@ export async function writeModelConfig(dir: string, config: Omit<SavedModelConfi
     throw new InputError('already holds a model; pass overwrite to replace it', { source: dir });
   }
   const { kind, formatVersion, ...rest } = config;
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify({ kind, formatVersion: formatVersion ?? MODEL_FORMAT_VERSION, ...rest }, null, 2) + '\n');
-  await fs.rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify({ kind, formatVersion: formatVersion ?? MODEL_FORMAT_VERSION, ...rest }, null, 2) + '\n');
 }

@@ -10,8 +10,8 @@ export type AnyModelFamily = ModelFamily<AnomalyModel, any>;
  * cannot rely on `instanceof` (two copies of the package); `known` lists the registered kinds.
  */
 export class UnknownModelError extends InputError {
-  /** Stable identifier of this error. */
-  readonly code = 'SKELFLOW_UNKNOWN_MODEL';
+  /** Stable identifier of this error (also on every instance as `code`). */
+  static override readonly code: string = 'SKELFLOW_UNKNOWN_MODEL';
   constructor(
     /** The kind asked for. */
     readonly kind: string,
@@ -25,8 +25,8 @@ export class UnknownModelError extends InputError {
 
 /** A second family registered under a kind already taken. */
 export class DuplicateModelError extends SkelflowError {
-  /** Stable identifier of this error. */
-  readonly code = 'SKELFLOW_DUPLICATE_MODEL';
+  /** Stable identifier of this error (also on every instance as `code`). */
+  static override readonly code: string = 'SKELFLOW_DUPLICATE_MODEL';
   constructor(readonly kind: string) {
     super(`a model family '${kind}' is already registered`, { source: 'ModelRegistry' });
   }

@@ -21,7 +21,7 @@ export type { Coco17ArrayOptions } from './layouts/convert.js';
 // Pose tracks: in memory (typed) and on disk (JSON), the converter between them.
 export { frameKey } from './tracks/types.js';
 export type { PersonTrack, PoseClip, PoseDetectionJson, PoseTracks, PoseTracksJson } from './tracks/types.js';
-export { parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
+export { COORDINATE_LIMIT_FACTOR, parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
 export type { ParsePoseOptions } from './tracks/parse_json.js';
 export { clipNameFromPoseFile, POSE_FILE_SUFFIX } from './tracks/clip_name.js';
 
@@ -36,6 +36,12 @@ export { readGroundTruth } from './tracks/ground_truth.js';
 export type { GroundTruthClip, GroundTruthConvention } from './tracks/ground_truth.js';
 export { evaluateFrames, smoothStgNf } from './tracks/evaluate.js';
 export type { EvalClip, EvaluateFramesInput, FrameEvaluation } from './tracks/evaluate.js';
+
+// Browser pose estimators (pose-detection's MoveNet / BlazePose / PoseNet objects) → COCO-17 tracks.
+export { BLAZEPOSE33_TO_COCO17, estimatorPoseToCoco17 } from './estimators/keypoints.js';
+export type { EstimatorKeypoint, EstimatorLayout, EstimatorPose, EstimatorPoseOptions } from './estimators/keypoints.js';
+export { boxIou, IouTracker, keypointBox } from './estimators/iou_tracker.js';
+export type { Box, IouTrackerOptions, TrackedPose } from './estimators/iou_tracker.js';
 
 // NumPy .npy.
 export { readNpy, writeNpy } from './io/npy.js';

@@ -188,3 +188,15 @@ describe('readGroundTruth', () => {
     expectInputError(() => readGroundTruth(writeNpy([0, 1, 0, 1], [2, 2], '|u1'), 'm.npy', 'shanghaitech'), /^m\.npy/, /1-D/);
   });
 });
+
+describe('readNpy: nesting', () => {
+  it('a header nested 100k deep is a clean error naming file and place (no recursion into it)', () => {
+    const header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${'('.repeat(100_000)}${')'.repeat(100_000)}, }\n`;
+    const pre = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0, 0, 0, 0, 0]);
+    new DataView(pre.buffer).setUint32(8, header.length, true);
+    const bytes = new Uint8Array(pre.length + header.length);
+    bytes.set(pre);
+    bytes.set(new TextEncoder().encode(header), pre.length);
+    expectInputError(() => readNpy(bytes, 'deep.npy'), /^deep\.npy: header offset \d+/, /nested deeper than 32 levels/);
+  });
+});

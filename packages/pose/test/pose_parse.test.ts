@@ -12,6 +12,32 @@ const det = (base: number, score = 1.5) => ({ keypoints: kp(base), scores: score
 
 
 describe('parsePoseTrackJson', () => {
+  it('refuses a key repeated in one object (JSON.parse keeps the last silently), naming file, place, line and column', () => {
+    const d = JSON.stringify(det(1));
+    expectInputError(() => parsePoseTrackJson(`{"1": {"001": ${d}},\n "1": {"002": ${d}}}`, 'dup.json'), /^dup\.json: person 1 \(line 2, column 2\)/, /duplicate person key "1"/);
+    expectInputError(() => parsePoseTrackJson(`{"1": {"001": ${d}, "001": ${d}}}`, 'dupf.json'), /person 1, frame 001 \(line 1/, /duplicate frame key "001"/);
+    expectInputError(() => parsePoseTrackJson(`{"1": {"001": {"keypoints": [], "scores": 1, "scores": 2}}}`, 'dupk.json'), /person 1, frame 001/, /duplicate key "scores"/);
+    // Escaped spellings of one key are the same key; a key inside a string value is not a key.
+    expectInputError(() => parsePoseTrackJson(`{"1": {"001": ${d}}, "\\u0031": {"002": ${d}}}`, 'esc.json'), /esc\.json: person 1/, /duplicate person key "1"/);
+    expect(parsePoseTrackJson(`{"1": {"001": ${d}}, "2": {"001": ${d}}}`, 'ok.json').size).toBe(2);
+  });
+
+  it('refuses coordinates beyond 100 image sizes and values that overflow float32, naming joint and value', () => {
+    const big = kp(0);
+    big[0] = 85_601; // nose x, > 100 × 856
+    expectInputError(() => parsePoseTrackJson(JSON.stringify({ '3': { '007': { keypoints: big, scores: 1 } } }), 'x.json'), /^x\.json: person 3, frame 007/, /joint 0 \(nose\) x = 85601 is outside the sane range ±85600/);
+    big[0] = 85_600;
+    expect(parsePoseTrackJson(JSON.stringify({ '3': { '007': { keypoints: big, scores: 1 } } }), 'x.json').size).toBe(1);
+    const tall = kp(0);
+    tall[4] = -48_001; // left_eye y, > 100 × 480
+    expectInputError(() => parsePoseTrackJson(JSON.stringify({ '3': { '007': { keypoints: tall, scores: 1 } } }), 'y.json'), /person 3, frame 007/, /joint 1 \(left_eye\) y = -48001/);
+    expect(parsePoseTrackJson(JSON.stringify({ '3': { '007': { keypoints: tall, scores: 1 } } }), 'y.json', { imageSize: [1920, 1080] }).size).toBe(1);
+    const conf = kp(0);
+    conf[2] = 1e39;
+    expectInputError(() => parsePoseTrackJson(JSON.stringify({ '3': { '007': { keypoints: conf, scores: 1 } } }), 'c.json'), /person 3, frame 007/, /value 1e\+39 at keypoints\[2\] \(joint 0 \(nose\) confidence\) overflows float32/);
+    expectInputError(() => parsePoseTrackJson(JSON.stringify({ '3': { '007': { keypoints: kp(0), scores: -1e39 } } }), 's.json'), /person 3, frame 007/, /"scores" -1e\+39 overflows float32/);
+  });
+
   it('parses people in numeric ID order and frames in numeric order', () => {
     // Unpadded keys: string order would put "10" before "9" and "100" before "11".
     const text = JSON.stringify({

@@ -46,7 +46,7 @@ describe('scoresToFrames', () => {
       { name: 'a', nFrames: 7 },
       { name: 'b', nFrames: 4 },
       { name: 'c', nFrames: 2 }, // GT but no poses: all filled
-    ]);
+    ], { onNonFinite: 'fill' });
     const M = -0.5;
     expect(r.fillValue).toBe(M);
     expect(r.fillValueLow).toBe(-7);
@@ -55,6 +55,12 @@ describe('scoresToFrames', () => {
     expect(Array.from(r.clips[2].scores)).toEqual([M, M]);
     expect(Array.from(r.clips[0].filled)).toEqual([1, 1, 0, 1, 1, 0, 1]);
     expect(Array.from(r.clips[1].filled)).toEqual([1, 1, 2, 0]);
+  });
+
+  it('an infinite segment score is an error naming clip, person and frame (the original fills it silently)', () => {
+    const meta = metaOf([{ clip: 'a', person: 3, start: 1 }, { clip: 'a', person: 4, start: 0 }], ['a'], 4);
+    expectInputError(() => scoresToFrames([-1, -Infinity], meta, [{ name: 'a', nFrames: 9 }]), /clip a, person 4, frame 0/, /score -Infinity/);
+    expectInputError(() => scoresToFrames([Infinity, -1], meta, [{ name: 'a', nFrames: 9 }]), /clip a, person 3, frame 1/, /score Infinity/);
   });
 
   it('throws InputError for a frame beyond the mask end, naming clip/person/frame', () => {

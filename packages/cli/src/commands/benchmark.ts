@@ -2,11 +2,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '@skelflow/base';
-import { initBackend, writeAtomic } from '@skelflow/core';
+import { initBackend } from '@skelflow/core';
+import { writeAtomic } from '@skelflow/core/node';
 import type { AnyModelFamily, FlagSpec, FlagValues, Recipe } from '@skelflow/model';
 import { flagUsage, parseArgsOptions, typedFlagValues } from '../family_flags.js';
+import { BACKEND_FLAG, columns } from '../help.js';
+import { displayPath, relativePath } from '../paths.js';
 import { registry } from '../registry.js';
-import { intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
+import { backendFlag, intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
 import { evaluateModel } from './eval.js';
 import { trainFamily } from './train.js';
 
@@ -22,9 +25,17 @@ with frame-level AUC (smoothed and raw) mean ± std over the seeds, training tim
 throughput (segments/s); the trained models go to --out/models/<model>-seed<N> and each run's
 evaluation report (as 'skelflow eval' writes it) to --out/runs/<model>-seed<N>.json.
 
-  --models   comma-separated registered kinds (${registry.kinds().join(', ')}; see 'skelflow models')
-  --seeds    number of seeds N (runs with seeds 1…N)
-  --force    write into a non-empty --out that this command did not write
+${columns([
+  ['--data <dir>', 'the dataset: pose/train, pose/test, gt/test_frame_mask'],
+  ['--out <dir>', 'where benchmark.json, benchmark.md, models/ and runs/ go'],
+  ['--models <kinds>', `comma-separated registered kinds (${registry.kinds().join(', ')}; see 'skelflow models'; default stg-nf)`],
+  ['--seeds <N>', 'number of seeds N (runs with seeds 1…N; default 3)'],
+  BACKEND_FLAG,
+  ['--force', 'write into a non-empty --out that this command did not write'],
+])}
+
+A rerun into the same --out first removes the previous results (models/, runs/, benchmark.json,
+benchmark.md): the folder only ever holds the runs of the last benchmark.
 
 Model flags apply to every listed model that declares them (defaults: each family's recipe):
 ${registry
@@ -98,7 +109,8 @@ async function runFamily(family: AnyModelFamily, config: Recipe, seed: number, c
   const name = `${family.kind}-seed${seed}`;
   const modelDir = path.join(ctx.out, 'models', name);
   try {
-    await model.save(modelDir, { meta: { training: { ...config, seed, nSegments, history, data: ctx.data } }, overwrite: true });
+    // Paths in saved files are relative to the file's folder (the output folder can be moved).
+    await model.save(modelDir, { meta: { training: { ...config, seed, nSegments, history, data: relativePath(modelDir, ctx.data) } }, overwrite: true });
   } finally {
     model.dispose();
   }
@@ -123,6 +135,7 @@ async function runFamily(family: AnyModelFamily, config: Recipe, seed: number, c
     },
     (message) => ctx.io.stderr(`skelflow benchmark: warning: ${message}\n`),
   );
+  report.model = relativePath(path.join(ctx.out, 'runs'), modelDir);
   await fs.mkdir(path.join(ctx.out, 'runs'), { recursive: true });
   await writeAtomic(path.join(ctx.out, 'runs', `${name}.json`), JSON.stringify(report) + '\n');
   const f = first as { t: number; done: number } | null;
@@ -217,12 +230,23 @@ function describeDataset(d: Record<string, unknown>): string {
   return parts.join(', ');
 }
 
-async function prepareOut(out: string, force: boolean): Promise<void> {
+/** What a benchmark writes into its --out; a rerun removes all of it first. */
+const RESULTS = ['models', 'runs', 'benchmark.json', 'benchmark.md'];
+
+/**
+ * Readies --out: a folder this command did not write needs --force; the results of a previous
+ * benchmark (models/, runs/, benchmark.json, benchmark.md) are removed, so a rerun with fewer seeds
+ * or other models leaves no stale run beside the new ones.
+ */
+export async function prepareBenchmarkOut(out: string, force: boolean): Promise<void> {
+  const st = await fs.stat(out).catch(() => null);
+  if (st && !st.isDirectory()) throw new InputError('exists and is not a folder; --out takes a folder', { source: out });
   const entries = await fs.readdir(out).catch(() => null);
   if (entries && entries.length > 0 && !entries.includes(MARKER) && !force) {
     throw new InputError('folder exists and was not written by skelflow benchmark; choose another --out or pass --force', { source: out });
   }
   await fs.mkdir(out, { recursive: true });
+  for (const r of RESULTS) await fs.rm(path.join(out, r), { recursive: true, force: true });
   await fs.writeFile(path.join(out, MARKER), 'written by skelflow benchmark\n');
 }
 
@@ -278,7 +302,7 @@ export async function runBenchmark(
     });
   }
   const report: BenchmarkReport = {
-    data: options.data,
+    data: relativePath(options.out, options.data),
     dataset,
     settings: {
       epochs: shared(models.map((m) => m.config.epochs)),
@@ -329,10 +353,10 @@ export async function benchmarkCommand(argv: string[], io: Io): Promise<number> 
   const flags = typedFlagValues('benchmark', usable, raw);
   const seeds = intFlag('benchmark', 'seeds', values.seeds, 3);
   const out = path.resolve(values.out!);
-  await prepareOut(out, !!values.force);
-  const backend = await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  await prepareBenchmarkOut(out, !!values.force);
+  const backend = await initBackend(backendFlag('benchmark', values.backend));
   const report = await runBenchmark({ data: values.data!, out, models, seeds, flags, backend }, io);
   io.stdout(benchmarkMarkdown(report).split('\n').slice(6, 8 + report.models.length).join('\n') + '\n');
-  io.stdout(`→ ${path.join(out, 'benchmark.md')}, ${path.join(out, 'benchmark.json')}\n`);
+  io.stdout(`→ ${displayPath(path.join(out, 'benchmark.md'))}, ${displayPath(path.join(out, 'benchmark.json'))}\n`);
   return 0;
 }

@@ -1,9 +1,10 @@
-import path from 'node:path';
-import { buildMocapDatasetFromFiles } from '@skelflow/mocap/node';
+import { buildMocapDatasetFromFiles, CMU_02_03_MANIFEST } from '@skelflow/mocap/node';
+import { columns } from '../help.js';
+import { displayPath } from '../paths.js';
 import { ProgressBar } from '../progress.js';
 import { parseFlags, type Io } from '../usage_error.js';
 
-export const MOCAP_DATASET_USAGE = `Usage: skelflow mocap-dataset --manifest <manifest.json> --mocap <dir> --out <dir>
+export const MOCAP_DATASET_USAGE = `Usage: skelflow mocap-dataset --mocap <dir> --out <dir> [--manifest <manifest.json>]
 
 Builds a labelled pose-track anomaly dataset from motion capture (CMU ASF/AMC): the manifest lists
 normal training clips (source frame ranges, camera views, seeds) and test clips spliced from
@@ -17,9 +18,18 @@ Writes the ShanghaiTech layout that 'skelflow train' / 'skelflow eval' / 'skelfl
   <out>/gt/test_frame_mask/SS_CCCC.npy                      (uint8, 1 = abnormal)
   <out>/.skelflow-mocap-dataset                             (what was built, per clip)
 
-  --manifest  the manifest (see docs/mocap.md; the repository ships data/manifests/cmu-02-03.json)
-  --mocap     folder the manifest's clip files are relative to (CMU layout: 02/02.asf, 02/02_01.amc)
-  --out       output folder: new, empty, or written by this command before
+${columns([
+  ['--mocap <dir>', "folder the manifest's clip files are relative to (CMU layout: 02/02.asf, 02/02_01.amc)"],
+  ['--out <dir>', 'output folder: new, empty, or written by this command before'],
+  ['--manifest <file>', 'the manifest (format: docs/mocap.md); default: cmu-02-03, shipped in @skelflow/mocap'],
+])}
+
+The default manifest (CMU subjects 02 and 03: walks as normal; running, jumping, punching, bending,
+swordplay, washing as abnormal) needs the motion files of the CMU Graphics Lab Motion Capture
+Database, which is not redistributed here: download the ASF/AMC files of subjects 02 and 03 from
+http://mocap.cs.cmu.edu (each subject's page, or the zip file of all ASF/AMC files its FAQ links),
+then pass the folder that holds the subject folders 02/ and 03/ as --mocap. The terms of use and
+the acknowledgement CMU asks for are on mocap.cs.cmu.edu.
 `;
 
 /** `skelflow mocap-dataset`. */
@@ -28,7 +38,7 @@ export async function mocapDatasetCommand(argv: string[], io: Io): Promise<numbe
     manifest: { type: 'string' },
     mocap: { type: 'string' },
     out: { type: 'string' },
-  }, ['manifest', 'mocap', 'out']);
+  }, ['mocap', 'out']);
   if (help) {
     io.stdout(MOCAP_DATASET_USAGE);
     return 0;
@@ -36,7 +46,7 @@ export async function mocapDatasetCommand(argv: string[], io: Io): Promise<numbe
   const t0 = Date.now();
   const bars = { read: new ProgressBar('reading mocap', 1, io.stderr), build: new ProgressBar('filming', 1, io.stderr) };
   const { dataset, written } = await buildMocapDatasetFromFiles({
-    manifest: values.manifest!,
+    manifest: values.manifest ?? CMU_02_03_MANIFEST,
     mocap: values.mocap!,
     out: values.out!,
     onProgress: (stage, done, total) => bars[stage].setTotal(total).update(done),
@@ -48,6 +58,6 @@ export async function mocapDatasetCommand(argv: string[], io: Io): Promise<numbe
     `train: ${m.train.clips} clips, ${m.train.frames} frames (${pct(m.train.detectedFrames, m.train.frames)} % detected)\n` +
       `test:  ${m.test.clips} clips, ${m.test.frames} frames, ${m.test.abnormalFrames} abnormal (${pct(m.test.abnormalFrames, m.test.frames)} %), ${pct(m.test.detectedFrames, m.test.frames)} % detected\n`,
   );
-  io.stdout(`wrote ${written.files.length} files (${(written.bytes / 1e6).toFixed(1)} MB) to ${path.resolve(written.dir)} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  io.stdout(`wrote ${written.files.length} files (${(written.bytes / 1e6).toFixed(1)} MB) to ${displayPath(written.dir)} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   return 0;
 }

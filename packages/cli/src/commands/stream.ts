@@ -1,12 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@skelflow/base';
-import { initBackend, writeAtomic } from '@skelflow/core';
+import { initBackend } from '@skelflow/core';
+import { writeAtomic } from '@skelflow/core/node';
 import { StreamingScorer, type StreamingFrame } from '@skelflow/model';
 import { readModelKind } from '@skelflow/model/node';
 import { parsePoseTrackJson } from '@skelflow/pose';
+import { BACKEND_FLAG, columns } from '../help.js';
+import { checkModelInput } from '../load_model.js';
 import { registry } from '../registry.js';
-import { parseFlags, refuseExisting, type Io } from '../usage_error.js';
+import { backendFlag, parseFlags, refuseExisting, type Io } from '../usage_error.js';
 
 export const STREAM_USAGE = `Usage: skelflow stream --model <saved model dir | STG-NF checkpoint .json> --poses <tracked-person JSON file>
                        [--out <file.jsonl>] [--backend wasm|cpu] [--force]
@@ -23,11 +26,13 @@ window the batch pipeline would also cut (at most 2 of its frames missing); the 
 normalised as in 'skelflow eval', so each value is the eval score of that window (plus each track's
 last window, which the original's segmentation never uses). Higher = more normal.
 
-  --model    a folder saved by 'skelflow train' (its config.json names the model kind; a folder
-             without kind is a legacy STG-NF one), or a released STG-NF checkpoint JSON
-  --poses    one <clip>_alphapose_tracked_person.json file ({person: {frame: {keypoints, scores}}})
-  --out      write the lines to this file (default: standard output)
-  --force    replace an existing --out file
+${columns([
+  ['--model <path>', "a folder saved by 'skelflow train' (its config.json names the model kind; a folder\nwithout kind is a legacy STG-NF one), or a released STG-NF checkpoint JSON"],
+  ['--poses <file>', 'one <clip>_alphapose_tracked_person.json file ({person: {frame: {keypoints, scores}}})'],
+  ['--out <file>', 'write the lines to this file (default: standard output)'],
+  BACKEND_FLAG,
+  ['--force', 'replace an existing --out file'],
+])}
 `;
 
 /** One line of `skelflow stream`'s output. */
@@ -68,6 +73,7 @@ export async function streamPoseFile(options: { model: string; poses: string }, 
   const text = await fs.readFile(options.poses, 'utf8');
   const tracks = parsePoseTrackJson(text, options.poses);
   const model = await family.load(options.model);
+  checkModelInput(model, options.model);
   try {
     const scorer = new StreamingScorer(model);
     const byFrame = new Map<number, StreamingFrame[]>();
@@ -94,7 +100,15 @@ export async function streamPoseFile(options: { model: string; poses: string }, 
       const lines: StreamLine[] = [];
       entries.forEach((en, i) => {
         const s = scores[i];
-        if (s !== null && s !== undefined) lines.push({ frame, track: String(en.trackId), normality: Number(s) });
+        if (s === null || s === undefined) return;
+        // A non-finite score would be written as null: name where it came from instead.
+        if (!Number.isFinite(Number(s))) {
+          throw new InputError(`the model scored the window of ${options.poses} ending at track ${String(en.trackId)}, frame ${frame} as ${Number(s)} (non-finite weights?)`, {
+            source: options.model,
+            location: `track ${String(en.trackId)}, frame ${frame}`,
+          });
+        }
+        lines.push({ frame, track: String(en.trackId), normality: Number(s) });
       });
       if (lines.length > 0) {
         scored += lines.length;
@@ -124,7 +138,7 @@ export async function streamCommand(argv: string[], io: Io): Promise<number> {
   }
   const out = values.out;
   if (out !== undefined) await refuseExisting('stream', out, !!values.force);
-  await initBackend((values.backend as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  await initBackend(backendFlag('stream', values.backend));
   // To a file: collected and written at the end (atomically, nothing on bad input); to stdout: frame by frame.
   const collected: string[] = [];
   const summary = await streamPoseFile({ model: values.model!, poses: values.poses! }, (lines) => {

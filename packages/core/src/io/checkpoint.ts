@@ -1,4 +1,4 @@
-import { InputError } from '@skelflow/base';
+import { InputError, jsonPreview } from '@skelflow/base';
 
 /** One tensor of a checkpoint, row-major (C order). */
 export interface CheckpointTensor {
@@ -35,6 +35,20 @@ export function parseCheckpointJson(text: string, source: string): CheckpointJso
   } catch (e) {
     throw new InputError(`not valid JSON (${(e as Error).message})`, { source });
   }
+  return checkpointFromObject(raw, source);
+}
+
+/**
+ * Validates an already parsed checkpoint JSON (what `JSON.parse` or `await res.json()` gives) as
+ * {@link parseCheckpointJson} does.
+ *
+ * @example
+ * ```ts
+ * const ckpt = checkpointFromObject(await (await fetch(url)).json(), url);
+ * ```
+ * @throws InputError naming the entry when the object is not `{args?, state_dict: {name: {shape, dtype, data}}}`.
+ */
+export function checkpointFromObject(raw: unknown, source: string): CheckpointJson {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InputError('expected an object with "state_dict"', { source });
   }
@@ -53,7 +67,7 @@ export function parseCheckpointJson(text: string, source: string): CheckpointJso
       throw new InputError('"shape" must be an array of non-negative integers', { source, location });
     }
     if (typeof dtype !== 'string' || !DTYPES.has(dtype)) {
-      throw new InputError(`unsupported dtype ${JSON.stringify(dtype)}`, { source, location });
+      throw new InputError(`unsupported dtype ${jsonPreview(dtype)}`, { source, location });
     }
     if (!Array.isArray(data)) throw new InputError('"data" must be an array of numbers', { source, location });
     const n = (shape as number[]).reduce((a, b) => a * b, 1);
@@ -65,7 +79,10 @@ export function parseCheckpointJson(text: string, source: string): CheckpointJso
       const v = data[i];
       const num = typeof v === 'boolean' ? Number(v) : v;
       if (typeof num !== 'number' || !Number.isFinite(num)) {
-        throw new InputError(`value ${JSON.stringify(v)} at index ${i} is not a finite number`, { source, location });
+        throw new InputError(`value ${jsonPreview(v)} at index ${i} is not a finite number`, { source, location });
+      }
+      if (Math.abs(num) > 3.4028234663852886e38) {
+        throw new InputError(`value ${num} at index ${i} overflows float32`, { source, location });
       }
       arr[i] = num;
     }

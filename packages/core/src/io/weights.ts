@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 import { InputError, WeightsError } from '@skelflow/base';
+import { unsoundTensor } from '../optim/health.js';
 
 /** The `model.json` of a saved `@skelflow` model: tfjs's weights-manifest layout plus our config. */
 export interface ModelJson {
@@ -25,7 +26,11 @@ export async function encodeModule(
   config: Record<string, unknown>,
 ): Promise<{ modelJson: ModelJson; weights: Uint8Array }> {
   const named: tf.NamedTensorMap = {};
-  for (const [name, v] of module.stateDict()) named[name] = v;
+  for (const [name, v] of module.stateDict()) {
+    const bad = unsoundTensor([[name, v.dataSync()]]);
+    if (bad) throw new WeightsError(`refusing to save a non-finite weight: ${bad}`, { source: 'encodeModule', location: name });
+    named[name] = v;
+  }
   const { data, specs } = await tf.io.encodeWeights(named);
   return {
     modelJson: {
@@ -38,91 +43,46 @@ export async function encodeModule(
   };
 }
 
-/** Loads what {@link encodeModule} produced into `module` (strict: names and shapes must match). */
-export function decodeIntoModule(module: Module, modelJson: ModelJson, weights: Uint8Array, source = 'model.json'): void {
+/**
+ * Loads what {@link encodeModule} produced into `module`, checked: the manifest's entries must be
+ * float32/int32 tensors with non-negative integer shapes, the file exactly as long as they need,
+ * every value finite, and names and shapes exactly the module's (strict).
+ *
+ * @param source - the model.json path (messages); `weightsSource` the weights file's.
+ * @throws WeightsError naming the file and the tensor at fault
+ */
+export function decodeIntoModule(module: Module, modelJson: ModelJson, weights: Uint8Array, source = 'model.json', weightsSource = 'weights.bin'): void {
   if (modelJson?.format !== 'skelflow-weights' || !Array.isArray(modelJson.weightsManifest)) {
     throw new InputError('not a @skelflow model.json (missing format or weightsManifest)', { source });
   }
-  const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  const entries: unknown[] = modelJson.weightsManifest.flatMap((g: unknown) =>
+    g !== null && typeof g === 'object' && Array.isArray((g as { weights?: unknown }).weights) ? (g as { weights: unknown[] }).weights : [undefined],
+  );
+  // Each entry is checked before use: an edited manifest used to crash (exit 1) instead of naming the file.
+  entries.forEach((e, i) => {
+    const w = e as tf.io.WeightsManifestEntry | null | undefined;
+    const ok =
+      w !== null && typeof w === 'object' && typeof w.name === 'string' && (w.dtype === 'float32' || w.dtype === 'int32') &&
+      Array.isArray(w.shape) && w.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+    if (!ok) {
+      const name = w !== null && typeof w === 'object' && typeof w.name === 'string' ? ` (${w.name})` : '';
+      throw new WeightsError('weights manifest entry must be {name: string, shape: non-negative integers, dtype: "float32" or "int32"}', { source, location: `weightsManifest entry ${i}${name}` });
+    }
+  });
+  const specs = entries as tf.io.WeightsManifestEntry[];
   const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (weights.byteLength !== expected) {
-    throw new WeightsError(`weights.bin has ${weights.byteLength} bytes, the manifest needs ${expected}`, { source });
+    throw new WeightsError(`has ${weights.byteLength} bytes, the manifest needs ${expected}`, { source: weightsSource });
   }
   const buf = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   const named = tf.io.decodeWeights(buf, specs);
   try {
+    for (const [name, t] of Object.entries(named)) {
+      const bad = unsoundTensor([[name, t.dataSync()]]);
+      if (bad) throw new WeightsError(`non-finite weight: ${bad}`, { source: weightsSource, location: name });
+    }
     module.loadStateDict(named, { source });
   } finally {
     tf.dispose(Object.values(named));
-  }
-}
-
-/**
- * Writes a module to `dir` (`model.json` + `weights.bin`) atomically: each file goes to a temp
- * name first and is renamed into place. Refuses to overwrite an existing model unless `overwrite`.
- * Node only.
- *
- * @example
- * ```ts
- * await saveModule('runs/stgnf', model, { kind: 'stg-nf', segLen: 24 });
- * ```
- */
-export async function saveModule(
-  dir: string,
-  module: Module,
-  config: Record<string, unknown>,
-  options: { overwrite?: boolean } = {},
-): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  await fs.mkdir(dir, { recursive: true });
-  const target = path.join(dir, 'model.json');
-  if (!options.overwrite) {
-    const exists = await fs.stat(target).then(() => true, () => false);
-    if (exists) throw new InputError('a model already exists here; pass overwrite to replace it', { source: target });
-  }
-  const { modelJson, weights } = await encodeModule(module, config);
-  await writeAtomic(path.join(dir, 'weights.bin'), weights);
-  await writeAtomic(target, JSON.stringify(modelJson, null, 2) + '\n');
-}
-
-/** Reads a folder written by {@link saveModule}: its `model.json` and raw weights. Node only. */
-export async function readModelDir(dir: string): Promise<{ modelJson: ModelJson; weights: Uint8Array; source: string }> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const source = path.join(dir, 'model.json');
-  let text: string;
-  try {
-    text = await fs.readFile(source, 'utf8');
-  } catch {
-    throw new InputError('cannot read model.json', { source });
-  }
-  let modelJson: ModelJson;
-  try {
-    modelJson = JSON.parse(text) as ModelJson;
-  } catch (e) {
-    throw new InputError(`not valid JSON (${(e as Error).message})`, { source });
-  }
-  const binName = modelJson?.weightsManifest?.[0]?.paths?.[0] ?? 'weights.bin';
-  const binPath = path.join(dir, binName);
-  let weights: Uint8Array;
-  try {
-    weights = new Uint8Array(await fs.readFile(binPath));
-  } catch {
-    throw new InputError('cannot read the weights file', { source: binPath });
-  }
-  return { modelJson, weights, source };
-}
-
-/** Writes `data` to `file` through a temp file in the same folder and a rename. Node only. */
-export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
   }
 }

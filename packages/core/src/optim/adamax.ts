@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Optimizer } from './optimizer.js';
+import { checkSlot, type Optimizer, type OptimizerState } from './optimizer.js';
 
 /** Options of {@link Adamax} and {@link Adam}. */
 export interface AdamOptions {
@@ -38,6 +38,35 @@ abstract class MomentOptimizer implements Optimizer {
   }
 
   abstract step(grads: tf.Tensor[]): void;
+
+  /** Step count and the two moments (`m`, `u`), every variable flattened and concatenated. */
+  getState(): OptimizerState {
+    const flat = (vs: tf.Variable[]) => {
+      const out = new Float64Array(vs.reduce((n, v) => n + v.size, 0));
+      let o = 0;
+      for (const v of vs) {
+        const d = v.dataSync();
+        out.set(d, o);
+        o += d.length;
+      }
+      return out;
+    };
+    return { t: this.t, slots: { m: flat(this.first), u: flat(this.second) } };
+  }
+
+  /** Restores {@link getState}'s output. */
+  setState(state: OptimizerState): void {
+    const size = this.vars.reduce((n, v) => n + v.size, 0);
+    for (const [name, vs] of [['m', this.first], ['u', this.second]] as const) {
+      const s = checkSlot(state, name, size);
+      let o = 0;
+      for (const v of vs) {
+        v.assign(tf.tensor(Float32Array.from(s.subarray(o, o + v.size)), v.shape, 'float32'));
+        o += v.size;
+      }
+    }
+    this.t = state.t;
+  }
 
   dispose(): void {
     for (const t of [...this.first, ...this.second]) t.dispose();

@@ -1,4 +1,5 @@
 // The flat-array twin of adamax.ts, for the fused engine's training loop (no tensors, no tfjs).
+import { checkSlot, type OptimizerState } from './optimizer.js';
 
 /** Options of {@link FusedAdamax}; defaults are PyTorch's `torch.optim.Adamax` (lr 2e-3). */
 export interface FusedAdamaxOptions {
@@ -42,6 +43,18 @@ export class FusedAdamax {
     this.weightDecay = options.weightDecay ?? 0;
     this.m = new Float64Array(size);
     this.u = new Float64Array(size);
+  }
+
+  /** A copy of the step count and the moments `m`, `u` (what a resumed run needs). */
+  getState(): OptimizerState {
+    return { t: this.t, slots: { m: this.m.slice(), u: this.u.slice() } };
+  }
+
+  /** Restores {@link FusedAdamax.getState}'s output. */
+  setState(state: OptimizerState): void {
+    this.m.set(checkSlot(state, 'm', this.m.length));
+    this.u.set(checkSlot(state, 'u', this.u.length));
+    this.t = state.t;
   }
 
   step(params: Float64Array, grads: Float64Array): void {

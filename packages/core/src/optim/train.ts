@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer } from './optimizer.js';
 import { clipGradNorm } from './clip.js';
 import type { LrSchedule } from './schedule.js';
-import { SkelflowError } from '@skelflow/base';
+import { TrainingDivergedError, TrainingInterruptedError, type TrainingPoint } from '@skelflow/base';
+import { checkSoundState, DIVERGENCE_RULE, DivergenceGuard, type DivergenceRule } from './health.js';
 
 /** What one optimisation step measured. */
 export interface StepResult {
@@ -54,9 +55,12 @@ export function trainStep(
   return { loss, gradNorm };
 }
 
-/** Throws before an update when the loss is not finite (diverged training or bad input). */
+/**
+ * Throws before an update when the loss is not finite (diverged training or bad input): a
+ * {@link TrainingDivergedError} whose position {@link runEpochs} fills in.
+ */
 export function checkFiniteLoss(loss: number): void {
-  if (!Number.isFinite(loss)) throw new SkelflowError(`loss is ${loss}; training diverged or the input holds non-finite values`);
+  if (!Number.isFinite(loss)) throw new TrainingDivergedError(`loss is ${loss}; training diverged or the input holds non-finite values`, { epoch: NaN, batch: NaN });
 }
 
 /** Progress reported after every batch. */
@@ -70,7 +74,7 @@ export interface BatchProgress {
 }
 
 /** Options of {@link fit}. */
-export interface FitOptions<B> {
+export interface FitOptions<B> extends Pick<EpochLoopOptions<B>, 'start' | 'onCheckpoint' | 'shouldStop' | 'checkState' | 'rule'> {
   params: tf.Variable[];
   optimizer: Optimizer;
   epochs: number;
@@ -84,6 +88,23 @@ export interface FitOptions<B> {
   onEpoch?: (epoch: number, meanLoss: number) => void;
 }
 
+/**
+ * Where an epoch loop is: what a checkpoint saves and a resumed loop starts from. A loop started
+ * at a position continues exactly as the loop that saved it would have.
+ */
+export interface LoopPosition {
+  /** The epoch to run (0-based). */
+  epoch: number;
+  /** Batches of `epoch` already done. */
+  batch: number;
+  /** Sum of the losses of those batches. */
+  lossSum: number;
+  /** Mean loss of every finished epoch. */
+  history: number[];
+  /** The divergence guard's window of recent losses. */
+  recent: number[];
+}
+
 /** Options of {@link runEpochs}: the loop without any tensor code. */
 export interface EpochLoopOptions<B> {
   epochs: number;
@@ -95,30 +116,80 @@ export interface EpochLoopOptions<B> {
   step: (batch: B) => StepResult;
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (epoch: number, meanLoss: number) => void;
+  /** Continue from a saved position (default: the start). */
+  start?: LoopPosition;
+  /**
+   * Saves a checkpoint at `at`: called before the first step of a fresh run, after every epoch
+   * (after `onEpoch`) and when stopping on request. Awaited.
+   */
+  onCheckpoint?: (at: LoopPosition) => Promise<void>;
+  /** Asked after every batch; a non-null answer (e.g. `'SIGINT'`) checkpoints and stops with TrainingInterruptedError. */
+  shouldStop?: () => string | null;
+  /** Called after every step: throws when a parameter or buffer is unsound (see {@link checkSoundState}). */
+  checkState?: (at: TrainingPoint) => void;
+  /** The divergence rule's settings (default {@link DIVERGENCE_RULE}). */
+  rule?: Partial<DivergenceRule>;
 }
 
 /**
  * The epoch loop shared by every trainer: per epoch set the lr, step over the batches, report
- * progress, yield to the event loop every 8 batches (so progress output and timers run), and
- * return the mean loss of every epoch.
+ * progress, yield to the event loop after every batch (so progress output, timers and signal
+ * handlers run), and return the mean loss of every epoch. Every step is checked by the divergence
+ * rule ({@link DivergenceGuard}, and `checkState` for parameters and buffers): a divergent step
+ * throws {@link TrainingDivergedError} naming epoch and batch, and the last checkpoint written
+ * (by `onCheckpoint`) is the last good state.
  */
 export async function runEpochs<B>(options: EpochLoopOptions<B>): Promise<number[]> {
-  const history: number[] = [];
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  const start = options.start ?? { epoch: 0, batch: 0, lossSum: 0, history: [], recent: [] };
+  const history = [...start.history];
+  const guard = new DivergenceGuard(options.rule ?? {}, start.recent);
+  if (!options.start) await options.onCheckpoint?.({ epoch: 0, batch: 0, lossSum: 0, history: [], recent: [] });
+  for (let epoch = start.epoch; epoch < options.epochs; epoch++) {
     const lr = options.lrFor(epoch);
     const batches = options.batches(epoch);
-    let sum = 0;
-    for (let i = 0; i < batches.length; i++) {
-      const r = options.step(batches[i]!);
+    const first = epoch === start.epoch ? start.batch : 0;
+    let sum = epoch === start.epoch ? start.lossSum : 0;
+    for (let i = first; i < batches.length; i++) {
+      const at = { epoch, batch: i };
+      let r: StepResult;
+      try {
+        r = options.step(batches[i]!);
+      } catch (e) {
+        if (e instanceof TrainingDivergedError && Number.isNaN(e.at.epoch)) {
+          throw new TrainingDivergedError(`training diverged at epoch ${epoch + 1}, batch ${i + 1}: ${e.reason}`, at);
+        }
+        throw e;
+      }
+      guard.check(r.loss, at);
+      options.checkState?.(at);
       sum += r.loss;
       options.onBatch?.({ epoch, batch: i, batches: batches.length, loss: r.loss, gradNorm: r.gradNorm, lr });
-      if (i % 8 === 7) await new Promise((res) => setTimeout(res, 0));
+      await yieldToEventLoop();
+      const stop = i + 1 < batches.length ? options.shouldStop?.() : null;
+      if (stop) {
+        const pos = { epoch, batch: i + 1, lossSum: sum, history: [...history], recent: [...guard.recent] };
+        await options.onCheckpoint?.(pos);
+        throw interrupted(stop, pos);
+      }
     }
     const mean = batches.length ? sum / batches.length : NaN;
     history.push(mean);
     options.onEpoch?.(epoch, mean);
+    const pos = { epoch: epoch + 1, batch: 0, lossSum: 0, history: [...history], recent: [...guard.recent] };
+    await options.onCheckpoint?.(pos);
+    const stop = epoch + 1 < options.epochs ? options.shouldStop?.() : null;
+    if (stop) throw interrupted(stop, pos);
   }
   return history;
+}
+
+/** setImmediate where there is one (Node: no 1 ms timer floor), else a zero timeout. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((res) => (typeof setImmediate === 'function' ? setImmediate(res) : setTimeout(res, 0)));
+}
+
+function interrupted(by: string, at: LoopPosition): TrainingInterruptedError {
+  return new TrainingInterruptedError(`training interrupted by ${by} at epoch ${at.epoch + 1}, batch ${at.batch + 1}`, { epoch: at.epoch, batch: at.batch }, by);
 }
 
 /**
@@ -144,5 +215,13 @@ export async function fit<B>(options: FitOptions<B>): Promise<number[]> {
     step: (batch) => trainStep(options.params, () => options.loss(batch), optimizer, options.clipNorm),
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+    ...(options.start ? { start: options.start } : {}),
+    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(options.rule ? { rule: options.rule } : {}),
+    // Default: every trained variable must stay sound (rule 3); pass checkState to cover buffers too.
+    checkState:
+      options.checkState ??
+      ((at) => checkSoundState(options.params.map((p) => [p.name, p.dataSync()] as const), at, { ...DIVERGENCE_RULE, ...options.rule }.maxAbs)),
   });
 }

@@ -5,6 +5,13 @@ import type { AsfSkeleton } from './asf.js';
 /** What to do with AMC values outside the ASF `limits`. */
 export type AmcLimitPolicy = 'ignore' | 'clamp' | 'error';
 
+/**
+ * Largest magnitude accepted for an AMC value (file length units or degrees/radians). CMU values
+ * stay below 1e3; a finite but absurd value like 1e300 in the root used to turn a whole clip into
+ * positions no virtual camera sees (0 % detected, exit 0).
+ */
+export const AMC_MAX_ABS_VALUE = 1e5;
+
 /** Options of {@link parseAmc}. */
 export interface AmcParseOptions {
   /**
@@ -51,7 +58,8 @@ export interface AmcMotion {
  * @param options limits policy
  * @returns the motion
  * @throws InputError with `source` and `location: 'line N'` for unknown bones, a wrong number of
- *   values for a bone, non-numeric values, a bone repeated within a frame, data before the first
+ *   values for a bone, non-numeric values or values beyond ±{@link AMC_MAX_ABS_VALUE}, a bone
+ *   repeated within a frame, a frame number not greater than the previous one (duplicate frames), data before the first
  *   frame number, and frames missing bones (a truncated frame, reported at its last line)
  *
  * @example
@@ -109,7 +117,12 @@ export function parseAmc(text: string, source: string, skeleton: AsfSkeleton, op
       if (tokens.length !== 1) fail(line, `frame number line has extra tokens: '${body}'`);
       closeFrame(lastLine);
       headerDone = true;
-      frameNumbers.push(Number(key));
+      const number = Number(key);
+      const prev = frameNumbers.at(-1);
+      if (prev !== undefined && number <= prev) {
+        fail(line, number === prev ? `duplicate frame number ${number} (frame ${prev} starts at line ${frameLine})` : `frame number ${number} after frame ${prev}: frame numbers must increase`);
+      }
+      frameNumbers.push(number);
       frameLine = line;
       seen = new Set();
       lastLine = line;
@@ -128,6 +141,7 @@ export function parseAmc(text: string, source: string, skeleton: AsfSkeleton, op
     for (let k = 0; k < n; k++) {
       let v = Number(tokens[k + 1]);
       if (!Number.isFinite(v)) fail(line, `bone '${key}' value ${k + 1} ('${tokens[k + 1]}') is not a finite number`);
+      if (Math.abs(v) > AMC_MAX_ABS_VALUE) fail(line, `bone '${key}' value ${k + 1} (${names[k]} = '${tokens[k + 1]}') is beyond ±${AMC_MAX_ABS_VALUE} (corrupt value)`);
       const lim = limits[k];
       if (lim) {
         const [lo, hi] = toMotionUnits(lim, names[k]!, skeleton.units.angle, angleUnit);

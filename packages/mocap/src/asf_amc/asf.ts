@@ -113,7 +113,8 @@ function acclaimLines(text: string): { line: number; tokens: string[]; raw: stri
  * @param options units override
  * @returns the skeleton, bones sorted parents-first
  * @throws InputError with `source` and `location: 'line N'` on unknown keywords or keys, bad numbers,
- *   duplicate or unknown bones, limits not matching the dofs, and bones missing from `:hierarchy`
+ *   a bone without `axis` (or `direction`, `length`), a `:root` without `order`, `axis`, `position`
+ *   or `orientation`, duplicate or unknown bones, limits not matching the dofs, and bones missing from `:hierarchy`
  *
  * @example
  * ```ts
@@ -143,10 +144,10 @@ export function parseAsf(text: string, source: string, options: AsfParseOptions 
   const lines = acclaimLines(text);
   let name = '';
   const units = { mass: 1, length: 1, angle: 'deg' as 'deg' | 'rad' };
-  let rootRaw: { order?: AsfRootChannel[]; axisOrder?: RotationAxis[]; position: [number, number, number]; orientation: [number, number, number]; line: number } | undefined;
+  let rootRaw: { order?: AsfRootChannel[]; axisOrder?: RotationAxis[]; position?: [number, number, number]; orientation?: [number, number, number]; line: number } | undefined;
   interface RawBone {
     id: number | undefined; name?: string; direction?: [number, number, number]; length?: number;
-    axis: [number, number, number]; axisOrder: RotationAxis[]; dof: AsfDof[]; limits: [number, number][]; line: number;
+    axis?: [number, number, number]; axisOrder: RotationAxis[]; dof: AsfDof[]; limits: [number, number][]; line: number;
   }
   const rawBones: RawBone[] = [];
   const hierarchy: { parent: string; children: string[]; line: number }[] = [];
@@ -173,7 +174,7 @@ export function parseAsf(text: string, source: string, options: AsfParseOptions 
       else if (kw === ':documentation') section = 'documentation';
       else if (kw === ':root') {
         if (rootRaw) fail(line, 'second :root section');
-        rootRaw = { position: [0, 0, 0], orientation: [0, 0, 0], line };
+        rootRaw = { line };
         section = 'root';
       } else if (kw === ':bonedata') {
         sawBonedata = true;
@@ -229,7 +230,7 @@ export function parseAsf(text: string, source: string, options: AsfParseOptions 
         if (pendingLimits > 0) fail(line, `limits: ${pendingLimits} range(s) missing for ${bone?.dof.length ?? 0} dofs`);
         if (k === 'begin') {
           if (bone) fail(line, `'begin' inside the bone block opened at line ${bone.line}`);
-          bone = { id: undefined, axis: [0, 0, 0], axisOrder: ['x', 'y', 'z'], dof: [], limits: [], line };
+          bone = { id: undefined, axisOrder: ['x', 'y', 'z'], dof: [], limits: [], line };
           break;
         }
         if (!bone) fail(line, `'${key}' outside a begin … end block`);
@@ -238,6 +239,8 @@ export function parseAsf(text: string, source: string, options: AsfParseOptions 
           if (b.name === undefined) fail(line, `bone block at line ${b.line} has no name`);
           if (b.direction === undefined) fail(line, `bone '${b.name}' has no direction`);
           if (b.length === undefined) fail(line, `bone '${b.name}' has no length`);
+          // A missing axis used to become (0 0 0) silently: the bone's local frame is then wrong.
+          if (b.axis === undefined) fail(line, `bone '${b.name}' has no axis`);
           if (b.limits.length !== 0 && b.limits.length !== b.dof.length) fail(line, `bone '${b.name}': ${b.limits.length} limits for ${b.dof.length} dofs`);
           rawBones.push(b);
           bone = undefined;
@@ -294,7 +297,10 @@ export function parseAsf(text: string, source: string, options: AsfParseOptions 
   if (!hierarchyLine) fail(lines.at(-1)?.line ?? 1, 'no :hierarchy section');
   const r = rootRaw!;
   if (!r.order) fail(r.line, ':root has no order line');
-  if (!r.axisOrder) r.axisOrder = ['x', 'y', 'z'];
+  // The spec requires every root field; a missing one used to default silently.
+  if (!r.axisOrder) fail(r.line, ':root has no axis line');
+  if (!r.position) fail(r.line, ':root has no position line');
+  if (!r.orientation) fail(r.line, ':root has no orientation line');
 
   // Bone names are unique and distinct from 'root'.
   const byName = new Map<string, RawBone>();
@@ -321,19 +327,23 @@ export function parseAsf(text: string, source: string, options: AsfParseOptions 
   const ordered: AsfBone[] = [];
   const index = new Map<string, number>();
   const angle = units.angle === 'deg' ? Math.PI / 180 : 1;
-  const visit = (parentName: string, parentIndex: number) => {
-    for (const c of childrenOf.get(parentName) ?? []) {
-      const rb = byName.get(c)!;
-      index.set(c, ordered.length);
-      ordered.push({
-        id: rb.id, name: c, direction: rb.direction!, length: rb.length!,
-        axis: [rb.axis[0] * angle, rb.axis[1] * angle, rb.axis[2] * angle], axisOrder: rb.axisOrder,
-        dof: rb.dof, limits: rb.limits, parent: parentIndex, line: rb.line,
-      });
-      visit(c, ordered.length - 1);
-    }
-  };
-  visit('root', -1);
+  // Depth-first, children in listed order, with an explicit stack (a 50k-deep chain must not
+  // overflow the call stack).
+  const stack: { name: string; parent: number }[] = [...(childrenOf.get('root') ?? [])].reverse().map((c) => ({ name: c, parent: -1 }));
+  while (stack.length > 0) {
+    const { name: c, parent: parentIndex } = stack.pop()!;
+    if (index.has(c)) continue;
+    const rb = byName.get(c)!;
+    index.set(c, ordered.length);
+    ordered.push({
+      id: rb.id, name: c, direction: rb.direction!, length: rb.length!,
+      axis: [rb.axis![0] * angle, rb.axis![1] * angle, rb.axis![2] * angle], axisOrder: rb.axisOrder,
+      dof: rb.dof, limits: rb.limits, parent: parentIndex, line: rb.line,
+    });
+    const self = ordered.length - 1;
+    const kids = childrenOf.get(c) ?? [];
+    for (let k = kids.length - 1; k >= 0; k--) stack.push({ name: kids[k]!, parent: self });
+  }
   for (const b of rawBones) if (!index.has(b.name!)) fail(parentOf.get(b.name!)!.line, `bone '${b.name}' is not connected to root (cycle in :hierarchy)`);
 
   const metresPerUnit = options.metresPerUnit ?? 0.0254 / units.length;
@@ -345,9 +355,9 @@ export function parseAsf(text: string, source: string, options: AsfParseOptions 
     metresPerUnit,
     root: {
       order: r.order!,
-      axisOrder: r.axisOrder,
-      position: r.position,
-      orientation: [r.orientation[0] * angle, r.orientation[1] * angle, r.orientation[2] * angle],
+      axisOrder: r.axisOrder!,
+      position: r.position!,
+      orientation: [r.orientation![0] * angle, r.orientation![1] * angle, r.orientation![2] * angle],
       line: r.line,
     },
     bones: ordered,

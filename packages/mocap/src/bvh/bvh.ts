@@ -40,6 +40,16 @@ export interface BvhFile {
   motion: Float64Array;
 }
 
+/**
+ * Largest magnitude accepted for any number of a BVH file (OFFSETs and channel values, in file
+ * units or degrees). Real captures stay below 1e4 (centimetres: 100 m; degrees: 27 turns); a value
+ * like 1e300 is finite but corrupt, and turns a whole clip into positions no camera sees.
+ */
+export const BVH_MAX_ABS_VALUE = 1e5;
+
+/** Deepest joint nesting accepted (a human skeleton has about 10 levels); deeper files are refused, not recursed into. */
+export const BVH_MAX_DEPTH = 1000;
+
 interface Tok {
   text: string;
   line: number;
@@ -56,7 +66,8 @@ interface Tok {
  * @param source file name for error messages
  * @returns the parsed file
  * @throws InputError with `source` and `location: 'line N'` on unknown tokens, bad numbers, a wrong
- *   CHANNELS count, unbalanced braces, a frame line with the wrong number of values, fewer frame
+ *   CHANNELS count, unbalanced braces, a number beyond ±{@link BVH_MAX_ABS_VALUE}, joints nested
+ *   deeper than {@link BVH_MAX_DEPTH}, a frame line with the wrong number of values, fewer frame
  *   lines than `Frames:` (truncated motion) or more
  *
  * @example
@@ -101,6 +112,7 @@ export function parseBvh(text: string, source: string): BvhFile {
     const t = next(what);
     const v = Number(t.text);
     if (!Number.isFinite(v)) fail(t.line, `${what}: '${t.text}' is not a number`);
+    if (Math.abs(v) > BVH_MAX_ABS_VALUE) fail(t.line, `${what} = ${t.text} is beyond ±${BVH_MAX_ABS_VALUE} (corrupt value)`);
     return v;
   };
 
@@ -110,7 +122,8 @@ export function parseBvh(text: string, source: string): BvhFile {
   let nChannels = 0;
   const names = new Set<string>();
 
-  const parseJoint = (kind: 'ROOT' | 'JOINT' | 'End', parent: number, line: number): void => {
+  const parseJoint = (kind: 'ROOT' | 'JOINT' | 'End', parent: number, line: number, depth: number): void => {
+    if (depth > BVH_MAX_DEPTH) fail(line, `joints nested deeper than ${BVH_MAX_DEPTH} levels`);
     let name: string;
     if (kind === 'End') {
       expect('Site');
@@ -156,10 +169,10 @@ export function parseBvh(text: string, source: string): BvhFile {
         nChannels += n;
       } else if (t.text === 'JOINT') {
         if (kind === 'End') fail(t.line, 'End Site cannot have children');
-        parseJoint('JOINT', self, t.line);
+        parseJoint('JOINT', self, t.line, depth + 1);
       } else if (t.text === 'End') {
         if (kind === 'End') fail(t.line, 'End Site cannot have children');
-        parseJoint('End', self, t.line);
+        parseJoint('End', self, t.line, depth + 1);
       } else fail(t.line, `unknown token '${t.text}' in ${name}`);
     }
     if (!sawOffset) fail(line, `${name} has no OFFSET`);
@@ -167,7 +180,7 @@ export function parseBvh(text: string, source: string): BvhFile {
 
   const rootTok = next("'ROOT'");
   if (rootTok.text !== 'ROOT') fail(rootTok.line, `expected 'ROOT', got '${rootTok.text}'`);
-  parseJoint('ROOT', -1, rootTok.line);
+  parseJoint('ROOT', -1, rootTok.line, 0);
   if (pos < toks.length) {
     const t = toks[pos]!;
     fail(t.line, t.text === 'ROOT' ? 'more than one ROOT is not supported' : `unknown token '${t.text}' after the hierarchy`);
@@ -204,6 +217,7 @@ export function parseBvh(text: string, source: string): BvhFile {
     for (let k = 0; k < nChannels; k++) {
       const v = Number(vals[k]);
       if (!Number.isFinite(v)) fail(l!.line, `frame ${f + 1} value ${k + 1} ('${vals[k]}') is not a number`);
+      if (Math.abs(v) > BVH_MAX_ABS_VALUE) fail(l!.line, `frame ${f + 1} value ${k + 1} ('${vals[k]}') is beyond ±${BVH_MAX_ABS_VALUE} (corrupt value)`);
       motion[f * nChannels + k] = v;
     }
     lastDataLine = l!.line;

@@ -116,15 +116,20 @@ const DTYPES: Record<NpyDtype, DtypeInfo> = {
 
 type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: PyValue };
 
+/** An .npy header is one flat dict with a shape tuple; deeper nesting is refused, not recursed into. */
+const MAX_HEADER_DEPTH = 32;
+
 class HeaderParser {
   private i = 0;
+  private depth = 0;
   constructor(
     private readonly s: string,
     private readonly source: string,
   ) {}
 
   fail(msg: string): never {
-    throw new InputError(`malformed .npy header: ${msg} (header: ${JSON.stringify(this.s.trim())})`, {
+    const text = this.s.trim();
+    throw new InputError(`malformed .npy header: ${msg} (header: ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)})`, {
       source: this.source,
       location: `header offset ${this.i}`,
     });
@@ -145,8 +150,12 @@ class HeaderParser {
     this.ws();
     const c = this.s[this.i];
     if (c === undefined) this.fail('unexpected end of header');
-    if (c === '{') return this.dict();
-    if (c === '(' || c === '[') return this.seq(c === '(' ? ')' : ']');
+    if (c === '{' || c === '(' || c === '[') {
+      if (++this.depth > MAX_HEADER_DEPTH) this.fail(`nested deeper than ${MAX_HEADER_DEPTH} levels`);
+      const v = c === '{' ? this.dict() : this.seq(c === '(' ? ')' : ']');
+      this.depth--;
+      return v;
+    }
     if (c === "'" || c === '"') return this.str();
     if (/[-+0-9]/.test(c)) return this.int();
     const m = /^(True|False|None)\b/.exec(this.s.slice(this.i));

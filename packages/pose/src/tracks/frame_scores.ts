@@ -16,6 +16,13 @@ export interface ScoresToFramesOptions {
    * silently ignores poses without a ShanghaiTech mask; `'ignore'` reproduces that.
    */
   onUnknownClip?: 'error' | 'ignore';
+  /**
+   * What to do with a segment score of ±Infinity. Default `'error'` (an InputError naming clip,
+   * person and frame): an infinite score means the model or its input broke, and filling it hides
+   * that (one −∞ segment of a 1e30 coordinate moved a data set's AUC from 0.99 to 0.78).
+   * `'fill'` reproduces the original: −∞ frames get the lowest finite frame score.
+   */
+  onNonFinite?: 'error' | 'fill';
 }
 
 /** Per-frame scores of one clip. */
@@ -60,7 +67,8 @@ export interface FrameScores {
  * @param meta segment metadata from `segmentTracks` (its `segLen` sets the frame offset)
  * @param clips the clips to score, usually the GT clips (`readGtDir` output fits as is)
  * @param options see {@link ScoresToFramesOptions}
- * @throws InputError if lengths disagree, a score is NaN, a segment belongs to an unknown clip
+ * @throws InputError if lengths disagree, a score is NaN (or ±Infinity, unless
+ *   `onNonFinite: 'fill'`), a segment belongs to an unknown clip
  *   (unless ignored), a segment's frame is beyond the clip's last frame (naming clip, person and
  *   frame: pose and mask disagree, no silent truncation), or no frame at all gets a finite score
  *
@@ -118,7 +126,7 @@ export function scoresToFrames(
     const v = segmentScores[s];
     const frame = meta.startFrame[s] + half;
     const arr = out[t].scores;
-    if (Number.isNaN(v) || typeof v !== 'number') {
+    if (Number.isNaN(v) || typeof v !== 'number' || (!Number.isFinite(v) && options.onNonFinite !== 'fill')) {
       throw new InputError(`segment ${s} has score ${v}`, {
         source,
         location: `clip ${out[t].name}, person ${meta.person[s]}, frame ${meta.startFrame[s]}`,

@@ -20,8 +20,11 @@ export type GroundTruthConvention = 'shanghaitech' | 'ubnormal';
  * @param source file name for error messages
  * @param convention the data set's encoding
  * @returns one byte per frame, 1 = abnormal, 0 = normal
- * @throws InputError if the file is not a 1-D `.npy` or holds a value other than 0 or 1 (naming
- *   the frame)
+ * @throws InputError if the file is not a 1-D `.npy`, holds a value other than 0 or 1 (naming
+ *   the frame), or its element type contradicts the convention: ShanghaiTech masks are integer or
+ *   boolean (`|u1`), UBnormal's are float; a float mask read as `'shanghaitech'` (or an integer one
+ *   as `'ubnormal'`) is almost certainly the other data set's encoding, and reading it anyway
+ *   inverts every label and the AUC with it
  *
  * @example
  * ```ts
@@ -34,9 +37,22 @@ export function readGroundTruth(bytes: Uint8Array, source: string, convention: G
       source,
     });
   }
-  const { shape, data } = readNpy(bytes, source);
+  const { shape, data, dtype } = readNpy(bytes, source);
   if (shape.length !== 1) {
     throw new InputError(`expected a 1-D frame mask, got shape (${shape.join(', ')})`, { source });
+  }
+  const isFloat = dtype === '<f4' || dtype === '<f8';
+  if (convention === 'shanghaitech' && isFloat) {
+    throw new InputError(
+      `a ${dtype} (float) mask contradicts the shanghaitech convention (uint8, 1 = abnormal): float masks are UBnormal's (1 = normal), and reading one as shanghaitech inverts every label; pass --gt-convention ubnormal, or save the mask as uint8 with 1 = abnormal`,
+      { source, location: 'header' },
+    );
+  }
+  if (convention === 'ubnormal' && !isFloat) {
+    throw new InputError(
+      `a ${dtype} (integer) mask contradicts the ubnormal convention (float, 1 = normal): integer masks are ShanghaiTech's (1 = abnormal), and reading one as ubnormal inverts every label; pass --gt-convention shanghaitech`,
+      { source, location: 'header' },
+    );
   }
   const abnormalValue = convention === 'shanghaitech' ? 1 : 0;
   const out = new Uint8Array(data.length);

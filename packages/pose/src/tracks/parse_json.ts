@@ -1,5 +1,8 @@
 import { InputError } from '@skelflow/base';
+import { COCO17_KEYPOINTS } from '../layouts/skeletons.js';
+import { findDuplicateJsonKey } from './json_duplicates.js';
 import { locateJsonSyntaxError, NON_FINITE_SENTINELS, replacePythonNonFinite } from './json_error.js';
+import { STGNF_VID_RES } from './normalize.js';
 import { COCO17_VALUES, type PersonTrack, type PoseTracks, type PoseTracksJson } from './types.js';
 
 /** Options of {@link parsePoseTrackJson}. */
@@ -9,7 +12,23 @@ export interface ParsePoseOptions {
    * test time (its frames are filled at scoring), but usually a mistake in training data.
    */
   requireNonEmpty?: boolean;
+  /**
+   * `[width, height]` of the video the poses were estimated on, for the coordinate sanity check
+   * (see {@link COORDINATE_LIMIT_FACTOR}). Default `[856, 480]`, STG-NF's `--vid_res`.
+   */
+  imageSize?: readonly [number, number];
 }
+
+/**
+ * A keypoint x (y) whose magnitude exceeds this many image widths (heights) is refused: no pose
+ * estimator writes it, and a value like 1e30 passes every finiteness check but turns into −∞ scores
+ * downstream (STG-NF's normalisation divides by the image size and takes a standard deviation).
+ * With the default 856 × 480 image, |x| ≤ 85,600 and |y| ≤ 48,000 pixels.
+ */
+export const COORDINATE_LIMIT_FACTOR = 100;
+
+/** Largest finite float32; the keypoints are stored as float32 (`dataset.py` L223). */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 const INT_KEY = /^\d+$/;
 const MAX_INDEX = 0x7fffffff; // metadata is stored in Int32Array
@@ -30,17 +49,38 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : String(v);
 }
 
+/** JSON.parse silently keeps the last of two equal keys (a whole person or frame lost): refuse them. */
+function refuseDuplicateKeys(text: string, source: string): void {
+  const dup = findDuplicateJsonKey(text);
+  if (dup === undefined) return;
+  const [person, frame] = dup.path;
+  const where = person === undefined ? `person ${dup.key}` : frame === undefined ? `person ${person}, frame ${dup.key}` : `person ${person}, frame ${frame}`;
+  const what = person === undefined ? 'person ' : frame === undefined ? 'frame ' : '';
+  throw new InputError(`duplicate ${what}key ${JSON.stringify(dup.key)} (a JSON reader would silently keep only the last one)`, {
+    source,
+    location: `${where} (line ${dup.line}, column ${dup.column})`,
+  });
+}
+
 function parseText(text: string, source: string): { root: unknown; sanitised: boolean } {
   if (text.trim() === '') throw new InputError('empty file (expected a JSON object of tracked people)', { source });
+  let root: unknown;
+  let parsed = false;
   try {
-    return { root: JSON.parse(text), sanitised: false };
+    root = JSON.parse(text);
+    parsed = true;
   } catch {
     // fall through to a precise diagnosis
+  }
+  if (parsed) {
+    refuseDuplicateKeys(text, source);
+    return { root, sanitised: false };
   }
   const problem = locateJsonSyntaxError(text);
   const replaced = replacePythonNonFinite(text);
   if (replaced !== undefined && locateJsonSyntaxError(replaced) === undefined) {
     // Only non-finite numbers were wrong: parse anyway so the validator can name person/frame.
+    refuseDuplicateKeys(replaced, source);
     return { root: JSON.parse(replaced), sanitised: true };
   }
   if (problem === undefined) {
@@ -88,7 +128,9 @@ function checkIndexKey(key: string, what: string, source: string, location: stri
  *   column and position), top level not an object, person or frame key not a non-negative integer
  *   (or two keys naming the same number, `"7"` and `"007"`), entry not an object, `keypoints` not
  *   an array of 51 finite numbers (NaN/Infinity written by Python's `json.dump` are reported as
- *   such), `scores` not a finite number, or no detection at all with `requireNonEmpty`
+ *   such), a value that overflows float32, an x or y beyond {@link COORDINATE_LIMIT_FACTOR} image
+ *   sizes, a key repeated within one object (a duplicate person or frame, which `JSON.parse` would
+ *   silently drop), `scores` not a finite number, or no detection at all with `requireNonEmpty`
  *
  * @example
  * ```ts
@@ -140,6 +182,11 @@ export function poseTracksFromJson(json: PoseTracksJson | unknown, source: strin
   }
   persons.sort((a, b) => a.id - b.id);
 
+  const [imageW, imageH] = options.imageSize ?? STGNF_VID_RES;
+  if (!(imageW! > 0 && imageH! > 0 && Number.isFinite(imageW) && Number.isFinite(imageH))) {
+    throw new InputError(`imageSize must be two positive numbers, got [${String(imageW)}, ${String(imageH)}]`, { source });
+  }
+  const limits = [COORDINATE_LIMIT_FACTOR * imageW!, COORDINATE_LIMIT_FACTOR * imageH!];
   const tracks: PoseTracks = new Map();
   let detections = 0;
   for (const { key: personKey, value } of persons) {
@@ -217,6 +264,17 @@ export function poseTracksFromJson(json: PoseTracksJson | unknown, source: strin
             { source, location: floc },
           );
         }
+        const axis = k % 3;
+        const joint = `joint ${Math.floor(k / 3)} (${COCO17_KEYPOINTS[Math.floor(k / 3)]}) ${['x', 'y', 'confidence'][axis]}`;
+        if (Math.abs(v) > FLOAT32_MAX) {
+          throw new InputError(`value ${v} at keypoints[${k}] (${joint}) overflows float32 (largest ${FLOAT32_MAX})`, { source, location: floc });
+        }
+        if (axis < 2 && Math.abs(v) > limits[axis]!) {
+          throw new InputError(
+            `${joint} = ${v} is outside the sane range ±${limits[axis]} (${COORDINATE_LIMIT_FACTOR} × the ${imageW}×${imageH} image ${axis === 0 ? 'width' : 'height'})`,
+            { source, location: floc },
+          );
+        }
         keypoints[base + k] = v;
       }
       const s = entry.scores;
@@ -225,6 +283,9 @@ export function poseTracksFromJson(json: PoseTracksJson | unknown, source: strin
           s === undefined ? 'missing "scores" (the detection score)' : `"scores" must be a finite number, got ${describe(s)}`,
           { source, location: floc },
         );
+      }
+      if (Math.abs(s) > FLOAT32_MAX) {
+        throw new InputError(`"scores" ${s} overflows float32 (largest ${FLOAT32_MAX})`, { source, location: floc });
       }
       scores[j] = s;
     }
