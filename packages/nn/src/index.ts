@@ -8,3 +8,17 @@ export { LayerNorm, type LayerNormOptions } from './layer_norm.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Mlp, type MlpOptions } from './mlp.js';
 export { PointwiseConv, TemporalConv, temporalConv, type TemporalConvMethod, type TemporalConvOptions } from './temporal_conv.js';
+export { MASKED_SCORE, attentionBias, causalMask } from './attention_mask.js';
+export { MultiHeadAttention, type AttentionCallOptions, type AttentionResult, type MultiHeadAttentionOptions } from './multi_head_attention.js';
+export { TransformerBlock, type TransformerBlockOptions, type TransformerCallOptions } from './transformer_block.js';
+export { TransformerEncoder, type TransformerEncoderOptions } from './transformer_encoder.js';
+export { sinusoidalPositions } from './sinusoidal_positions.js';
+export { LearnedPositions, type LearnedPositionsOptions } from './learned_positions.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export {
+  AutoregressiveTokenModel,
+  drawToken,
+  type AutoregressiveTokenModelOptions,
+  type HiddenAlignment,
+  type TokenSampleOptions,
+} from './autoregressive_token_model.js';

@@ -156,7 +156,7 @@ forEachBackend('@skelflow/nn hand cases', () => {
       expectUniformBound(values(m.linears[1]!.weight), 300, '2.weight');
       expectUniformBound(values(m.linears[1]!.bias!), 300, '2.bias');
       expectInputError(() => new Mlp([3]), /\[in, …, out\]/);
-      expectInputError(() => new Mlp([3, 2], { activation: 'gelu' as 'relu' }), /unknown activation 'gelu'/);
+      expectInputError(() => new Mlp([3, 2], { activation: 'swish' as 'relu' }), /unknown activation 'swish'/);
       m.dispose();
     });
 

@@ -33,9 +33,33 @@ export function activationRef(v: number, a: Activation, slope = 0.01): number {
       return 1 / (1 + Math.exp(-v));
     case 'silu':
       return v / (1 + Math.exp(-v));
+    case 'gelu':
+      return 0.5 * v * (1 + erfRef(v / Math.SQRT2));
     case 'identity':
       return v;
   }
+}
+
+/** erf by its Maclaurin series (|x| < 3) or the continued fraction of erfc (|x| ≥ 3), float64-accurate. */
+export function erfRef(x: number): number {
+  const a = Math.abs(x);
+  if (a < 3) {
+    // erf(x) = 2/√π Σ (−1)ⁿ x^(2n+1) / (n! (2n+1))
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 200; n++) {
+      term *= (-a * a) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(a) = exp(−a²)/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + …)))), evaluated backwards.
+  let f = a;
+  for (let k = 60; k >= 1; k--) f = a + k / 2 / f;
+  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
 }
 
 /** An MLP in eval mode: Linear layers named `{i}.weight`/`{i}.bias` in `state`, in index order. */
