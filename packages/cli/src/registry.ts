@@ -1,6 +1,7 @@
 // The model families the `skelflow` command knows. Adding a model = one folder under examples/
 // (a package exporting a ModelFamily) + one registration line here.
 import { ModelRegistry } from '@skelflow/model';
+import { msgFlowFamily } from '@skelflow/msg-flow';
 import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
 import { stgNfFamily } from '@skelflow/stg-nf';
 
@@ -8,3 +9,4 @@ import { stgNfFamily } from '@skelflow/stg-nf';
 export const registry = new ModelRegistry();
 registry.register(stgNfFamily);
 registry.register(pcaGaussianFamily);
+registry.register(msgFlowFamily);

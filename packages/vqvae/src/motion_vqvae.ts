@@ -29,7 +29,7 @@ export interface MotionVqVaeConfig {
   /** Codebook update: T2M-GPT's EMA-with-reset (default) or the Laplace-smoothed EMA. */
   quantizer?: 't2m-gpt' | 'laplace';
   /** Seed of the initialisation (and of the quantiser's resets). */
-  seed?: number;
+  seed?: number | string;
 }
 
 /** A config with every default filled in. */
