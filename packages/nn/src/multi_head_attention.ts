@@ -17,7 +17,7 @@ export interface MultiHeadAttentionOptions extends InitOptions {
 export interface AttentionCallOptions {
   /**
    * Source of keys and values `[B, Tk, D]` for cross-attention; default the query input itself
-   * (self-attention, one fused Q/K/V matMul).
+   * (self-attention).
    */
   keyValue?: tf.Tensor;
   /** Causal (look-ahead) mask: query `i` attends to keys `j ≤ i` only (needs `Tq = Tk`). */
@@ -45,8 +45,8 @@ export interface AttentionResult {
  * M is 0 or a large negative number ({@link MASKED_SCORE}) from the causal and key-padding masks.
  *
  * tfjs-core has no attention op, so this is built from ops with forward and gradient kernels on
- * wasm and cpu: one fused Q/K/V matMul (self-attention), a reshape/transpose to batched heads
- * `[B·H, T, d_h]` (no per-head loop), two batched matMuls and a softmax. Dropout on the attention
+ * wasm and cpu: the Q, K and V projections (row blocks of one `[3D, D]` weight), a reshape and a
+ * rank-4 transpose each to batched heads `[B·H, T, d_h]` (no per-head loop), two batched matMuls and a softmax. Dropout on the attention
  * weights draws its masks from the seeded {@link Rng} (train mode only).
  *
  * PyTorch twin `nn.MultiheadAttention(embed_dim, num_heads, dropout, bias, batch_first=True)`
@@ -134,42 +134,36 @@ export class MultiHeadAttention extends Module {
     const Tk = src ? src.shape[1]! : Tq;
     let weightsOut: tf.Tensor | null = null;
     const output = tf.tidy(() => {
-      // [B·T, 3D] → [B, T, 3, H, d_h] → [3, B, H, T, d_h]: one transpose gives Q, K and V per head.
-      const heads = (t: tf.Tensor, parts: number, T: number) =>
-        tf.reshape(tf.transpose(tf.reshape(t, [B, T, parts, H, dh]), [2, 0, 3, 1, 4]), [parts, B * H, T, dh]);
-      let q: tf.Tensor;
-      let k: tf.Tensor;
-      let v: tf.Tensor;
-      if (!src) {
-        const qkv = heads(this.project(x, 0, 3), 3, Tq);
-        [q, k, v] = tf.split(qkv, 3, 0).map((t) => tf.reshape(t, [B * H, Tq, dh]));
-      } else {
-        q = tf.reshape(heads(this.project(x, 0, 1), 1, Tq), [B * H, Tq, dh]);
-        const kv = heads(this.project(src, 1, 2), 2, Tk);
-        [k, v] = tf.split(kv, 2, 0).map((t) => tf.reshape(t, [B * H, Tk, dh]));
-      }
+      // Each of Q, K, V: [B·T, D] → [B, T, H, d_h] → [B, H, T, d_h] (one rank-4 transpose; tfjs-wasm's
+      // rank-5 transpose is ~40× slower) → [B·H, T, d_h]. Three matMuls against row blocks of
+      // inProjWeight cost the same as one against all of it, and avoid splitting a [B, 3H, T, d_h]
+      // tensor on a middle axis (a strided copy in SplitV and a Concat in its gradient).
+      const heads = (t: tf.Tensor, part: number, T: number): tf.Tensor =>
+        tf.reshape(tf.transpose(tf.reshape(this.project(t, part), [B, T, H, dh]), [0, 2, 1, 3]), [B * H, T, dh]);
+      const kv = src ?? x;
+      const q = heads(x, 0, Tq);
+      const k = heads(kv, 1, Tk);
+      const v = heads(kv, 2, Tk);
       // Scale Q before the product, as PyTorch does.
-      let scores = tf.reshape(tf.matMul(tf.mul(q!, 1 / Math.sqrt(dh)), k!, false, true), [B, H, Tq, Tk]);
+      let scores = tf.reshape(tf.matMul(tf.mul(q, 1 / Math.sqrt(dh)), k, false, true), [B, H, Tq, Tk]);
       const bias = attentionBias(Tq, Tk, options.causal ?? false, options.keyPaddingMask, B);
       if (bias) scores = tf.add(scores, bias);
       const weights = tf.softmax(scores, -1);
       if (wantWeights) weightsOut = tf.keep(weights);
       const dropped = this.dropout.call(weights);
-      const ctx = tf.matMul(tf.reshape(dropped, [B * H, Tq, Tk]), v!); // [B·H, Tq, d_h]
+      const ctx = tf.matMul(tf.reshape(dropped, [B * H, Tq, Tk]), v); // [B·H, Tq, d_h]
       const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, Tq, dh]), [0, 2, 1, 3]), [B * Tq, D]);
       return this.outProj.call(tf.reshape(merged, [B, Tq, D]));
     });
     return { output, weights: weightsOut };
   }
 
-  /** `t` `[B, T, D]` times rows `[from·D, (from + parts)·D)` of the input projection: `[B·T, parts·D]`. */
-  private project(t: tf.Tensor, from: number, parts: number): tf.Tensor {
+  /** `t` `[B, T, D]` times block `part` (0 = Q, 1 = K, 2 = V) of the input projection: `[B·T, D]`. */
+  private project(t: tf.Tensor, part: number): tf.Tensor {
     const D = this.embedDim;
     const rows = t.shape[0]! * t.shape[1]!;
-    const whole = from === 0 && parts === 3;
-    const w = whole ? this.inProjWeight : tf.slice(this.inProjWeight, [from * D, 0], [parts * D, D]);
-    let y = tf.matMul(tf.reshape(t, [rows, D]), w, false, true);
-    if (this.inProjBias) y = tf.add(y, whole ? this.inProjBias : tf.slice(this.inProjBias, [from * D], [parts * D]));
+    let y = tf.matMul(tf.reshape(t, [rows, D]), tf.slice(this.inProjWeight, [part * D, 0], [D, D]), false, true);
+    if (this.inProjBias) y = tf.add(y, tf.slice(this.inProjBias, [part * D], [D]));
     return y;
   }
 
