@@ -64,7 +64,7 @@ describe('skelflow command line', () => {
       [['eval', '--modle', 'x'], /Unknown option '--modle'/],
       [['eval', '--poses', 'p', '--gt', 'g', '--out', 'o'], /--model is required/],
       [['train', '--poses', 'p', '--out', 'o', '--epochs', 'two'], /--epochs must be an integer/],
-      [['train', '--model', 'lstm', '--poses', 'p', '--out', 'o'], /--model: unknown model 'lstm' \(known: stg-nf, pca-gaussian\)/],
+      [['train', '--model', 'lstm', '--poses', 'p', '--out', 'o'], /--model: unknown model 'lstm' \(known: stg-nf, pca-gaussian, msg-flow\)/],
       [['eval', '--model', 'm', '--poses', 'p', '--gt', 'g', '--out', path.join(tmp(), 'r.json'), '--gt-convention', 'avenue'], /--gt-convention must be/],
     ];
     for (const [argv, re] of cases) await expectUsageFailure(argv, re);

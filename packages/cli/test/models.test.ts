@@ -25,13 +25,14 @@ describe('skelflow and the model registry', () => {
     writeDemoDataset(data, generateDemoDataset({ seed: 5, scale: 'tiny' }));
   });
 
-  it('the registry holds STG-NF and the PCA-Gaussian baseline; `skelflow models` lists both', async () => {
-    expect(registry.kinds()).toEqual(['stg-nf', 'pca-gaussian']);
+  it('the registry holds STG-NF, the PCA-Gaussian baseline and MSG-Flow; `skelflow models` lists them', async () => {
+    expect(registry.kinds()).toEqual(['stg-nf', 'pca-gaussian', 'msg-flow']);
     const { out } = await run(['models']);
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^stg-nf\s+STG-NF/);
     expect(out).toMatch(/^pca-gaussian\s+density baseline/m);
-    expect(out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g)).toHaveLength(2);
+    expect(out).toMatch(/^msg-flow\s+MSG-Flow/m);
+    expect(out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g)).toHaveLength(3);
     const verbose = await run(['models', '--verbose']);
     expect(verbose.out).toMatch(/--abnormal-poses <dir>/);
     expect(verbose.out).toMatch(/--max-components <int>\s+at most this many components \(default 64\)/);
@@ -89,7 +90,7 @@ describe('skelflow and the model registry', () => {
     expect(b.kind).toBe('stg-nf');
     expect(b.auc).toEqual(a.auc);
     fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, kind: 'lstm' }));
-    await expectUsageFailure(evalArgs(dir, path.join(root, 'x.json')), /config\.json: kind: unknown model 'lstm' \(known: stg-nf, pca-gaussian\)/);
+    await expectUsageFailure(evalArgs(dir, path.join(root, 'x.json')), /config\.json: kind: unknown model 'lstm' \(known: stg-nf, pca-gaussian, msg-flow\)/);
   });
 
   it('benchmark --models stg-nf,pca-gaussian --seeds 1: one row per model', async () => {
