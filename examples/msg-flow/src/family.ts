@@ -3,7 +3,7 @@ import { poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type
 import type { MsgFlowConfig, MsgFlowScore } from './config.js';
 import { MsgFlow, type MsgFlowScoreOptions, type MsgFlowScoreParts } from './model.js';
 import { loadMsgFlow, MSGFLOW_KIND, saveMsgFlow } from './persist.js';
-import { trainMsgFlow } from './train.js';
+import { trainMsgFlow, type MsgFlowHistory } from './train.js';
 
 /** MSG-Flow's family config: the recipe (its epochs and lr are the flow stage's) plus every model size and stage schedule. */
 export interface MsgFlowFamilyConfig extends Recipe {
@@ -116,6 +116,8 @@ export class MsgFlowAnomalyModel implements AnomalyModel {
   /** `msg-flow`. */
   readonly kind = MSGFLOW_KIND;
   readonly input: InputSpec;
+  /** Every stage's history of the last training run (saved in `config.json` as `training`). */
+  history: MsgFlowHistory | null = null;
 
   constructor(
     /** The wrapped network. */
@@ -135,7 +137,8 @@ export class MsgFlowAnomalyModel implements AnomalyModel {
   }
 
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
-    await saveMsgFlow(dir, this.net, options.meta ?? {}, { overwrite: options.overwrite ?? false });
+    const training = this.history ? { training: this.history } : {};
+    await saveMsgFlow(dir, this.net, { ...training, ...(options.meta ?? {}) }, { overwrite: options.overwrite ?? false });
   }
 
   dispose(): void {
@@ -177,9 +180,13 @@ async function train(
         ? {
             onProgress: (p) =>
               onProgress({ done: offset[p.stage] + p.epoch * batches + p.batch + 1, total, epoch: p.epoch, loss: p.loss, message: p.stage }),
+            // The codebook-collapse check, once per tokenizer epoch.
+            onVqEpoch: (v) =>
+              onProgress({ done: (v.epoch + 1) * batches, total, message: `tokenizer epoch ${v.epoch + 1}: perplexity ${v.perplexity.toFixed(1)}, ${v.activeCodes}/${config.codebook} codes active` }),
           }
         : {}),
     });
+    model.history = history;
     return { model, history: history.flow, nSegments };
   } catch (e) {
     if (!(target instanceof MsgFlowAnomalyModel)) model.dispose();
