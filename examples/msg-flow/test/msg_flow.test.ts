@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError, Rng } from '@skelflow/base';
-import { normalTensor } from '@skelflow/core';
+import { initBackend, normalTensor } from '@skelflow/core';
 import { ActNorm, AffineCoupling, Chain, ReverseChannels, type BijectorModule } from '@skelflow/flows';
 import { StgcnBlock } from '@skelflow/graph';
 import { buildConditionalStgNf, fitScoreStats, loadMsgFlow, MsgFlow, msgFlowFamily, saveMsgFlow, trainFlow, trainPrior, trainTokenizer, type MsgFlowConfig } from '@skelflow/msg-flow';
@@ -145,6 +145,10 @@ forEachBackend('MSG-Flow', () => {
 });
 
 describe('MSG-Flow family and persistence', () => {
+  beforeAll(async () => {
+    expect(await initBackend('wasm')).toBe('wasm');
+  });
+
   it('trains through the family, saves with kind and formatVersion, loads to identical scores, refuses other kinds', async () => {
     const config = msgFlowFamily.configure({ 'seg-len': 8, codebook: 8, 'code-dim': 4, 'vq-width': 8, 'vq-depth': 1, 'd-model': 8, heads: 2, layers: 1, K: 2, 'context-channels': 2, 'vq-epochs': 1, 'prior-epochs': 1, epochs: 1, batch: 16, score: 'det' });
     expect(config.score).toBe('det');
@@ -158,6 +162,9 @@ describe('MSG-Flow family and persistence', () => {
       const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
       expect(cfg.kind).toBe('msg-flow');
       expect(cfg.formatVersion).toBe(1);
+      // The collapse check of every tokenizer epoch travels with the model.
+      expect(cfg.training.tokenizer[0].activeCodes).toBeGreaterThan(0);
+      expect(cfg.training.tokenizer[0].perplexity).toBeLessThanOrEqual(cfg.training.tokenizer[0].activeCodes + 1e-9);
       await expect(model.save(dir)).rejects.toThrow(InputError);
       const again = await msgFlowFamily.load(dir);
       expect(Array.from(again.scoreSegments(data))).toEqual(Array.from(model.scoreSegments(data)));
