@@ -132,6 +132,17 @@ function ours(dim: number): Ours {
       const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
       console.log(`  per-kernel time of one training step (D ${dim}; ${info.kernels.length} kernels):`);
       for (const [name, e] of rows) console.log(`    ${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
+      const byShape = new Map<string, { ms: number; n: number }>();
+      for (const k of info.kernels) {
+        if (k.name !== 'BatchMatMul') continue;
+        const key = k.inputShapes.map((s) => `[${s}]`).join(' × ');
+        const e = byShape.get(key) ?? { ms: 0, n: 0 };
+        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        e.n += 1;
+        byShape.set(key, e);
+      }
+      console.log('  BatchMatMul by input shapes:');
+      for (const [key, e] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) console.log(`    ${key.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
     },
     dispose: () => {
       tokens.dispose();

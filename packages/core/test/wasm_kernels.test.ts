@@ -41,6 +41,33 @@ describe('wasm kernel registrations', () => {
     expect(m[0]).toBe(Math.fround((2 ** 24 + 63) / 64));
   });
 
+  it('long matMuls equal a float64 triple loop bit for bit, for any transposes, batch broadcast and sizes not divisible by the 4×4 tile', () => {
+    const rng = new Rng(5);
+    for (const [m, k, n] of [[5, 70, 7], [8, 64, 4], [3, 65, 9]] as const)
+      for (const transposeA of [false, true])
+        for (const transposeB of [false, true])
+          for (const [batchA, batchB] of [[1, 1], [2, 2], [2, 1], [1, 3]] as const) {
+            const a = normalTensor(rng, [...(batchA > 1 || batchB > 1 ? [batchA] : []), ...(transposeA ? [k, m] : [m, k])]);
+            const b = normalTensor(rng, [...(batchA > 1 || batchB > 1 ? [batchB] : []), ...(transposeB ? [n, k] : [k, n])]);
+            const got = tf.matMul(a, b, transposeA, transposeB);
+            const batch = Math.max(batchA, batchB);
+            expect(got.shape).toEqual([...(batch > 1 || batchA > 1 || batchB > 1 ? [batch] : []), m, n]);
+            const av = a.dataSync();
+            const bv = b.dataSync();
+            const g = got.dataSync();
+            for (let t = 0; t < batch; t++)
+              for (let i = 0; i < m; i++)
+                for (let j = 0; j < n; j++) {
+                  let s = 0;
+                  const ao = (batchA === 1 ? 0 : t) * m * k;
+                  const bo = (batchB === 1 ? 0 : t) * k * n;
+                  for (let p = 0; p < k; p++) s += av[ao + (transposeA ? p * m + i : i * k + p)]! * bv[bo + (transposeB ? j * k + p : p * n + j)]!;
+                  expect(g[t * m * n + i * n + j], `${m}×${k}×${n} ${transposeA} ${transposeB} batch ${batchA}/${batchB}`).toBe(Math.fround(s));
+                }
+            tf.dispose([a, b, got]);
+          }
+  });
+
   it('registration is idempotent across re-initialisation', async () => {
     const before = tf.getKernel('Sum', 'wasm')!.kernelFunc;
     expect(await initBackend('wasm')).toBe('wasm');
