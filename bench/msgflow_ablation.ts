@@ -1,7 +1,7 @@
 // MSG-Flow's score ablation (not a test): S_sem only, S_det only and the fused S of the models a
 // `skelflow benchmark` run saved, on its test set, without retraining (the two raw scores are
 // computed once per model; each variant is the same standardisation the model applies).
-//   node --import tsx bench/msgflow_ablation.ts --data <dataset> --bench <benchmark out dir>
+//   node --import tsx bench/msgflow_ablation.ts --data <dataset> --bench <benchmark out dir> [--only msg-flow-seed1,…] [--out file.json]
 // Prints AUC smoothed and raw, mean ± sample std over the seeds, per score; writes
 // <bench>/msgflow_ablation.json.
 import { initBackend } from '@skelflow/core';
@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, bench: { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { data: { type: 'string' }, bench: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' } }, strict: true });
 if (!values.data || !values.bench) {
   console.error('usage: node --import tsx bench/msgflow_ablation.ts --data <dataset> --bench <benchmark out dir>');
   process.exit(2);
@@ -21,7 +21,8 @@ await initBackend('wasm');
 const gt = await readGtDir(path.join(values.data, 'gt', 'test_frame_mask'), 'shanghaitech');
 const known = new Set(gt.map((g) => g.name));
 const clips = (await readPoseDir(path.join(values.data, 'pose', 'test'))).filter((c) => known.has(c.name));
-const dirs = fs.readdirSync(path.join(values.bench, 'models')).filter((d) => d.startsWith('msg-flow-seed')).sort();
+const only = values.only ? new Set(values.only.split(',')) : null;
+const dirs = fs.readdirSync(path.join(values.bench, 'models')).filter((d) => d.startsWith('msg-flow-seed') && (!only || only.has(d))).sort();
 if (dirs.length === 0) {
   console.error(`no msg-flow-seed* models under ${path.join(values.bench, 'models')}`);
   process.exit(2);
@@ -50,4 +51,4 @@ const ms = (v: number[]): string => {
 };
 console.log(`\n| score | AUC smoothed (mean ± std) | AUC raw (mean ± std) | seeds |\n| --- | --- | --- | --- |`);
 for (const s of scores) console.log(`| ${s === 'sem' ? 'S_sem only' : s === 'det' ? 'S_det only' : 'fused S'} | ${ms(results[s]!.smoothed)} | ${ms(results[s]!.raw)} | ${dirs.length} |`);
-fs.writeFileSync(path.join(values.bench, 'msgflow_ablation.json'), JSON.stringify({ models: dirs, results }, null, 2) + '\n');
+fs.writeFileSync(values.out ?? path.join(values.bench, 'msgflow_ablation.json'), JSON.stringify({ models: dirs, results }, null, 2) + '\n');
