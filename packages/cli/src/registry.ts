@@ -2,6 +2,7 @@
 // (a package exporting a ModelFamily) + one registration line here.
 import { dsnfFamily } from '@skelflow/dsnf';
 import { ModelRegistry } from '@skelflow/model';
+import { msgFlowFamily } from '@skelflow/msg-flow';
 import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
 import { stgNfFamily } from '@skelflow/stg-nf';
 // The families' `./node` entries give their `load(path)` and models' `save(dir)` the file system.
@@ -14,3 +15,4 @@ export const registry = new ModelRegistry();
 registry.register(stgNfFamily);
 registry.register(pcaGaussianFamily);
 registry.register(dsnfFamily);
+registry.register(msgFlowFamily);
