@@ -1,8 +1,11 @@
 import { InputError } from '@skelflow/base';
-import { poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
+import { nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import type { MsgFlowConfig, MsgFlowScore } from './config.js';
 import { MsgFlow, type MsgFlowScoreOptions, type MsgFlowScoreParts } from './model.js';
-import { loadMsgFlow, MSGFLOW_KIND, saveMsgFlow } from './persist.js';
+import { MSGFLOW_KIND } from './files.js';
+import type { loadMsgFlow, saveMsgFlow } from './persist.js';
+
+const NODE_ENTRY = '@skelflow/msg-flow/node';
 import { trainMsgFlow, type MsgFlowHistory } from './train.js';
 
 /** MSG-Flow's family config: the recipe (its epochs and lr are the flow stage's) plus every model size and stage schedule. */
@@ -138,7 +141,7 @@ export class MsgFlowAnomalyModel implements AnomalyModel {
 
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const training = this.history ? { training: this.history } : {};
-    await saveMsgFlow(dir, this.net, { ...training, ...(options.meta ?? {}) }, { overwrite: options.overwrite ?? false });
+    await nodeHook<typeof saveMsgFlow>('msg-flow:save', NODE_ENTRY)(dir, this.net, { ...training, ...(options.meta ?? {}) }, { overwrite: options.overwrite ?? false });
   }
 
   dispose(): void {
@@ -215,5 +218,5 @@ export const msgFlowFamily: ModelFamily<MsgFlowAnomalyModel, MsgFlowFamilyConfig
   create: (config) => new MsgFlowAnomalyModel(new MsgFlow(modelConfig(config))),
   trainingData,
   train,
-  load: async (location) => new MsgFlowAnomalyModel(await loadMsgFlow(location)),
+  load: async (location) => new MsgFlowAnomalyModel(await nodeHook<typeof loadMsgFlow>('msg-flow:load', NODE_ENTRY)(location)),
 };

@@ -14,5 +14,5 @@ export {
   trainPrior,
   trainTokenizer,
 } from './train.js';
-export { loadMsgFlow, MSGFLOW_KIND, saveMsgFlow } from './persist.js';
+export { MSGFLOW_KIND, msgFlowFromSavedFiles } from './files.js';
 export { msgFlowFamily, MsgFlowAnomalyModel, type MsgFlowFamilyConfig } from './family.js';

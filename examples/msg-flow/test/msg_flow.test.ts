@@ -7,7 +7,8 @@ import { InputError, Rng } from '@skelflow/base';
 import { initBackend, normalTensor } from '@skelflow/core';
 import { ActNorm, AffineCoupling, Chain, ReverseChannels, type BijectorModule } from '@skelflow/flows';
 import { StgcnBlock } from '@skelflow/graph';
-import { buildConditionalStgNf, fitScoreStats, loadMsgFlow, MsgFlow, msgFlowFamily, saveMsgFlow, trainFlow, trainPrior, trainTokenizer, type MsgFlowConfig } from '@skelflow/msg-flow';
+import { buildConditionalStgNf, fitScoreStats, MsgFlow, msgFlowFamily, trainFlow, trainPrior, trainTokenizer, type MsgFlowConfig } from '@skelflow/msg-flow';
+import { loadMsgFlow, saveMsgFlow } from '@skelflow/msg-flow/node';
 import { createStgNf } from '@skelflow/stg-nf';
 import { forEachBackend, logAbsDetJs, perSampleJacobians } from '@skelflow/testing';
 

@@ -8,6 +8,7 @@ import { stgNfFamily } from '@skelflow/stg-nf';
 // The families' `./node` entries give their `load(path)` and models' `save(dir)` the file system.
 import '@skelflow/pca-gaussian/node';
 import '@skelflow/dsnf/node';
+import '@skelflow/msg-flow/node';
 import '@skelflow/stg-nf/node';
 
 /** The registry every command looks models up in (`train --model`, `eval`, `benchmark --models`, `demo --model`, `models`). */
