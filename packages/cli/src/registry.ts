@@ -2,11 +2,13 @@
 // (a package exporting a ModelFamily) + one registration line here.
 import { dsnfFamily } from '@skelflow/dsnf';
 import { ModelRegistry } from '@skelflow/model';
+import { msgFlowFamily } from '@skelflow/msg-flow';
 import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
 import { stgNfFamily } from '@skelflow/stg-nf';
 // The families' `./node` entries give their `load(path)` and models' `save(dir)` the file system.
 import '@skelflow/pca-gaussian/node';
 import '@skelflow/dsnf/node';
+import '@skelflow/msg-flow/node';
 import '@skelflow/stg-nf/node';
 
 /** The registry every command looks models up in (`train --model`, `eval`, `benchmark --models`, `demo --model`, `models`). */
@@ -14,3 +16,4 @@ export const registry = new ModelRegistry();
 registry.register(stgNfFamily);
 registry.register(pcaGaussianFamily);
 registry.register(dsnfFamily);
+registry.register(msgFlowFamily);

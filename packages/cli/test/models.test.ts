@@ -32,6 +32,7 @@ describe('skelflow and the model registry', () => {
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^stg-nf\s+STG-NF/);
     expect(out).toMatch(/^pca-gaussian\s+density baseline/m);
+    expect(out).toMatch(/^msg-flow\s+MSG-Flow/m);
     expect((out.match(/input \[2, 24, 18\] openpose18 \(2-D\)/g) ?? []).length).toBeGreaterThanOrEqual(2);
     const verbose = await run(['models', '--verbose']);
     expect(verbose.out).toMatch(/--abnormal-poses <dir>/);

@@ -65,6 +65,12 @@ describe('skelflow stream', () => {
     models['stg-nf'] = path.join(root, 'stg');
     await net.save(models['stg-nf']);
     net.dispose();
+    // An untrained MSG-Flow (all three stages) at a small size.
+    const msg = registry.get('msg-flow');
+    const mf = msg.create(msg.configure({ 'seg-len': SEG_LEN, codebook: 8, 'code-dim': 4, 'vq-width': 8, 'vq-depth': 1, 'd-model': 8, heads: 2, layers: 1, K: 2, 'context-channels': 2 }));
+    models['msg-flow'] = path.join(root, 'msg');
+    await mf.save(models['msg-flow']);
+    mf.dispose();
   });
 
   it('--help, and it is listed in the command table', async () => {
@@ -76,7 +82,7 @@ describe('skelflow stream', () => {
     expect(top.out.join('')).toMatch(/^ {2}stream\s+replay one pose-track file/m);
   });
 
-  it.each(['pca-gaussian', 'stg-nf'])('%s: one JSON line per complete window, each equal to the batch score of that window', async (kind) => {
+  it.each(['pca-gaussian', 'stg-nf', 'msg-flow'])('%s: one JSON line per complete window, each equal to the batch score of that window', async (kind) => {
     const out = path.join(root, `${kind}.jsonl`);
     const { out: stdout, err } = await run(['stream', '--model', models[kind]!, '--poses', poses, '--out', out]);
     expect(stdout).toBe('');

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalTensor } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
 import { layerContract, perturbParameters, type LayerCase } from '@skelflow/testing';
-import { BatchNorm, Dropout, LayerNorm, Linear, Mlp, PointwiseConv, TemporalConv, type Activation, type TemporalConvMethod } from '../src/index.js';
-import { batchNormRef, layerNormRef, linearRef, mlpRef, pointwiseRef, temporalConvRef } from './reference.js';
+import { BatchNorm, Conv1d, Dropout, LayerNorm, Linear, Mlp, PointwiseConv, TemporalConv, type Activation, type TemporalConvMethod } from '../src/index.js';
+import { batchNormRef, conv1dRef, layerNormRef, linearRef, mlpRef, pointwiseRef, temporalConvRef } from './reference.js';
 
 // Every @skelflow/nn layer runs the shared layer contract (@skelflow/testing) on cpu and wasm.
 
@@ -104,6 +104,22 @@ function temporal(cin: number, cout: number, kt: number, shape: number[], method
   };
 }
 
+function conv1(cin: number, cout: number, k: number, shape: number[], g: { stride?: number; padding?: number; dilation?: number }, bias = true): LayerCase<Conv1d> {
+  const s = g.stride ?? 1;
+  const p = g.padding ?? 0;
+  const d = g.dilation ?? 1;
+  const tOut = Math.floor((shape[1]! + 2 * p - d * (k - 1) - 1) / s) + 1;
+  return {
+    name: `Conv1d ${cin}→${cout}, k ${k}, stride ${s}, pad ${p}, dil ${d}${bias ? '' : ', no bias'} on [${shape}]`,
+    make: (seed) => new Conv1d(cin, cout, k, { seed, ...g, bias }),
+    inputs: [shape],
+    output: [shape[0]!, tOut, cout],
+    train: 'same',
+    state: { parameters: bias ? { weight: [cout, cin, k], bias: [cout] } : { weight: [cout, cin, k] } },
+    reference: ([x], st) => conv1dRef(x!, st.weight!, st.bias, s, p, d),
+  };
+}
+
 const dropout: LayerCase<Dropout> = {
   name: 'Dropout(0.3) on [4, 6]',
   make: (seed) => new Dropout(0.3, { seed }),
@@ -133,4 +149,9 @@ layerContract('@skelflow/nn', [
   temporal(2, 2, 3, [2, 2, 6, 2], 'im2col'),
   temporal(2, 2, 5, [2, 2, 5, 1], 'toeplitz', false),
   temporal(2, 3, 1, [2, 2, 4, 3]),
+  conv1(3, 2, 3, [2, 5, 3], { padding: 1 }),
+  conv1(2, 3, 4, [2, 6, 2], { stride: 2, padding: 1 }),
+  conv1(2, 2, 4, [1, 7, 2], { stride: 2, padding: 1 }, false),
+  conv1(2, 2, 3, [2, 9, 2], { padding: 3, dilation: 3 }),
+  conv1(3, 2, 1, [2, 4, 3], {}),
 ]);

@@ -153,3 +153,26 @@ export function temporalConvRef(x: NdArray, w: NdArray, bias: NdArray | undefine
         }
   return y;
 }
+
+/**
+ * PyTorch's Conv1d on channels-last `[B, T, Cin]` straight from its definition:
+ * y[b, t, o] = bias[o] + Σ_i Σ_j W[o, i, j]·x[b, t·s + j·d − p, i] (zero outside).
+ */
+export function conv1dRef(x: NdArray, w: NdArray, b: NdArray | undefined, s: number, p: number, d: number): Float64Array {
+  const [bs, t, cin] = x.shape as [number, number, number];
+  const [cout, , k] = w.shape as [number, number, number];
+  const tOut = Math.floor((t + 2 * p - d * (k - 1) - 1) / s) + 1;
+  const y = new Float64Array(bs * tOut * cout);
+  for (let bi = 0; bi < bs; bi++)
+    for (let to = 0; to < tOut; to++)
+      for (let o = 0; o < cout; o++) {
+        let acc = b ? b.data[o]! : 0;
+        for (let j = 0; j < k; j++) {
+          const ti = to * s + j * d - p;
+          if (ti < 0 || ti >= t) continue;
+          for (let i = 0; i < cin; i++) acc += w.data[(o * cin + i) * k + j]! * x.data[(bi * t + ti) * cin + i]!;
+        }
+        y[(bi * tOut + to) * cout + o] = acc;
+      }
+  return y;
+}

@@ -4,4 +4,4 @@ export { disposeResult, maxAbs, maxAbsDiff, maxAbsDiffArrays, perturbParameters,
 export { bijectorContract, logAbsDetJs, perSampleJacobians, type BijectorCase, type BijectorContractOptions } from './bijector_contract.js';
 export { layerContract, type LayerCase, type LayerContractOptions, type NdArray, type TrainBehaviour } from './layer_contract.js';
 export { describeKernelContract, type ContractFlow, type KernelContractCase, type KernelContractOptions } from './kernel_contract.js';
-export { BRANCH_VARIANTS, uniformStgcnFlow, type UniformStgcnVariant } from './uniform_stgcn_flows.js';
+export { BRANCH_VARIANTS, CONTEXT_VARIANTS, uniformStgcnFlow, type UniformStgcnVariant } from './uniform_stgcn_flows.js';

@@ -22,6 +22,8 @@ export interface UniformStgcnVariant {
   prior: 'gmm' | 'diagonal';
   /** Temporal kernel; default 3. */
   temporalKernel?: number;
+  /** Context channels Cc of every conditioner (MSG-Flow's `[B, Cc, T, 1]` context); their zero-initialised projections are randomised here. */
+  contextChannels?: number;
 }
 
 /** The flow of `v` over `[v.channels, T, V]`; the same seed gives the same weights. */
@@ -35,8 +37,10 @@ export function uniformStgcnFlow(v: UniformStgcnVariant, seed: number, T: number
       temporalKernel: v.temporalKernel ?? 3,
       residual: k === 0 && v.residual === 'conv' ? 'none' : v.residual,
       finalActivation: v.finalActivation,
+      ...(v.contextChannels ? { contextChannels: v.contextChannels } : {}),
       rng: rng.fork(),
     });
+    for (const w of [net.ctxGcn, net.ctxRes]) if (w) tf.tidy(() => w.assign(tf.mul(normalTensor(rng, w.shape), 0.5)));
     steps.push(
       new Chain([
         new ActNorm(v.channels),
@@ -82,4 +86,10 @@ export const BRANCH_VARIANTS: UniformStgcnVariant[] = [
     prior: 'gmm',
   },
   { name: 'no residual, sigmoid2 on 4 channels', channels: 4, coupling: {}, permutation: 'reverse', residual: 'none', finalActivation: 'none', partitions: [1], prior: 'gmm' },
+];
+
+/** Variants with a per-frame context in every conditioner (MSG-Flow's token context). */
+export const CONTEXT_VARIANTS: UniformStgcnVariant[] = [
+  { ...BRANCH_VARIANTS[0]!, name: 'STG-NF layout with a 3-channel context', contextChannels: 3 },
+  { ...BRANCH_VARIANTS[1]!, name: 'half layout, exp scale, 2 partitions, diagonal prior, 2-channel context', contextChannels: 2 },
 ];

@@ -183,6 +183,21 @@ export interface VectorQuantizerEmaOptions {
   deadCodeThreshold?: number;
   /** Random stream for the codebook initialisation and the dead-code resets. Default `new Rng(0)`. */
   rng?: Rng;
+  /**
+   * The codebook update rule. `'laplace'` (default): the Laplace-smoothed EMA above, dead codes
+   * reset with their statistics. `'t2m-gpt'`: T2M-GPT's `QuantizeEMAReset` — no smoothing,
+   * `e_i = m_i / N_i` where `N_i ≥ deadCodeThreshold` (default 1 under this rule), else row i of
+   * the (tiled) batch; `N` and `m` are *not* reset, so a revived code stays revived only while
+   * its EMA count recovers.
+   */
+  rule?: 'laplace' | 't2m-gpt';
+  /**
+   * Initialise the codebook from the first training batch (T2M-GPT's `init_codebook`): codes =
+   * the first K batch vectors (the batch tiled, plus N(0, (0.01/√D)²) noise drawn from `rng`, when
+   * it has fewer than K), `embedAvg` = codes, `clusterSize` = ones. Adds the buffer `initialized`.
+   * Default false.
+   */
+  initFromFirstBatch?: boolean;
 }
 
 /**
@@ -230,6 +245,9 @@ export class VectorQuantizerEma extends Module {
   readonly embeddings: tf.Variable;
   readonly clusterSize: tf.Variable;
   readonly embedAvg: tf.Variable;
+  readonly rule: 'laplace' | 't2m-gpt';
+  /** `[1]`, 1 once the codebook was initialised from a batch; null without `initFromFirstBatch`. */
+  readonly initialized: tf.Variable | null;
   private readonly rng: Rng;
 
   constructor(numEmbeddings: number, embeddingDim: number, options: VectorQuantizerEmaOptions = {}) {
@@ -241,7 +259,9 @@ export class VectorQuantizerEma extends Module {
     this.eps = options.eps ?? 1e-5;
     if (!(this.eps > 0)) throw new InputError(`eps must be > 0, got ${this.eps}`, { source: src });
     this.beta = options.beta ?? 0.25;
-    this.deadCodeThreshold = options.deadCodeThreshold ?? 0;
+    this.rule = options.rule ?? 'laplace';
+    if (this.rule !== 'laplace' && this.rule !== 't2m-gpt') throw new InputError(`unknown rule '${String(this.rule)}' (laplace, t2m-gpt)`, { source: src });
+    this.deadCodeThreshold = options.deadCodeThreshold ?? (this.rule === 't2m-gpt' ? 1 : 0);
     if (!(this.deadCodeThreshold >= 0)) throw new InputError(`deadCodeThreshold must be ≥ 0, got ${this.deadCodeThreshold}`, { source: src });
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
@@ -250,6 +270,22 @@ export class VectorQuantizerEma extends Module {
     this.embedAvg = this.addBuffer('embedAvg', tf.clone(init));
     this.embeddings = this.addBuffer('embeddings', init);
     this.clusterSize = this.addBuffer('clusterSize', tf.ones([numEmbeddings]));
+    this.initialized = options.initFromFirstBatch ? this.addBuffer('initialized', tf.zeros([1])) : null;
+  }
+
+  /**
+   * The first K rows of the batch `flat` [N, D], tiled with noise N(0, (0.01/√D)²) from the
+   * module's `Rng` when N < K (T2M-GPT's `_tile`).
+   */
+  private tiledRows(flat: tf.Tensor2D): tf.Tensor2D {
+    const [n, d] = flat.shape;
+    const k = this.numEmbeddings;
+    if (n >= k) return tf.slice(flat, [0, 0], [k, d]);
+    const src = flat.dataSync();
+    const out = new Float32Array(k * d);
+    const std = 0.01 / Math.sqrt(d);
+    for (let i = 0; i < k * d; i++) out[i] = src[i % (n * d)]! + std * this.rng.normal();
+    return tf.tensor2d(out, [k, d]);
   }
 
   /**
@@ -262,6 +298,15 @@ export class VectorQuantizerEma extends Module {
     checkVectors(z, this.embeddingDim, 'VectorQuantizerEma');
     return tf.tidy(() => {
       const flat = tf.reshape(z, [-1, this.embeddingDim]) as tf.Tensor2D;
+      if (this.training && this.initialized && this.initialized.dataSync()[0] === 0) {
+        tf.tidy(() => {
+          const codes = this.tiledRows(stopGradient(flat) as tf.Tensor2D);
+          this.embeddings.assign(codes);
+          this.embedAvg.assign(codes);
+          this.clusterSize.assign(tf.ones([this.numEmbeddings]));
+          this.initialized!.assign(tf.ones([1]));
+        });
+      }
       const { indices, oneHot } = assign(flat, this.embeddings);
       const e = tf.matMul(oneHot, this.embeddings);
       const quantized = tf.add(flat, stopGradient(tf.sub(e, flat)));
@@ -271,7 +316,10 @@ export class VectorQuantizerEma extends Module {
         loss: tf.mul(this.beta, tf.mean(tf.square(tf.sub(flat, stopGradient(e))))) as tf.Scalar,
         perplexity: perplexityOf(oneHot),
       };
-      if (this.training) this.update(flat, oneHot);
+      if (this.training) {
+        if (this.rule === 't2m-gpt') this.updateT2m(flat, oneHot);
+        else this.update(flat, oneHot);
+      }
       return out;
     });
   }
@@ -279,6 +327,30 @@ export class VectorQuantizerEma extends Module {
   /** Codes of given indices, `E[indices]` (a matMul, no gather). @see VectorQuantizer.lookup */
   lookup(indices: tf.Tensor): tf.Tensor {
     return tf.tidy(() => lookupCodes(indices, this.embeddings));
+  }
+
+  /**
+   * T2M-GPT's `update_codebook`: `N ← μN + (1−μ)n`, `m ← μm + (1−μ)Σz`, then
+   * `e_i = m_i/N_i` where `N_i ≥ threshold`, else row i of the tiled batch (N and m unchanged).
+   * All tensor ops (no read back) unless the batch is smaller than the codebook.
+   */
+  private updateT2m(flat: tf.Tensor2D, oneHot: tf.Tensor2D): void {
+    tf.tidy(() => {
+      const g = this.decay;
+      const k = this.numEmbeddings;
+      const x = stopGradient(flat) as tf.Tensor2D;
+      const counts = tf.sum(oneHot, 0);
+      const sums = tf.matMul(oneHot, x, true, false);
+      const size = tf.add(tf.mul(g, this.clusterSize), tf.mul(1 - g, counts));
+      const avg = tf.add(tf.mul(g, this.embedAvg), tf.mul(1 - g, sums));
+      const usage = tf.reshape(tf.cast(tf.greaterEqual(size, this.deadCodeThreshold), 'float32'), [k, 1]);
+      // max(N, 1e-30) only guards unused rows against 0/0; used rows have N ≥ threshold.
+      const updated = tf.div(avg, tf.reshape(tf.maximum(size, 1e-30), [k, 1]));
+      const codes = tf.add(tf.mul(usage, updated), tf.mul(tf.sub(1, usage), this.tiledRows(x)));
+      this.clusterSize.assign(size);
+      this.embedAvg.assign(avg);
+      this.embeddings.assign(codes);
+    });
   }
 
   /** One EMA step from a batch `flat` [N, D] and its one-hot assignment [N, K]. */

@@ -28,8 +28,10 @@ abstract class MomentOptimizer implements Optimizer {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
-    this.first = vars.map((v) => tf.variable(tf.zerosLike(v), false));
-    this.second = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+    // tf.variable shares the initial tensor's data but not its handle: dispose the handle.
+    const zeros = (v: tf.Variable) => tf.tidy(() => tf.variable(tf.zerosLike(v), false));
+    this.first = vars.map(zeros);
+    this.second = vars.map(zeros);
   }
 
   /** The gradient with PyTorch's coupled L2 penalty added. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm, batchNormPlan, PointwiseConv, TemporalConv } from '@skelflow/nn';
+import { BatchNorm, batchNormPlan, channelMatMul, PointwiseConv, TemporalConv } from '@skelflow/nn';
 import { InputError, ShapeError } from '@skelflow/base';
 import { Module, resolveRng, type InitOptions } from '@skelflow/core';
 import type { Fusable, FusedPlanContext } from '@skelflow/fused';
@@ -29,6 +29,15 @@ export interface StgcnBlockOptions extends InitOptions {
   bnMomentum?: number;
   /** Forwarded to {@link GraphConv}; default true. */
   fastPath?: boolean;
+  /**
+   * Channels Cc of a per-frame context `[B, Cc, T, 1]` (broadcast over joints) that
+   * {@link StgcnBlock.call} takes as its second argument; default 0 (no context). The context
+   * enters through two bias-free 1×1 projections initialised to zero, added to the graph-conv
+   * output (before `tcnBn1`) and to the residual 1×1 conv (before `resBn`): the same as
+   * concatenating it to the input channels when the adjacency is uniform (every joint sees the
+   * same context), and exactly the unconditional block until they are trained.
+   */
+  contextChannels?: number;
 }
 
 /**
@@ -48,6 +57,9 @@ export interface StgcnBlockOptions extends InitOptions {
  * | `tcnBn2.*` | `tcn.3.*` | BatchNorm(Cout) |
  * | `resConv.weight` / `resConv.bias` | `residual.0.weight` / `.bias` | `[Cout, Cin]` ← `[Cout, Cin, 1, 1]`, `[Cout]` (conv only) |
  * | `resBn.*` | `residual.1.*` | BatchNorm(Cout) (conv only) |
+ *
+ * | `ctxGcn` | — (MSG-Flow context, `contextChannels` > 0) | `[Cout, Cc]`, zeros |
+ * | `ctxRes` | — (MSG-Flow context, conv residual) | `[Cout, Cc]`, zeros |
  *
  * The adjacency lives in `gcn.A`, outside the state dict (see {@link GraphConv}), so
  * `stateDict()` holds exactly the trainable parameters and BatchNorm statistics;
@@ -81,6 +93,11 @@ export class StgcnBlock extends Module implements Fusable {
   readonly tcnBn2: BatchNorm;
   readonly resConv: PointwiseConv | null;
   readonly resBn: BatchNorm | null;
+  readonly contextChannels: number;
+  /** `[Cout, Cc]` projection of the context into the graph-conv output, or null without context. */
+  readonly ctxGcn: tf.Variable | null;
+  /** `[Cout, Cc]` projection of the context into the residual conv output (conv residual only). */
+  readonly ctxRes: tf.Variable | null;
 
   constructor(inChannels: number, outChannels: number, adjacency: AdjacencyInput, options: StgcnBlockOptions = {}) {
     super();
@@ -109,6 +126,11 @@ export class StgcnBlock extends Module implements Fusable {
       this.resConv = null;
       this.resBn = null;
     }
+    const cc = options.contextChannels ?? 0;
+    if (!(Number.isInteger(cc) && cc >= 0)) throw new InputError(`contextChannels must be a non-negative integer, got ${cc}`, { source: 'StgcnBlock' });
+    this.contextChannels = cc;
+    this.ctxGcn = cc > 0 ? this.addParameter('ctxGcn', tf.zeros([outChannels, cc])) : null;
+    this.ctxRes = cc > 0 && this.residual === 'conv' ? this.addParameter('ctxRes', tf.zeros([outChannels, cc])) : null;
   }
 
   /**
@@ -118,6 +140,10 @@ export class StgcnBlock extends Module implements Fusable {
    */
   fusedPlan(ctx: FusedPlanContext): StgcnUniformPlan | null {
     if (!this.gcn.usesFastPath || this.gcn.uniformWeights === null || ctx.eventShape.length !== 3) return null;
+    // A context is read per sample as [Cc, T] (joint-broadcast): the flow must be compiled with it.
+    if (this.contextChannels > 0 && ctx.contextSize !== this.contextChannels * ctx.eventShape[1]!) {
+      return ctx.fail(`the ST-GCN block takes a [${this.contextChannels}, T, 1] context; the flow was compiled with ${ctx.contextSize} context values per sample`);
+    }
     const resBn = this.resBn;
     return {
       kind: stgcnUniformKernel.kind as 'stgcn-uniform',
@@ -136,15 +162,28 @@ export class StgcnBlock extends Module implements Fusable {
       resBias: this.resConv?.bias ? ctx.param(this.resConv.bias) : -1,
       resBn: resBn ? batchNormPlan(resBn, ctx) : null,
       finalRelu: this.finalActivation === 'relu',
+      contextChannels: this.contextChannels,
+      ctxGcn: this.ctxGcn ? ctx.param(this.ctxGcn) : -1,
+      ctxRes: this.ctxRes ? ctx.param(this.ctxRes) : -1,
     };
   }
 
-  /** `[B, Cin, T, V]` → `[B, Cout, T, V]`; in train mode also updates the BatchNorm statistics. */
-  call(x: tf.Tensor): tf.Tensor {
+  /**
+   * `[B, Cin, T, V]` → `[B, Cout, T, V]`; in train mode also updates the BatchNorm statistics.
+   * With `contextChannels` > 0, `context` `[B, Cc, T, 1]` is required (a context given to a block
+   * without context channels is ignored, as a coupling hands its context to any conditioner).
+   */
+  call(x: tf.Tensor, context?: tf.Tensor): tf.Tensor {
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
       throw new ShapeError(`expected [B, ${this.inChannels}, T, V], got [${x.shape}]`, { source: 'StgcnBlock' });
     }
+    const cc = this.contextChannels;
+    if (cc > 0 && (!context || context.rank !== 4 || context.shape[0] !== x.shape[0] || context.shape[1] !== cc || context.shape[2] !== x.shape[2] || context.shape[3] !== 1)) {
+      throw new ShapeError(`expected a context [${x.shape[0]}, ${cc}, ${x.shape[2]}, 1], got ${context ? `[${context.shape}]` : 'none'}`, { source: 'StgcnBlock' });
+    }
     return tf.tidy(() => {
+      const ctxTerm = (w: tf.Variable | null) => (w && context ? channelMatMul(context, w) : null); // [B, Cout, T, 1]
+      const cg = ctxTerm(this.ctxGcn);
       let h: tf.Tensor;
       if (this.gcn.usesFastPath) {
         // A uniform adjacency makes the graph output the same at every joint, and the temporal
@@ -152,14 +191,20 @@ export class StgcnBlock extends Module implements Fusable {
         // is broadcast by the residual sum. BatchNorm is told the true count for its running variance.
         const v = x.shape[3]!;
         h = this.gcn.callJointConstant(x);
+        if (cg) h = tf.add(h, cg);
         h = this.tcnBn2.call(this.tcnConv.call(tf.relu(this.tcnBn1.call(h, { replicas: v }))), { replicas: v });
         if (this.residual === 'none') h = tf.mul(h, tf.ones([1, 1, 1, v]));
       } else {
         h = this.gcn.call(x);
+        if (cg) h = tf.add(h, cg);
         h = this.tcnBn2.call(this.tcnConv.call(tf.relu(this.tcnBn1.call(h))));
       }
       if (this.residual === 'identity') h = tf.add(h, x);
-      else if (this.residual === 'conv') h = tf.add(h, (this.resBn as BatchNorm).call((this.resConv as PointwiseConv).call(x)));
+      else if (this.residual === 'conv') {
+        const cr = ctxTerm(this.ctxRes);
+        const r = (this.resConv as PointwiseConv).call(x);
+        h = tf.add(h, (this.resBn as BatchNorm).call(cr ? tf.add(r, cr) : r));
+      }
       return this.finalActivation === 'relu' ? tf.relu(h) : h;
     });
   }

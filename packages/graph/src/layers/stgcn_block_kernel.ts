@@ -26,20 +26,77 @@ export interface StgcnUniformPlan extends ConditionerPlan {
   resBias: number;
   resBn: BatchNormPlan | null;
   finalRelu: boolean;
+  /** Channels Cc of the per-frame context (`[Cc, T]` per sample, broadcast over joints); 0 or absent: none. */
+  contextChannels?: number;
+  /** `[cout, Cc]` context projection added to the graph-conv output, −1 (or absent) without. */
+  ctxGcn?: number;
+  /** `[cout, Cc]` context projection added to the residual conv output, −1 (or absent) without. */
+  ctxRes?: number;
+}
+
+/** Whether the plan takes a context, which the flow then passes as `[B, Cc·T]`. */
+function hasContext(net: StgcnUniformPlan): boolean {
+  return (net.contextChannels ?? 0) > 0;
+}
+
+function checkContext(net: StgcnUniformPlan, context: Float64Array | null, B: number, T: number): Float64Array {
+  const k = (net.contextChannels ?? 0) * T;
+  if (!context || context.length < B * k) throw new Error(`stgcn-uniform: expected a context of ${k} values per sample`);
+  return context;
+}
+
+/** out[b, o, t] += Σ_j W[o, j]·ctx[b, j, t] for a `[cout, Cc]` projection at offset `w` (joint-constant). */
+function addContextProjection(P: Float64Array, w: number, cout: number, cc: number, ctx: Float64Array, out: Float64Array, B: number, T: number): void {
+  for (let b = 0; b < B; b++) {
+    for (let o = 0; o < cout; o++) {
+      const oo = (b * cout + o) * T;
+      for (let j = 0; j < cc; j++) {
+        const wj = P[w + o * cc + j]!;
+        if (wj === 0) continue;
+        const cj = (b * cc + j) * T;
+        for (let t = 0; t < T; t++) out[oo + t] = out[oo + t]! + wj * ctx[cj + t]!;
+      }
+    }
+  }
+}
+
+/** G[w + o·Cc + j] += Σ_b Σ_t d[b, o, t]·ctx[b, j, t]. */
+function contextProjectionGrad(G: Float64Array, w: number, cout: number, cc: number, ctx: Float64Array, d: Float64Array, B: number, T: number): void {
+  for (let o = 0; o < cout; o++) {
+    for (let j = 0; j < cc; j++) {
+      let acc = 0;
+      for (let b = 0; b < B; b++) {
+        const dd = (b * cout + o) * T;
+        const cj = (b * cc + j) * T;
+        for (let t = 0; t < T; t++) acc += d[dd + t]! * ctx[cj + t]!;
+      }
+      G[w + o * cc + j] = G[w + o * cc + j]! + acc;
+    }
+  }
 }
 
 export function stgcnForward(
   net: StgcnUniformPlan, P: Float64Array, S: Float64Array, x: Float64Array, h: Float64Array,
-  B: number, T: number, V: number, train: boolean, ws: Scratch, key: string,
+  B: number, T: number, V: number, train: boolean, ws: Scratch, key: string, context: Float64Array | null = null,
 ): void {
   const { cin, cout } = net;
   const N = T * V;
   const sums = ws.get(key + 'S', B * cin * T);
   sumJoints(x, sums, B * cin, T, V);
-  const q = tcnBranchForward(net, P, S, sums, B, T, V, train, ws, key);
+  const q = tcnBranchForward(net, P, S, sums, B, T, V, train, ws, key, context);
   if (net.residual === 'conv') {
     const rr = ws.get(key + 'rr', B * cout * N);
     residualConv(net, P, x, rr, B, N);
+    if (hasContext(net) && (net.ctxRes ?? -1) >= 0) {
+      const ctx = checkContext(net, context, B, T);
+      const cr = ws.get(key + 'cr', B * cout * T);
+      cr.fill(0, 0, B * cout * T);
+      addContextProjection(P, net.ctxRes!, cout, net.contextChannels!, ctx, cr, B, T);
+      for (let r = 0; r < B * cout * T; r++) {
+        const c = cr[r]!;
+        for (let v = 0; v < V; v++) rr[r * V + v] = rr[r * V + v]! + c;
+      }
+    }
     bnForward(net.resBn as BatchNormPlan, P, S, rr, rr, train ? ws.get(key + 'xhr', B * cout * N) : null, B, N, 1, train, ws.get(key + 'invr', cout));
     addJointConstant(q, rr, h, B * cout, T, V, net.finalRelu);
   } else if (net.residual === 'identity') {
@@ -52,11 +109,12 @@ export function stgcnForward(
 /**
  * The joint-constant part of a uniform ST-GCN block, from the joint sums `sums` `[B, cin, T]`:
  * graph conv (Σ_k a_k (W_k·s + V b_k)), BatchNorm, ReLU, temporal conv, BatchNorm → q `[B, cout, T]`.
+ * With a context, the projection `ctxGcn·c` is added to the graph-conv output before BatchNorm.
  * Keeps what {@link tcnBranchBackward} needs under `key`.
  */
 export function tcnBranchForward(
   net: StgcnUniformPlan, P: Float64Array, S: Float64Array, sums: Float64Array, B: number, T: number, V: number,
-  train: boolean, ws: Scratch, key: string,
+  train: boolean, ws: Scratch, key: string, context: Float64Array | null = null,
 ): Float64Array {
   const { cin, cout, kt } = net;
   const pad = (kt - 1) >> 1;
@@ -65,6 +123,7 @@ export function tcnBranchForward(
   effectiveGcn(net, P, V, weff, beff);
   const g = ws.get(key + 'g', B * cout * T);
   channelMix(weff, beff, sums, g, B, cin, cout, T);
+  if (hasContext(net) && (net.ctxGcn ?? -1) >= 0) addContextProjection(P, net.ctxGcn!, cout, net.contextChannels!, checkContext(net, context, B, T), g, B, T);
   const u = ws.get(key + 'u', B * cout * T);
   bnForward(net.bn1, P, S, g, u, train ? ws.get(key + 'xh1', B * cout * T) : null, B, T, V, train, ws.get(key + 'inv1', cout));
   const r = ws.get(key + 'r', B * cout * (T + 2 * pad));
@@ -227,7 +286,7 @@ export function broadcastJoints(q: Float64Array, h: Float64Array, rows: number, 
 /** dx `[B, cin, T, V]` (overwritten) from dh (consumed: overwritten), accumulating into G. */
 export function stgcnBackward(
   net: StgcnUniformPlan, P: Float64Array, G: Float64Array, x: Float64Array, h: Float64Array, dh: Float64Array, dx: Float64Array,
-  B: number, T: number, V: number, ws: Scratch, key: string,
+  B: number, T: number, V: number, ws: Scratch, key: string, context: Float64Array | null = null,
 ): void {
   const { cin, cout } = net;
   const N = T * V;
@@ -243,6 +302,16 @@ export function stgcnBackward(
   }
   if (net.residual === 'conv') {
     bnBackward(net.resBn as BatchNormPlan, P, G, dh, ws.get(key + 'xhr', 0), dh, B, N, true, ws.get(key + 'invr', 0));
+    if (hasContext(net) && (net.ctxRes ?? -1) >= 0) {
+      // The context term is joint-constant: its gradient reads the joint sums of ∂rr.
+      const dr = ws.get(key + 'dcr', B * cout * T);
+      for (let r = 0; r < B * cout * T; r++) {
+        let acc = 0;
+        for (let v = 0; v < V; v++) acc += dh[r * V + v]!;
+        dr[r] = acc;
+      }
+      contextProjectionGrad(G, net.ctxRes!, cout, net.contextChannels!, checkContext(net, context, B, T), dr, B, T);
+    }
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < cin; i++) {
         const xi = (b * cin + i) * N;
@@ -271,7 +340,7 @@ export function stgcnBackward(
     dx.fill(0, 0, B * cin * N);
   }
   const dS = ws.get(key + 'dS', B * cin * T);
-  tcnBranchBackward(net, P, G, dq, dS, B, T, V, ws, key);
+  tcnBranchBackward(net, P, G, dq, dS, B, T, V, ws, key, context);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < cin; i++) {
       const xi = (b * cin + i) * N;
@@ -398,7 +467,7 @@ export function temporalConv2Backward(
  */
 export function tcnBranchBackward(
   net: StgcnUniformPlan, P: Float64Array, G: Float64Array, dq: Float64Array, dS: Float64Array, B: number, T: number, V: number,
-  ws: Scratch, key: string,
+  ws: Scratch, key: string, context: Float64Array | null = null,
 ): void {
   const { cin, cout, kt } = net;
   const dcv = ws.get(key + 'dcv', B * cout * T);
@@ -411,6 +480,7 @@ export function tcnBranchBackward(
   for (let i = 0; i < B * cout * T; i++) if (!(u[i]! > 0)) dr[i] = 0;
   const dg = ws.get(key + 'dg', B * cout * T);
   bnBackward(net.bn1, P, G, dr, ws.get(key + 'xh1', 0), dg, B, T, true, ws.get(key + 'inv1', 0));
+  if (hasContext(net) && (net.ctxGcn ?? -1) >= 0) contextProjectionGrad(G, net.ctxGcn!, cout, net.contextChannels!, checkContext(net, context, B, T), dg, B, T);
   const sums = ws.get(key + 'S', 0);
   const weff = ws.get(key + 'weff', 0);
   for (let c = 0; c < cout; c++) {
@@ -457,6 +527,8 @@ export interface StgcnEval {
   /** Residual folded with its BatchNorm: r_o = Σ_i ra[o, i]·x_i + rd_o. */
   ra: Float64Array;
   rd: Float64Array;
+  /** Scale of the residual BatchNorm (1 without one): the context's residual term is scaled by it. */
+  ar: Float64Array;
 }
 
 /** Folds the eval-mode constants of a block (effective graph weights, BatchNorm affines, residual) once per call. */
@@ -472,8 +544,10 @@ export function prepareStgcnEval(net: StgcnUniformPlan, P: Float64Array, S: Floa
   for (let o = 0; o < cout; o++) cb[o] = net.tcnBias >= 0 ? P[net.tcnBias + o]! : 0;
   const ra = new Float64Array(cout * cin);
   const rd = new Float64Array(cout);
+  let arOut = new Float64Array(cout).fill(1);
   if (net.residual === 'conv') {
     const [ar, br] = bnAffine(net.resBn as BatchNormPlan, P, S);
+    arOut = Float64Array.from(ar);
     for (let o = 0; o < cout; o++) {
       for (let i = 0; i < cin; i++) ra[o * cin + i] = P[net.resWeight + o * cin + i]! * ar[o]!;
       rd[o] = (net.resBias >= 0 ? P[net.resBias + o]! : 0) * ar[o]! + br[o]!;
@@ -481,23 +555,24 @@ export function prepareStgcnEval(net: StgcnUniformPlan, P: Float64Array, S: Floa
   } else if (net.residual === 'identity') {
     for (let o = 0; o < cout; o++) ra[o * cin + o] = 1;
   }
-  return { weff, beff, a1, b1, w, cb, a2, b2, ra, rd };
+  return { weff, beff, a1, b1, w, cb, a2, b2, ra, rd, ar: arOut };
 }
 
 /**
  * The registered conditioner kernel of `'stgcn-uniform'` plans: forward and hand-written backward
  * (train-mode BatchNorms with PyTorch's running statistics), and a one-sample eval path with the
- * BatchNorms and the residual folded into per-channel constants. The block ignores a context, as
- * the tensor block does.
+ * BatchNorms and the residual folded into per-channel constants. A block with context channels
+ * reads the flow's context (`[Cc, T]` per sample) in every path; one without ignores it, as the
+ * tensor block does.
  */
 export const stgcnUniformKernel = registerConditionerKernel<StgcnUniformPlan>({
   kind: 'stgcn-uniform',
   module: import.meta.url,
   forward(net, a) {
-    stgcnForward(net, a.P, a.S, a.x1, a.h, a.B, a.dims.T, a.dims.V, a.train, a.ws, a.key);
+    stgcnForward(net, a.P, a.S, a.x1, a.h, a.B, a.dims.T, a.dims.V, a.train, a.ws, a.key, a.context);
   },
   backward(net, a) {
-    stgcnBackward(net, a.P, a.G, a.x1, a.h, a.dh, a.dx1, a.B, a.dims.T, a.dims.V, a.ws, a.key);
+    stgcnBackward(net, a.P, a.G, a.x1, a.h, a.dh, a.dx1, a.B, a.dims.T, a.dims.V, a.ws, a.key, a.context);
   },
   evalPrepare(net, P, S, dims) {
     return prepareStgcnEval(net, P, S, dims.V);
@@ -517,7 +592,14 @@ export const stgcnUniformKernel = registerConditionerKernel<StgcnUniformPlan>({
         sums[i * T + t] = acc;
       }
     }
-    const q = tcnBranchForward(net, a.P, a.S, sums, 1, T, V, false, a.ws, 'stgcn.eval.');
+    const q = tcnBranchForward(net, a.P, a.S, sums, 1, T, V, false, a.ws, 'stgcn.eval.', a.context);
+    if (hasContext(net) && (net.ctxRes ?? -1) >= 0) {
+      // The residual's context term r_o(t) = ar_o·Σ_j W[o, j]·c[j, t], joint-constant: folded into q.
+      const cr = a.ws.get('stgcn.evalCr', cout * T);
+      cr.fill(0, 0, cout * T);
+      addContextProjection(a.P, net.ctxRes!, cout, net.contextChannels!, checkContext(net, a.context, 1, T), cr, 1, T);
+      for (let o = 0; o < cout; o++) for (let t = 0; t < T; t++) q[o * T + t] = q[o * T + t]! + k.ar[o]! * cr[o * T + t]!;
+    }
     for (let o = 0; o < cout; o++) {
       for (let t = 0; t < T; t++) {
         const qv = q[o * T + t]! + k.rd[o]!;
