@@ -11,7 +11,7 @@ const pkgs = workspacePackages();
 const byName = new Map(pkgs.map((p) => [p.name, p]));
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 /** Packages whose users must never install tfjs (data and evaluation only). */
-const TFJS_FREE = ['@skelflow/base', '@skelflow/metrics', '@skelflow/pose', '@skelflow/mocap', '@skelflow/model'];
+const TFJS_FREE = ['@skelflow/base', '@skelflow/linalg', '@skelflow/metrics', '@skelflow/pose', '@skelflow/mocap', '@skelflow/model'];
 
 function tsFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

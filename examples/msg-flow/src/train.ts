@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, Rng } from '@skelflow/base';
 import { Adam, Adamax, checkFiniteLoss, clipGradNormInPlace, exponentialDecay, fit, FusedAdamax, runEpochs, type BatchProgress } from '@skelflow/core';
-import { symmetricEigen } from '@skelflow/pca-gaussian';
+import { symmetricEigen } from '@skelflow/linalg';
 import { trainMotionVqVae, type VqEpochStats } from '@skelflow/vqvae';
 import type { MsgFlow } from './model.js';
 

@@ -1,5 +1,5 @@
 import { InputError } from '@skelflow/base';
-import { symmetricEigen } from './eigen.js';
+import { symmetricEigen } from '@skelflow/linalg';
 
 /** How many principal components {@link fitPpca} keeps. */
 export interface PpcaOptions {
