@@ -27,6 +27,8 @@ export interface DsnfConfig {
   curvature?: number;
   /** Learn the curvature (softplus). */
   learnCurvature?: boolean;
+  /** Gate learning-rate multiplier s (g = s·γ); default 1. */
+  gateScale?: number;
   /** Seed of the initialisation. */
   seed?: number;
 }
@@ -49,6 +51,7 @@ export function resolveDsnfConfig(config: DsnfConfig = {}): ResolvedDsnfConfig {
     hgcnLayers: config.hgcnLayers ?? 1,
     curvature: config.curvature ?? 1,
     learnCurvature: config.learnCurvature ?? true,
+    gateScale: config.gateScale ?? 1,
     seed: config.seed ?? 999,
   };
 }

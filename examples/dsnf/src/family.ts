@@ -31,6 +31,8 @@ export interface DsnfFamilyConfig extends Recipe {
   weights: 'adaptive' | 'constant';
   /** J, random directions of the mass estimator. */
   directions: number;
+  /** Gate learning-rate multiplier s (g = s·γ). */
+  gateScale: number;
   engine?: 'auto' | 'fused' | 'tfjs';
 }
 
@@ -56,6 +58,7 @@ const RECIPE: DsnfFamilyConfig = {
   rhoH: 1.5,
   weights: 'adaptive',
   directions: 1,
+  gateScale: 1,
 };
 
 const FLAGS: readonly FlagSpec[] = [
@@ -72,6 +75,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'rho-e', key: 'rhoE', type: 'number', default: RECIPE.rhoE, min: 0, help: 'AWAM emphasis ρ_E of the Euclidean space' },
   { name: 'rho-h', key: 'rhoH', type: 'number', default: RECIPE.rhoH, min: 0, help: 'AWAM emphasis ρ_H of the hyperbolic space' },
   { name: 'weights', type: 'string', default: RECIPE.weights, choices: ['adaptive', 'constant'], help: 'AWAM weights: softmax over the batch, or constant ρ' },
+  { name: 'gate-scale', type: 'number', default: RECIPE.gateScale, help: "gate's learning-rate multiplier s (g = s·γ, γ trained)" },
   { name: 'directions', type: 'int', default: RECIPE.directions, help: 'random directions J of the mass estimator' },
 ];
 
@@ -112,6 +116,7 @@ function build(config: DsnfFamilyConfig): Dsnf {
     hgcnLayers: config.hgcnLayers,
     curvature: config.curvature,
     learnCurvature: config.curvatureMode === 'learnable',
+    gateScale: config.gateScale,
     seed: config.seed,
   });
 }

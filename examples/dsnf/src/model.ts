@@ -25,6 +25,8 @@ export interface DsnfObjectiveOptions {
   directions?: number;
   /** ε of the central differences; default 1e-2. */
   epsilon?: number;
+  /** One stacked pass for the clean and perturbed copies (see `awamLoss`); default true. */
+  stacked?: boolean;
   /** Fixed directions instead of random ones (parity tests; see `awamLoss`). */
   directionsFor?: (space: number, j: number) => tf.Tensor;
 }
@@ -89,6 +91,7 @@ export class Dsnf extends Module {
         hgcnLayers: c.hgcnLayers,
         c: c.curvature,
         learnableC: c.learnCurvature,
+        gateScale: c.gateScale,
         rng: rng.fork(),
       });
       this.conditioners.push(net);
@@ -129,6 +132,19 @@ export class Dsnf extends Module {
   /** {@link Dsnf.nll} with perturbations added to the input and inside every conditioner (the AM probes). */
   nllWith(x: tf.Tensor, perturbation: DsnfPerturbation, labels?: tf.Tensor): tf.Tensor {
     this.check(x);
+    // Perturbations of m·B samples (the stacked objective): x and the labels are repeated m times.
+    const pb = [perturbation.input, perturbation.euclid, perturbation.tangent].find((t) => t)?.shape[0] ?? x.shape[0]!;
+    const copies = pb / x.shape[0]!;
+    if (!Number.isInteger(copies) || copies < 1) throw new ShapeError(`perturbation batch ${pb} is not a multiple of ${x.shape[0]}`, { source: 'Dsnf.nllWith' });
+    if (copies > 1) {
+      const xs = tf.concat(new Array<tf.Tensor>(copies).fill(x), 0);
+      const ls = labels ? tf.concat(new Array<tf.Tensor>(copies).fill(labels), 0) : undefined;
+      try {
+        return this.nllWith(xs, perturbation, ls);
+      } finally {
+        tf.dispose([xs, ls ?? []]);
+      }
+    }
     const slices: tf.Tensor[] = [];
     const stepSlice = (t: tf.Tensor, k: number): tf.Tensor => {
       const s = tf.tidy(() => tf.squeeze(tf.slice(t, [0, k], [-1, 1]), [1]));
@@ -171,6 +187,7 @@ export class Dsnf extends Module {
       directions: options.directions ?? 1,
       epsilon: options.epsilon ?? 1e-2,
       buffers: this.namedBuffers().map(([, v]) => v),
+      stacked: options.stacked ?? true,
       ...(options.directionsFor ? { directionsFor: options.directionsFor } : {}),
     };
     if (loss === 'nll' || loss === 'mass') {

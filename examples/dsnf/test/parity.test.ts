@@ -56,12 +56,24 @@ forEachBackend('DSNF parity with the PyTorch twin', () => {
     const m = load().train();
     const x = tensor(inputs.x);
     const dirs = [tensor(inputs.directions.euclid), tensor(inputs.directions.tangent)];
-    const r = m.objective(x, undefined, new Rng(0), { loss: 'awam', alpha: cfg.alpha, rhoE: cfg.rhoE, rhoH: cfg.rhoH, epsilon: cfg.epsilon, directionsFor: (s) => tf.clone(dirs[s]!) });
+    const r = m.objective(x, undefined, new Rng(0), { loss: 'awam', alpha: cfg.alpha, rhoE: cfg.rhoE, rhoH: cfg.rhoH, epsilon: cfg.epsilon, stacked: false, directionsFor: (s) => tf.clone(dirs[s]!) });
     expect(Math.abs(r.loss.dataSync()[0]! - golden.awam.loss)).toBeLessThan(1e-4);
     // AM is a float32 central difference: its last digits are NLL rounding (see docs/dsnf.md).
     expect(maxDiff(r.mass.flat(), golden.awam.mass.flat())).toBeLessThan(3e-3);
     expect(maxDiff(r.weights.flat(), golden.awam.weights.flat())).toBeLessThan(3e-3);
-    tf.dispose([x, r.loss, ...dirs]);
+    // The stacked objective (one pass over 5 copies of the batch, what training uses) differs from
+    // separate passes only through BatchNorm's batch statistics: in separate passes, perturbing every
+    // sample moves them to first order (a cross-sample term the per-sample gradient does not have);
+    // stacked, the ± copies cancel. Without batch statistics (eval mode) the two agree.
+    const ev = load().eval();
+    const opts = { loss: 'awam' as const, alpha: cfg.alpha, rhoE: cfg.rhoE, rhoH: cfg.rhoH, epsilon: cfg.epsilon, directionsFor: (s: number) => tf.clone(dirs[s]!) };
+    const sep = ev.objective(x, undefined, new Rng(0), { ...opts, stacked: false });
+    const st = ev.objective(x, undefined, new Rng(0), { ...opts, stacked: true });
+    expect(Math.abs(st.loss.dataSync()[0]! - sep.loss.dataSync()[0]!)).toBeLessThan(1e-4);
+    expect(maxDiff(st.mass.flat(), sep.mass.flat())).toBeLessThan(3e-3);
+    ev.dispose();
+    tf.dispose([sep.loss]);
+    tf.dispose([x, r.loss, st.loss, ...dirs]);
     m.dispose();
   });
 
@@ -69,7 +81,7 @@ forEachBackend('DSNF parity with the PyTorch twin', () => {
     const m = load().train();
     const x = tensor(inputs.x);
     const dirs = [tensor(inputs.directions.euclid), tensor(inputs.directions.tangent)];
-    const objective = () => m.objective(x, undefined, new Rng(0), { loss: 'awam', alpha: cfg.alpha, rhoE: cfg.rhoE, rhoH: cfg.rhoH, epsilon: cfg.epsilon, directionsFor: (s) => tf.clone(dirs[s]!) }).loss;
+    const objective = () => m.objective(x, undefined, new Rng(0), { loss: 'awam', alpha: cfg.alpha, rhoE: cfg.rhoE, rhoH: cfg.rhoH, epsilon: cfg.epsilon, stacked: false, directionsFor: (s) => tf.clone(dirs[s]!) }).loss;
     const params = m.parameters();
     // Our gradients, to tell the noise-level ones apart: parameters in front of a BatchNorm that it
     // normalises away have an exactly zero gradient in exact arithmetic, so their sign — and Adamax's
@@ -82,7 +94,7 @@ forEachBackend('DSNF parity with the PyTorch twin', () => {
     const fresh = load().train();
     const ps = fresh.parameters();
     const opt = new Adamax(ps, { lr: cfg.lr });
-    const { loss } = trainStep(ps, () => fresh.objective(x, undefined, new Rng(0), { loss: 'awam', alpha: cfg.alpha, rhoE: cfg.rhoE, rhoH: cfg.rhoH, epsilon: cfg.epsilon, directionsFor: (s) => tf.clone(dirs[s]!) }).loss, opt, cfg.clipNorm);
+    const { loss } = trainStep(ps, () => fresh.objective(x, undefined, new Rng(0), { loss: 'awam', alpha: cfg.alpha, rhoE: cfg.rhoE, rhoH: cfg.rhoH, epsilon: cfg.epsilon, stacked: false, directionsFor: (s) => tf.clone(dirs[s]!) }).loss, opt, cfg.clipNorm);
     expect(Math.abs(loss - golden.step.loss)).toBeLessThan(1e-4);
     const state = fresh.stateDict();
     let worst = 0;
@@ -116,7 +128,7 @@ forEachBackend('DSNF parity with the PyTorch twin', () => {
     const m = load().train();
     const x = tensor(inputs.x);
     const d = tensor(inputs.directions.input);
-    const r = m.objective(x, undefined, new Rng(0), { loss: 'mass', alpha: cfg.alpha, epsilon: cfg.epsilon, directionsFor: () => tf.clone(d) });
+    const r = m.objective(x, undefined, new Rng(0), { loss: 'mass', alpha: cfg.alpha, epsilon: cfg.epsilon, stacked: false, directionsFor: () => tf.clone(d) });
     expect(Math.abs(r.loss.dataSync()[0]! - golden.mass.loss)).toBeLessThan(1e-4);
     expect(maxDiff(r.mass.flat(), golden.mass.mass.flat())).toBeLessThan(3e-3);
     tf.dispose([x, d, r.loss]);

@@ -94,6 +94,20 @@ forEachBackend('DualSpaceGCN', () => {
     live.dispose();
   });
 
+  it('gateScale s: g = s·γ, so γ = 0.1 with s = 5 is the gate 0.5', () => {
+    const a = dual(9, 0.5).eval();
+    const adjacency = buildAdjacency(CHAIN3, { strategy: 'uniform', maxHop: 8 });
+    const b = new DualSpaceGCN(1, 2, adjacency, { segLen: 4, layout: CHAIN3, euclid: { temporalKernel: 3, residual: 'conv' }, rng: new Rng(9), hyperbolicDim: 4, gateScale: 5 }).eval();
+    b.gate!.assign(tf.scalar(0.1));
+    expect(b.g).toBeCloseTo(0.5, 6);
+    const x = normalTensor(new Rng(4), [2, 1, 4, 3]);
+    expect(tf.max(tf.abs(tf.sub(a.call(x), b.call(x)))).dataSync()[0]).toBeLessThan(1e-6);
+    expect(() => new DualSpaceGCN(1, 2, adjacency, { segLen: 4, layout: CHAIN3, gateScale: 0 })).toThrow(InputError);
+    tf.dispose(x);
+    a.dispose();
+    b.dispose();
+  });
+
   it('probes are added to h_E and u_H; no tensors leak over repeated calls', () => {
     const net = dual(6, 0.4).eval();
     const x = normalTensor(new Rng(1), [2, 1, 4, 3]);

@@ -36,6 +36,13 @@ export interface DualSpaceGcnOptions extends InitOptions {
   learnableC?: boolean;
   /** Tangent activation of the HGCN layers; default `'relu'`. */
   activation?: TangentActivation;
+  /**
+   * Fixed factor s of the gate, g = s·γ with γ the parameter (0 at init, so g = 0 still). Adam-type
+   * optimisers move every parameter by about lr per step whatever its gradient's scale, so s is the
+   * gate's learning-rate multiplier: with STG-NF's lr 5e-4 and a few hundred steps, g cannot leave
+   * ±0.1 at s = 1. Default 1.
+   */
+  gateScale?: number;
 }
 
 /** `parent.addModule(name, child)` from outside (the method is protected; a bare container has no other use). */
@@ -102,6 +109,8 @@ export class DualSpaceGCN extends Module {
   readonly hgcn: HgcnLayer[];
   readonly exit: Linear | null;
   readonly gate: tf.Variable | null;
+  /** s of g = s·γ ({@link DualSpaceGcnOptions.gateScale}). */
+  readonly gateScale: number;
   /** Approximate-mass probe of the next forward passes ({@link DualSpaceProbe}); null = none. */
   probe: DualSpaceProbe | null = null;
 
@@ -113,6 +122,8 @@ export class DualSpaceGCN extends Module {
     this.outChannels = outChannels;
     this.segLen = options.segLen;
     this.gateKind = options.gate ?? 'learnable';
+    this.gateScale = options.gateScale ?? 1;
+    if (!(Number.isFinite(this.gateScale) && this.gateScale > 0)) throw new InputError(`gateScale must be > 0, got ${this.gateScale}`, { source: src });
     if (!['learnable', 'zero'].includes(this.gateKind)) throw new InputError(`unknown gate '${String(this.gateKind)}' (learnable, zero)`, { source: src });
     this.hyperbolicDim = options.hyperbolicDim ?? 8;
     const layers = options.hgcnLayers ?? 1;
@@ -188,13 +199,14 @@ export class DualSpaceGCN extends Module {
       if (!this.gate) return hE;
       let u = this.tangent(x) as tf.Tensor;
       if (this.probe?.tangent) u = tf.add(u, this.probe.tangent);
-      return tf.add(hE, tf.mul(this.gate, this.hyperbolicOut(u)));
+      const g = this.gateScale === 1 ? this.gate : tf.mul(this.gate, this.gateScale);
+      return tf.add(hE, tf.mul(g, this.hyperbolicOut(u)));
     });
   }
 
   /** The gate g as a number (0 with the zero gate). */
   get g(): number {
-    return this.gate ? this.gate.dataSync()[0]! : 0;
+    return this.gate ? this.gate.dataSync()[0]! * this.gateScale : 0;
   }
 
   /**
