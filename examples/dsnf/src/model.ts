@@ -205,11 +205,7 @@ export class Dsnf extends Module {
   /** The latent z of x. */
   encode(x: tf.Tensor): tf.Tensor {
     this.check(x);
-    return tf.tidy(() => {
-      const r = this.flow.transform.forward(x);
-      r.logDet.dispose();
-      return r.y;
-    });
+    return this.flow.encode(x);
   }
 
   /**

@@ -99,11 +99,7 @@ export class StgNf extends Module {
   /** The latent `z` of `x` (`[B, C, T, V]`). */
   encode(x: tf.Tensor): tf.Tensor {
     this.check(x);
-    return tf.tidy(() => {
-      const r = this.flow.transform.forward(x);
-      r.logDet.dispose();
-      return r.y;
-    });
+    return this.flow.encode(x);
   }
 
   /**
