@@ -1,5 +1,4 @@
-import { InputError } from '@skelflow/base';
-import { nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
+import { epochBatchProgress, nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, trainFamilyModel, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import type { DsnfLoss } from './config.js';
 import { createDsnf, type Dsnf, type DsnfScoreOptions } from './model.js';
 import { DSNF_KIND } from './files.js';
@@ -127,17 +126,9 @@ function trainingData(set: PoseTrainingSet, config: DsnfFamilyConfig, onWarning?
 
 async function train(target: DsnfAnomalyModel | DsnfFamilyConfig, data: TrainData, options: TrainOptions<DsnfFamilyConfig> = {}): Promise<TrainResult<DsnfAnomalyModel>> {
   const config: DsnfFamilyConfig = { ...RECIPE, ...(target instanceof DsnfAnomalyModel ? {} : target), ...options.config };
-  const model = target instanceof DsnfAnomalyModel ? target : new DsnfAnomalyModel(build(config));
-  const per = model.input.channels * model.input.segLen * model.input.joints;
-  const nSegments = data.segments.length / per;
-  if (!Number.isInteger(nSegments) || nSegments === 0) {
-    throw new InputError(`training data must hold at least one [${model.input.channels}, ${model.input.segLen}, ${model.input.joints}] segment`, { source: 'dsnfFamily.train' });
-  }
-  const batches = Math.ceil(nSegments / config.batchSize);
-  const total = config.epochs * batches;
-  const onProgress = options.onProgress;
-  try {
-    const history = await trainDsnf(model.net, data.segments, data.labels, {
+  return trainFamilyModel(target instanceof DsnfAnomalyModel ? target : null, () => new DsnfAnomalyModel(build(config)), data.segments, config.batchSize, 'dsnfFamily.train', ({ model, batches }) => {
+    const onBatch = epochBatchProgress(options.onProgress, batches, config.epochs * batches);
+    return trainDsnf(model.net, data.segments, data.labels, {
       epochs: config.epochs,
       batchSize: config.batchSize,
       lr: config.lr,
@@ -149,13 +140,9 @@ async function train(target: DsnfAnomalyModel | DsnfFamilyConfig, data: TrainDat
       adaptive: config.weights === 'adaptive',
       directions: config.directions,
       ...(config.engine ? { engine: config.engine } : {}),
-      ...(onProgress ? { onBatch: (p) => onProgress({ done: p.epoch * batches + p.batch + 1, total, epoch: p.epoch, loss: p.loss }) } : {}),
+      ...(onBatch ? { onBatch } : {}),
     });
-    return { model, history, nSegments };
-  } catch (e) {
-    if (!(target instanceof DsnfAnomalyModel)) model.dispose();
-    throw e;
-  }
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InputError } from '@skelflow/base';
-import { decodeIntoModule, type ModelJson } from '@skelflow/core';
+import { decodeIntoModule, parseModelJson, type ModelJson } from '@skelflow/core';
 import type { DsnfConfig } from './config.js';
 import { Dsnf } from './model.js';
 
@@ -11,14 +11,7 @@ export const DSNF_KIND = 'dsnf';
  * Browser-safe (`loadDsnf` in `@skelflow/dsnf/node` reads the files from disk and calls it).
  */
 export function dsnfFromSavedFiles(modelJson: ModelJson | string, weights: Uint8Array, source = 'model.json'): Dsnf {
-  let json: ModelJson;
-  if (typeof modelJson === 'string') {
-    try {
-      json = JSON.parse(modelJson) as ModelJson;
-    } catch (e) {
-      throw new InputError(`not valid JSON (${(e as Error).message})`, { source });
-    }
-  } else json = modelJson;
+  const json = parseModelJson(modelJson, source);
   const cfg = json?.config as { kind?: string; model?: DsnfConfig } | undefined;
   if (cfg?.kind !== DSNF_KIND || typeof cfg?.model !== 'object' || cfg.model === null) {
     throw new InputError(`model kind '${String(cfg?.kind)}' is not '${DSNF_KIND}'`, { source });

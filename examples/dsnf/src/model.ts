@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, type Rng as RngType, Rng, ShapeError } from '@skelflow/base';
 import { Module } from '@skelflow/core';
 import { ActNorm, AffineCoupling, awamLoss, Chain, ClassConditionalGaussianPrior, NormalizingFlow, ReverseChannels, type AwamResult, type BijectorModule, type MassSpace } from '@skelflow/flows';
-import { FusedFlow, registerFastPath } from '@skelflow/fused';
+import { LazyFusedFlow, scoreFlowSegments, type FusedFlow, type ScoreFlowSegmentsOptions } from '@skelflow/fused';
 import { buildAdjacency, DualSpaceGCN } from '@skelflow/graph';
 import { stgNfFastPath } from '@skelflow/stg-nf';
 import { resolveDsnfConfig, type DsnfConfig, type DsnfLoss, type ResolvedDsnfConfig } from './config.js';
@@ -71,6 +71,7 @@ export class Dsnf extends Module {
   readonly flow: NormalizingFlow;
   /** The conditioners, in step order. */
   readonly conditioners: DualSpaceGCN[];
+  private readonly fusedFlow: LazyFusedFlow;
 
   constructor(config: DsnfConfig = {}) {
     super();
@@ -99,10 +100,11 @@ export class Dsnf extends Module {
     }
     const prior = new ClassConditionalGaussianPrior([2, c.segLen, c.joints], { radius: c.R, varianceEps: 1e-6 });
     this.flow = this.addModule('flow', new NormalizingFlow(new Chain(steps), prior));
+    this.fusedFlow = new LazyFusedFlow(this.flow, [c.channels, c.segLen, c.joints], { fastPath: stgNfFastPath });
   }
 
   override dispose(): void {
-    this.fusedFlow?.dispose();
+    this.fusedFlow.dispose();
     super.dispose();
   }
 
@@ -203,11 +205,7 @@ export class Dsnf extends Module {
   /** The latent z of x. */
   encode(x: tf.Tensor): tf.Tensor {
     this.check(x);
-    return tf.tidy(() => {
-      const r = this.flow.transform.forward(x);
-      r.logDet.dispose();
-      return r.y;
-    });
+    return this.flow.encode(x);
   }
 
   /**
@@ -215,25 +213,13 @@ export class Dsnf extends Module {
    * hyperbolic branch has no kernel; see {@link Dsnf.fusedUnavailableReason}).
    */
   fused(): FusedFlow | null {
-    if (this.fusedFlow === undefined) {
-      registerFastPath(stgNfFastPath);
-      const f = FusedFlow.tryCreate(this.flow, [this.config.channels, this.config.segLen, this.config.joints]);
-      this.fusedFlow = f instanceof FusedFlow ? f : null;
-      this.fusedReason = f instanceof FusedFlow ? '' : f.reason;
-      return this.fusedFlow;
-    }
-    this.fusedFlow?.pull();
-    return this.fusedFlow;
+    return this.fusedFlow.get();
   }
 
   /** Why {@link Dsnf.fused} is `null` ('' when it is not). */
   get fusedUnavailableReason(): string {
-    this.fused();
-    return this.fusedReason;
+    return this.fusedFlow.reason;
   }
-
-  private fusedFlow: FusedFlow | null | undefined = undefined;
-  private fusedReason = '';
 
   /**
    * Normality scores (−NLL bits/dim) of a flat float32 `[N, C, T, V]`, in eval mode: on the fused
@@ -241,54 +227,12 @@ export class Dsnf extends Module {
    */
   scoreSegments(data: Float32Array, options: DsnfScoreOptions = {}): Float32Array {
     const { channels, segLen, joints } = this.config;
-    const per = channels * segLen * joints;
-    if (data.length % per !== 0) {
-      throw new ShapeError(`segment data of length ${data.length} is not a multiple of ${channels}·${segLen}·${joints}`, { source: 'Dsnf.scoreSegments' });
-    }
-    const n = data.length / per;
-    const out = new Float32Array(n);
-    const engine = options.engine ?? 'auto';
-    if (engine !== 'tfjs' && n > 0) {
-      const fused = this.fused();
-      if (fused) {
-        const step = options.onProgress ? Math.max(1, options.batchSize ?? 8192) : n;
-        for (let s = 0; s < n; s += step) {
-          const e = Math.min(n, s + step);
-          const nll = fused.nllBitsPerDim(data.subarray(s * per, e * per), options.threads === undefined ? {} : { threads: options.threads });
-          for (let i = 0; i < nll.length; i++) out[s + i] = -nll[i]!;
-          options.onProgress?.(e, n);
-        }
-        return out;
-      }
-      if (engine === 'fused') throw new InputError(`this model has no fused engine: ${this.fusedReason}`, { source: 'Dsnf.scoreSegments', location: 'engine' });
-    }
-    const batch = options.batchSize ?? 1024;
-    const wasTraining = this.training;
-    this.eval();
-    try {
-      for (let s = 0; s < n; s += batch) {
-        const e = Math.min(n, s + batch);
-        const nll = tf.tidy(() => this.nll(tf.tensor4d(data.subarray(s * per, e * per), [e - s, channels, segLen, joints])));
-        const v = nll.dataSync();
-        nll.dispose();
-        for (let i = 0; i < v.length; i++) out[s + i] = -v[i]!;
-        options.onProgress?.(e, n);
-      }
-    } finally {
-      this.train(wasTraining);
-    }
-    return out;
+    return scoreFlowSegments(data, { source: 'Dsnf.scoreSegments', segmentShape: [channels, segLen, joints], module: this, nll: (x) => this.nll(x), fused: this.fusedFlow }, options);
   }
 }
 
 /** Options of {@link Dsnf.scoreSegments}. */
-export interface DsnfScoreOptions {
-  batchSize?: number;
-  /** `'auto'` (default): fused when the model has it (zero gate), else tensors. */
-  engine?: 'auto' | 'fused' | 'tfjs';
-  threads?: number;
-  onProgress?: (done: number, total: number) => void;
-}
+export type DsnfScoreOptions = ScoreFlowSegmentsOptions;
 
 /** Builds a DSNF model. */
 export function createDsnf(config: DsnfConfig = {}): Dsnf {

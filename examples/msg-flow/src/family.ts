@@ -1,5 +1,4 @@
-import { InputError } from '@skelflow/base';
-import { nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
+import { epochBatchProgress, nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, trainFamilyModel, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import type { MsgFlowConfig, MsgFlowScore } from './config.js';
 import { MsgFlow, type MsgFlowScoreOptions, type MsgFlowScoreParts } from './model.js';
 import { MSGFLOW_KIND } from './files.js';
@@ -159,16 +158,12 @@ async function train(
   options: TrainOptions<MsgFlowFamilyConfig> = {},
 ): Promise<TrainResult<MsgFlowAnomalyModel>> {
   const config: MsgFlowFamilyConfig = { ...RECIPE, ...(target instanceof MsgFlowAnomalyModel ? {} : target), ...options.config };
-  const model = target instanceof MsgFlowAnomalyModel ? target : new MsgFlowAnomalyModel(new MsgFlow(modelConfig(config)));
-  const nSegments = data.segments.length / model.net.segmentSize;
-  if (!Number.isInteger(nSegments) || nSegments === 0) {
-    throw new InputError(`training data must hold at least one [2, ${model.input.segLen}, ${model.input.joints}] segment`, { source: 'msgFlowFamily.train' });
-  }
-  const batches = Math.ceil(nSegments / config.batchSize);
-  const total = (config.vqEpochs + config.priorEpochs + config.epochs) * batches;
-  const offset = { tokenizer: 0, prior: config.vqEpochs * batches, flow: (config.vqEpochs + config.priorEpochs) * batches };
-  const onProgress = options.onProgress;
-  try {
+  const build = (): MsgFlowAnomalyModel => new MsgFlowAnomalyModel(new MsgFlow(modelConfig(config)));
+  return trainFamilyModel(target instanceof MsgFlowAnomalyModel ? target : null, build, data.segments, config.batchSize, 'msgFlowFamily.train', async ({ model, batches }) => {
+    // Three stages in one run: progress counts every stage's batches, with the stage as message.
+    const total = (config.vqEpochs + config.priorEpochs + config.epochs) * batches;
+    const offset = { tokenizer: 0, prior: config.vqEpochs * batches, flow: (config.vqEpochs + config.priorEpochs) * batches };
+    const onProgress = options.onProgress;
     const history = await trainMsgFlow(model.net, data.segments, {
       batchSize: config.batchSize,
       seed: config.seed,
@@ -190,11 +185,8 @@ async function train(
         : {}),
     });
     model.history = history;
-    return { model, history: history.flow, nSegments };
-  } catch (e) {
-    if (!(target instanceof MsgFlowAnomalyModel)) model.dispose();
-    throw e;
-  }
+    return history.flow;
+  });
 }
 
 /**

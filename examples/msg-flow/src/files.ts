@@ -1,5 +1,5 @@
 import { InputError } from '@skelflow/base';
-import { decodeIntoModule, type ModelJson } from '@skelflow/core';
+import { decodeIntoModule, parseModelJson, type ModelJson } from '@skelflow/core';
 import { MODEL_FORMAT_VERSION } from '@skelflow/model';
 import type { MsgFlowConfig } from './config.js';
 import { MsgFlow } from './model.js';
@@ -13,14 +13,7 @@ export const MSGFLOW_KIND = 'msg-flow';
  * calls it).
  */
 export function msgFlowFromSavedFiles(modelJson: ModelJson | string, weights: Uint8Array, source = 'model.json', weightsSource = 'weights.bin'): MsgFlow {
-  let json: ModelJson;
-  if (typeof modelJson === 'string') {
-    try {
-      json = JSON.parse(modelJson) as ModelJson;
-    } catch (e) {
-      throw new InputError(`not valid JSON (${(e as Error).message.split('\n')[0]})`, { source });
-    }
-  } else json = modelJson;
+  const json = parseModelJson(modelJson, source, { firstLine: true });
   const cfg = json?.config as { kind?: string; formatVersion?: number; model?: MsgFlowConfig } | undefined;
   if (cfg?.kind !== MSGFLOW_KIND || typeof cfg?.model !== 'object' || cfg.model === null) {
     throw new InputError(`model kind '${String(cfg?.kind)}' is not '${MSGFLOW_KIND}'`, { source });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
 import { Module } from '@skelflow/core';
 import { ActNorm, AffineCoupling, Chain, ClassConditionalGaussianPrior, NormalizingFlow, ReverseChannels, type BijectorModule } from '@skelflow/flows';
-import { FusedFlow } from '@skelflow/fused';
+import { fusedForEngine, LazyFusedFlow, segmentCount, type FusedFlow } from '@skelflow/fused';
 import { StgcnBlock, buildAdjacency } from '@skelflow/graph';
 import { AutoregressiveTokenModel } from '@skelflow/nn';
 import { MotionVqVae } from '@skelflow/vqvae';
@@ -60,6 +60,7 @@ export class MsgFlow extends Module {
   readonly tokenizer: MotionVqVae;
   readonly prior: AutoregressiveTokenModel;
   readonly flow: NormalizingFlow;
+  private readonly fusedFlow: LazyFusedFlow;
   /** `[dModel]` mean of the training hidden states. */
   readonly contextMean: tf.Variable;
   /** `[Cc, dModel]` principal axes divided by the square root of their variance. */
@@ -100,6 +101,7 @@ export class MsgFlow extends Module {
       }),
     );
     this.flow = this.addModule('flow', buildConditionalStgNf(c, new Rng(c.seed)));
+    this.fusedFlow = new LazyFusedFlow(this.flow, [2, c.segLen, c.joints], { contextShape: [c.contextChannels, c.segLen, 1] });
     this.contextMean = this.addBuffer('contextMean', tf.zeros([c.dModel]));
     this.contextBasis = this.addBuffer('contextBasis', tf.zeros([c.contextChannels, c.dModel]));
     this.scoreStats = this.addBuffer('scoreStats', tf.tensor1d([0, 1, 0, 1]));
@@ -116,7 +118,7 @@ export class MsgFlow extends Module {
   }
 
   override dispose(): void {
-    this.fusedFlow?.dispose();
+    this.fusedFlow.dispose();
     super.dispose();
   }
 
@@ -182,25 +184,13 @@ export class MsgFlow extends Module {
    * null (then scoring and training run on tensors).
    */
   fused(): FusedFlow | null {
-    if (this.fusedFlow === undefined) {
-      const { contextChannels, segLen, joints } = this.config;
-      const f = FusedFlow.tryCreate(this.flow, [2, segLen, joints], { contextShape: [contextChannels, segLen, 1] });
-      this.fusedFlow = f instanceof FusedFlow ? f : null;
-      this.fusedReason = f instanceof FusedFlow ? '' : f.reason;
-      return this.fusedFlow;
-    }
-    this.fusedFlow?.pull();
-    return this.fusedFlow;
+    return this.fusedFlow.get();
   }
 
   /** Why {@link MsgFlow.fused} is null ('' when it is not). */
   get fusedUnavailableReason(): string {
-    this.fused();
-    return this.fusedReason;
+    return this.fusedFlow.reason;
   }
-
-  private fusedFlow: FusedFlow | null | undefined = undefined;
-  private fusedReason = '';
 
   /**
    * S_sem and S_det of segments `[N, 2, T, V]` (flattened float32), in eval mode: tokens, prior and
@@ -208,15 +198,12 @@ export class MsgFlow extends Module {
    */
   scoreParts(data: Float32Array, options: MsgFlowScoreOptions = {}): MsgFlowScoreParts {
     const per = this.segmentSize;
-    if (data.length % per !== 0) throw new ShapeError(`segment data of length ${data.length} is not a multiple of 2·${this.config.segLen}·${this.config.joints}`, { source: 'MsgFlow.scoreSegments' });
-    const n = data.length / per;
+    const { segLen, joints } = this.config;
+    const n = segmentCount(data, [2, segLen, joints], 'MsgFlow.scoreSegments');
     const sem = new Float64Array(n);
     const det = new Float64Array(n);
-    const engine = options.engine ?? 'auto';
-    const fused = engine === 'tfjs' || n === 0 ? null : this.fused();
-    if (engine === 'fused' && !fused) throw new InputError(`this model has no fused engine: ${this.fusedReason}`, { source: 'MsgFlow.scoreSegments', location: 'engine' });
+    const fused = fusedForEngine(options.engine ?? 'auto', n, this.fusedFlow, 'MsgFlow.scoreSegments');
     const batch = options.batchSize ?? 1024;
-    const { segLen, joints } = this.config;
     const wasTraining = this.training;
     this.eval();
     try {

@@ -1,5 +1,4 @@
-import { InputError } from '@skelflow/base';
-import { nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
+import { epochBatchProgress, nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, trainFamilyModel, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import { createStgNf, type ScoreSegmentsOptions, type StgNf } from './model.js';
 import { STGNF_KIND } from './files.js';
 import type { loadStgNf, saveStgNf } from './persist.js';
@@ -88,17 +87,10 @@ async function train(
   options: TrainOptions<StgNfFamilyConfig> = {},
 ): Promise<TrainResult<StgNfAnomalyModel>> {
   const config: StgNfFamilyConfig = { ...RECIPE, ...(target instanceof StgNfAnomalyModel ? {} : target), ...options.config };
-  const model = target instanceof StgNfAnomalyModel ? target : new StgNfAnomalyModel(createStgNf({ segLen: config.segLen, R: config.R, K: config.K, seed: config.seed }));
-  const per = model.input.channels * model.input.segLen * model.input.joints;
-  const nSegments = data.segments.length / per;
-  if (!Number.isInteger(nSegments) || nSegments === 0) {
-    throw new InputError(`training data must hold at least one [${model.input.channels}, ${model.input.segLen}, ${model.input.joints}] segment`, { source: 'stgNfFamily.train' });
-  }
-  const batches = Math.ceil(nSegments / config.batchSize);
-  const total = config.epochs * batches;
-  const onProgress = options.onProgress;
-  try {
-    const history = await trainStgNf(model.net, data.segments, data.labels, {
+  const build = (): StgNfAnomalyModel => new StgNfAnomalyModel(createStgNf({ segLen: config.segLen, R: config.R, K: config.K, seed: config.seed }));
+  return trainFamilyModel(target instanceof StgNfAnomalyModel ? target : null, build, data.segments, config.batchSize, 'stgNfFamily.train', ({ model, batches }) => {
+    const onBatch = epochBatchProgress(options.onProgress, batches, config.epochs * batches);
+    return trainStgNf(model.net, data.segments, data.labels, {
       epochs: config.epochs,
       batchSize: config.batchSize,
       lr: config.lr,
@@ -107,13 +99,9 @@ async function train(
       ...(options.resume ? { resume: options.resume } : {}),
       ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
       ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
-      ...(onProgress ? { onBatch: (p) => onProgress({ done: p.epoch * batches + p.batch + 1, total, epoch: p.epoch, loss: p.loss }) } : {}),
+      ...(onBatch ? { onBatch } : {}),
     });
-    return { model, history, nSegments };
-  } catch (e) {
-    if (!(target instanceof StgNfAnomalyModel)) model.dispose();
-    throw e;
-  }
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InputError, WeightsError } from '@skelflow/base';
-import { decodeIntoModule, encodeModule, type ModelJson } from '@skelflow/core';
+import { decodeIntoModule, encodeModule, parseModelJson, type ModelJson } from '@skelflow/core';
 import { MODEL_FORMAT_VERSION } from '@skelflow/model';
 import { StgNf } from './model.js';
 import { resolveStgNfConfig, type StgNfConfig } from './config.js';
@@ -63,14 +63,7 @@ export interface StgNfFilesSource {
 export function stgNfFromSavedFiles(modelJson: ModelJson | string, weights: Uint8Array, from: StgNfFilesSource = {}): StgNf {
   const source = from.source ?? 'model.json';
   const weightsSource = from.weightsSource ?? 'weights.bin';
-  let json: ModelJson;
-  if (typeof modelJson === 'string') {
-    try {
-      json = JSON.parse(modelJson) as ModelJson;
-    } catch (e) {
-      throw new InputError(`not valid JSON (${(e as Error).message})`, { source });
-    }
-  } else json = modelJson;
+  const json = parseModelJson(modelJson, source);
   const cfg = json?.config as { kind?: string; model?: StgNfConfig } | undefined;
   // Folders saved before model kinds were recorded have no `kind`; they are STG-NF.
   if ((cfg?.kind !== STGNF_KIND && cfg?.kind !== undefined) || typeof cfg?.model !== 'object' || cfg.model === null) {

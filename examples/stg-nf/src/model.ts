@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, Rng, ShapeError } from '@skelflow/base';
 import { Module } from '@skelflow/core';
 import { ActNorm, AffineCoupling, Chain, ClassConditionalGaussianPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type BijectorModule } from '@skelflow/flows';
-import { FusedFlow, registerFastPath } from '@skelflow/fused';
+import { LazyFusedFlow, scoreFlowSegments, type FusedFlow, type ScoreFlowSegmentsOptions } from '@skelflow/fused';
 import { StgcnBlock, buildAdjacency } from '@skelflow/graph';
 import { stgNfFastPath } from './fused_fast_path.js';
 import { resolveStgNfConfig, type ResolvedStgNfConfig, type StgNfConfig } from './config.js';
@@ -31,6 +31,7 @@ import { resolveStgNfConfig, type ResolvedStgNfConfig, type StgNfConfig } from '
 export class StgNf extends Module {
   readonly config: ResolvedStgNfConfig;
   readonly flow: NormalizingFlow;
+  private readonly fusedFlow: LazyFusedFlow;
 
   constructor(config: StgNfConfig = {}) {
     super();
@@ -58,10 +59,13 @@ export class StgNf extends Module {
     }
     const prior = new ClassConditionalGaussianPrior([c.channels, c.segLen, c.joints], { radius: c.R, varianceEps: 1e-6 });
     this.flow = this.addModule('flow', new NormalizingFlow(new Chain(steps), prior));
+    // Referencing the fast path here also keeps its module, and so its registration, in any
+    // bundle that compiles the model.
+    this.fusedFlow = new LazyFusedFlow(this.flow, [c.channels, c.segLen, c.joints], { fastPath: stgNfFastPath });
   }
 
   override dispose(): void {
-    this.fusedFlow?.dispose();
+    this.fusedFlow.dispose();
     super.dispose();
   }
 
@@ -95,11 +99,7 @@ export class StgNf extends Module {
   /** The latent `z` of `x` (`[B, C, T, V]`). */
   encode(x: tf.Tensor): tf.Tensor {
     this.check(x);
-    return tf.tidy(() => {
-      const r = this.flow.transform.forward(x);
-      r.logDet.dispose();
-      return r.y;
-    });
+    return this.flow.encode(x);
   }
 
   /**
@@ -108,27 +108,13 @@ export class StgNf extends Module {
    * 1×1 convolution). Compiled once; every call re-reads the weights.
    */
   fused(): FusedFlow | null {
-    if (this.fusedFlow === undefined) {
-      // Idempotent (replaces by name); referencing the fast path here also keeps its module, and
-      // so its registration, in any bundle that compiles the model.
-      registerFastPath(stgNfFastPath);
-      const f = FusedFlow.tryCreate(this.flow, [this.config.channels, this.config.segLen, this.config.joints]);
-      this.fusedFlow = f instanceof FusedFlow ? f : null;
-      this.fusedReason = f instanceof FusedFlow ? '' : f.reason;
-      return this.fusedFlow;
-    }
-    this.fusedFlow?.pull();
-    return this.fusedFlow;
+    return this.fusedFlow.get();
   }
 
   /** Why {@link StgNf.fused} is `null` ('' when it is not). */
   get fusedUnavailableReason(): string {
-    this.fused();
-    return this.fusedReason;
+    return this.fusedFlow.reason;
   }
-
-  private fusedFlow: FusedFlow | null | undefined = undefined;
-  private fusedReason = '';
 
   /**
    * Normality scores (−NLL, higher = more normal) of segments given as a flat float32 array
@@ -138,58 +124,12 @@ export class StgNf extends Module {
    */
   scoreSegments(data: Float32Array, options: ScoreSegmentsOptions = {}): Float32Array {
     const { channels, segLen, joints } = this.config;
-    const per = channels * segLen * joints;
-    if (data.length % per !== 0) {
-      throw new ShapeError(`segment data of length ${data.length} is not a multiple of ${channels}·${segLen}·${joints}`, { source: 'StgNf.scoreSegments' });
-    }
-    const n = data.length / per;
-    const out = new Float32Array(n);
-    const engine = options.engine ?? 'auto';
-    if (engine !== 'tfjs' && n > 0) {
-      const fused = this.fused();
-      if (fused) {
-        const step = options.onProgress ? Math.max(1, options.batchSize ?? 8192) : n;
-        for (let s = 0; s < n; s += step) {
-          const e = Math.min(n, s + step);
-          const nll = fused.nllBitsPerDim(data.subarray(s * per, e * per), options.threads === undefined ? {} : { threads: options.threads });
-          for (let i = 0; i < nll.length; i++) out[s + i] = -nll[i]!;
-          options.onProgress?.(e, n);
-        }
-        return out;
-      }
-      if (engine === 'fused') {
-        throw new InputError(`this model has no fused engine: ${this.fusedReason}`, { source: 'StgNf.scoreSegments', location: 'engine' });
-      }
-    }
-    const batch = options.batchSize ?? 1024;
-    const wasTraining = this.training;
-    this.eval();
-    try {
-      for (let s = 0; s < n; s += batch) {
-        const e = Math.min(n, s + batch);
-        const nll = tf.tidy(() => this.nll(tf.tensor4d(data.subarray(s * per, e * per), [e - s, channels, segLen, joints])));
-        const v = nll.dataSync();
-        nll.dispose();
-        for (let i = 0; i < v.length; i++) out[s + i] = -v[i]!;
-        options.onProgress?.(e, n);
-      }
-    } finally {
-      this.train(wasTraining);
-    }
-    return out;
+    return scoreFlowSegments(data, { source: 'StgNf.scoreSegments', segmentShape: [channels, segLen, joints], module: this, nll: (x) => this.nll(x), fused: this.fusedFlow }, options);
   }
 }
 
 /** Options of {@link StgNf.scoreSegments}. */
-export interface ScoreSegmentsOptions {
-  /** Segments per tensor batch (tfjs engine) or per progress report (fused engine). */
-  batchSize?: number;
-  /** `'auto'` (default): the fused engine when the model has one, else tensors. */
-  engine?: 'auto' | 'fused' | 'tfjs';
-  /** Worker threads of the fused engine besides the caller; default: cores − 1 (Node). */
-  threads?: number;
-  onProgress?: (done: number, total: number) => void;
-}
+export type ScoreSegmentsOptions = ScoreFlowSegmentsOptions;
 
 function makePermutation(kind: ResolvedStgNfConfig['permutation'], channels: number, rng: Rng): BijectorModule {
   switch (kind) {

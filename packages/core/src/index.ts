@@ -22,3 +22,4 @@ export {
 export { checkpointFromObject, type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
 export { checkpointFromTorch } from './io/torch_checkpoint.js';
 export { decodeIntoModule, encodeModule, type ModelJson } from './io/weights.js';
+export { parseModelJson, type ParseModelJsonOptions } from './io/model_json.js';

@@ -64,6 +64,16 @@ export class NormalizingFlow extends Module {
     });
   }
 
+  /** The latent z = f(x) alone, shaped as `x` (the log-determinant is computed and freed). */
+  encode(x: tf.Tensor, inputs: FlowInputs = {}): tf.Tensor {
+    checkChannelsFirst(x, 'NormalizingFlow');
+    return tf.tidy(() => {
+      const r = this.transform.forward(x, inputs.context);
+      r.logDet.dispose();
+      return r.y;
+    });
+  }
+
   /** log p(x) in nats, `[B]`. */
   logProb(x: tf.Tensor, inputs: FlowInputs = {}): tf.Tensor {
     return tf.tidy(() => this.forwardWithLogProb(x, inputs).logProb);

@@ -547,6 +547,21 @@ forEachBackend('@skelflow/flows', () => {
       flow.dispose();
     });
 
+    it('encode gives the latent alone: channel reversal reverses the channels, without leaks', () => {
+      const flow = new NormalizingFlow(new ReverseChannels(), new ClassConditionalGaussianPrior([2, ...REST], { radius: 3, varianceEps: 1e-6 }));
+      const x = normalTensor(new Rng(76), [3, 2, ...REST]);
+      const reversed = tf.tidy(() => tf.concat([tf.slice(x, [0, 1], [-1, 1]), tf.slice(x, [0, 0], [-1, 1])], 1));
+      const want = values(reversed);
+      reversed.dispose();
+      const before = tf.memory().numTensors;
+      const z = flow.encode(x);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(z.shape).toEqual(x.shape);
+      expect(values(z)).toEqual(want);
+      tf.dispose([x, z]);
+      flow.dispose();
+    });
+
     it('samples deterministically given a seed, and the samples invert back to the prior draw', () => {
       const flow = stgNfLike(72, CONTEXT_DIM);
       const x = normalTensor(new Rng(73), [4, 2, ...REST]);

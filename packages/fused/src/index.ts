@@ -29,3 +29,5 @@ export { backward, forward, logProbSamples, planDims } from './engine.js';
 export { compileFlow, type CompileOptions, type CompileResult, type FusableFlow, type FusedLayout, type FusedVariable } from './compile.js';
 export { FusedFlow, type FusedLogProbOptions } from './fused_flow.js';
 export { ScoringPool } from './scoring_pool.js';
+export { LazyFusedFlow, type LazyFusedFlowOptions } from './lazy_fused_flow.js';
+export { fusedForEngine, scoreFlowSegments, segmentCount, type FlowSegmentScorer, type ScoreFlowSegmentsOptions, type SegmentEngine } from './score_segments.js';

@@ -38,3 +38,4 @@ export { DuplicateModelError, ModelRegistry, UnknownModelError, type AnyModelFam
 export { PoseEstimatorScorer, type ScoredPose } from './estimator_scorer.js';
 export { StreamingScorer, type StreamingFrame, type StreamingModel, type StreamingScorerOptions } from './streaming.js';
 export { nodeHook, registerNodeHook } from './node_hooks.js';
+export { epochBatchProgress, trainFamilyModel, type EpochBatch, type FamilyTrainingResult, type FamilyTrainingRun } from './family_training.js';
