@@ -242,18 +242,21 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
       io.stderr(`\nskelflow train: ${e.reason}; checkpoint saved ${where(last)}; continue with: skelflow ${['train', ...argv.filter((a) => a !== '--force')].join(' ')} --resume\n`);
       return e.by === 'SIGINT' ? 130 : 143;
     }
-    throw e;
-  } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    throw e;
   }
   const { model, history } = result;
   try {
     // Data folders are named relative to the model folder (no absolute path in what is written).
     const rel = (dir: string) => relativePath(out, dir);
     const relFolders = Object.fromEntries(Object.entries(folders).map(([k, v]) => [k, rel(v)]));
+    // The handlers stay through the final save: a first signal now lets the (atomic, short) save
+    // finish instead of killing it half-way; a second one still stops at once.
     await model.save(out, { meta: { training: { ...config, poses: rel(values.poses!), ...(Object.keys(folders).length ? { folders: relFolders } : {}), nSegments, history, fingerprint } }, overwrite: true, keep: [CHECKPOINT_DIR] });
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     model.dispose();
   }
   io.stdout(`trained ${family.kind} on ${nSegments} segments in ${((Date.now() - t0) / 1000).toFixed(1)} s, final loss ${history[history.length - 1]!.toFixed(4)} → ${displayPath(out)}\n`);
