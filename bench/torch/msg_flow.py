@@ -28,10 +28,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from transformer import TokenModel, load as load_token_model  # noqa: E402
-
-
-def arr(t):
-    return {'shape': list(t.shape), 'data': t.detach().reshape(-1).tolist()}
+from twin_common import arr, median, median_seconds  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,11 +237,6 @@ def golden(args):
 # Timing
 # ---------------------------------------------------------------------------------------------
 
-def median(xs):
-    s = sorted(xs)
-    return s[len(s) // 2] if len(s) % 2 else 0.5 * (s[len(s) // 2 - 1] + s[len(s) // 2])
-
-
 def init_params(c, V):
     """Random float32 parameters with the model's names and shapes (timing only)."""
     g = torch.Generator().manual_seed(0)
@@ -350,14 +342,7 @@ def bench(args):
 
     res = {}
     for name, fn in [('tokenizerStep', step_a), ('priorStep', step_b), ('flowStep', step_c), ('score', score)]:
-        for _ in range(args.warmup):
-            fn()
-        times = []
-        for _ in range(args.reps):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        res[name] = median(times)
+        res[name] = median_seconds(fn, args.warmup, args.reps)
     parts = [score_stages() for _ in range(args.reps)]
     res['scoreFrozen'] = median([a for a, _ in parts])
     res['scoreFlow'] = median([b for _, b in parts])

@@ -22,9 +22,12 @@ Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
               --layers 2 --heads 4 --batch 256 --threads 2 --reps 5
           prints one JSON line of median seconds per forward+backward (+ Adam step) and per forward.
 """
-import argparse, json, re, sys, time
+import argparse, json, os, re, sys
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from twin_common import arr, median_seconds  # noqa: E402
 
 
 def snake(name):
@@ -66,10 +69,6 @@ def load(module, named, prefix=''):
     missing, unexpected = module.load_state_dict(state, strict=False)
     if missing or unexpected:
         sys.exit(f'transformer.py: state mismatch, missing {missing}, unexpected {unexpected}')
-
-
-def arr(t):
-    return {'shape': list(t.shape), 'data': t.detach().reshape(-1).tolist()}
 
 
 def golden(args):
@@ -116,11 +115,6 @@ def golden(args):
         json.dump(spec, f)
 
 
-def median(xs):
-    s = sorted(xs)
-    return s[len(s) // 2] if len(s) % 2 else 0.5 * (s[len(s) // 2 - 1] + s[len(s) // 2])
-
-
 def bench(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -143,14 +137,7 @@ def bench(args):
 
     res = {}
     for name, fn in [('trainStep', train_step), ('forward', forward)]:
-        for _ in range(args.warmup):
-            fn()
-        times = []
-        for _ in range(args.reps):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        res[name] = median(times)
+        res[name] = median_seconds(fn, args.warmup, args.reps)
     res.update({'threads': args.threads, 'torch': torch.__version__, 'batch': args.batch, 'tokens': args.tokens,
                 'codes': args.codes, 'dim': args.dim, 'layers': args.layers, 'heads': args.heads})
     print(json.dumps(res))
