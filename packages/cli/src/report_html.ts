@@ -15,6 +15,7 @@ const COLORS = { raw: '#9bb7d4', smoothed: '#1f4e99', abnormal: '#f4b6b6', thres
  */
 export interface ReportData {
   model: string;
+  /** The model family's kind. */
   kind: string;
   segLen: number;
   nSegments: number;

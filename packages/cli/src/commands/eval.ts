@@ -11,6 +11,7 @@ import { displayPath, relativePath } from '../paths.js';
 import { ProgressBar } from '../progress.js';
 import { checkModelInput } from '../load_model.js';
 import { htmlReportFromFolders } from '../report_files.js';
+import type { ReportData } from '../report_html.js';
 import { registry } from '../registry.js';
 import { backendFlag, intFlag, parseFlags, refuseExisting, UsageError, type Io } from '../usage_error.js';
 
@@ -44,30 +45,19 @@ ${columns([
 ])}
 `;
 
-/** The report `skelflow eval` writes (documented in docs/cli.md). */
-export interface EvalReport {
-  model: string;
-  /** The model family's kind. */
-  kind: string;
+/**
+ * The report `skelflow eval` writes (documented in docs/cli.md): what the HTML page draws
+ * ({@link ReportData}: model, kind, sizes, AUCs, per-clip frame and segment scores) and how it was made.
+ */
+export interface EvalReport extends ReportData {
   /** Every score in the report is a normality score: higher = more normal (`skelflow metrics` reads it so). */
   scoreDirection: 'higher-is-normal';
-  segLen: number;
   gtConvention: GroundTruthConvention;
-  nSegments: number;
-  nFrames: number;
-  nAbnormalFrames: number;
   fillValue: number;
   /** Masks without a pose file (scored entirely with the fill value, as the original does). */
   clipsWithoutPoses: string[];
   /** Every warning printed, one line each (a mask without poses, a clip without a person). */
   warnings: string[];
-  auc: { smoothed: number | null; raw: number };
-  clips: {
-    name: string;
-    nFrames: number;
-    frameScores: { raw: number[]; smoothed: number[] | null };
-    segments: { person: string; start: number; score: number }[];
-  }[];
 }
 
 /**
