@@ -26,6 +26,9 @@ ActNorm initialises from the first training batch (zero mean, unit population st
           (bench/torch/nflowad_flow_fixture.ts writes spec.json and calls this): in float64, per
           case z, log-det, log p(h | c), the ActNorm data-dependent initialisation from a fresh
           state, and one Adam step (lr from the spec) on the mean NLL: every parameter after it.
+  bench:  /usr/bin/python3 bench/torch/nflowad.py bench --threads 2 --reps 5 [--n 768] [--dim 64] ...
+          prints one JSON line: median seconds of one training step (forward + backward + Adam on
+          the mean NLL of n vectors with their contexts) and of scoring them (eval, no grad).
 
 Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
 """
@@ -34,7 +37,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twin_common import arr  # noqa: E402
+from twin_common import arr, median_seconds  # noqa: E402
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -254,14 +257,52 @@ def golden(args):
         json.dump(out, f)
 
 
+def bench(args):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = ConditionalGlow(args.dim, args.context, args.steps, args.hidden, args.hidden_layers, args.mixing)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    g = torch.Generator().manual_seed(1)
+    h = torch.randn(args.n, args.dim, generator=g)
+    c = torch.randn(args.n, args.context, generator=g)
+
+    def train_step():
+        model.train()
+        opt.zero_grad()
+        loss = -model.log_prob(h, c).mean()
+        loss.backward()
+        opt.step()
+
+    def score():
+        model.eval()
+        with torch.no_grad():
+            model.log_prob(h, c)
+
+    res = {name: median_seconds(fn, args.warmup, args.reps) for name, fn in [('trainStep', train_step), ('score', score)]}
+    res.update({'threads': args.threads, 'torch': torch.__version__, 'n': args.n, 'dim': args.dim, 'context': args.context,
+                'steps': args.steps, 'hidden': args.hidden, 'hiddenLayers': args.hidden_layers, 'mixing': args.mixing})
+    print(json.dumps(res))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='cmd', required=True)
     g = sub.add_parser('golden')
     g.add_argument('--in', dest='inp', required=True)
     g.add_argument('--out', required=True)
+    b = sub.add_parser('bench')
+    b.add_argument('--n', type=int, default=768)
+    b.add_argument('--dim', type=int, default=64)
+    b.add_argument('--context', type=int, default=64)
+    b.add_argument('--steps', type=int, default=4)
+    b.add_argument('--hidden', type=int, default=128)
+    b.add_argument('--hidden-layers', type=int, default=2)
+    b.add_argument('--mixing', choices=['lu', 'reverse'], default='lu')
+    b.add_argument('--threads', type=int, default=2)
+    b.add_argument('--reps', type=int, default=5)
+    b.add_argument('--warmup', type=int, default=1)
     args = p.parse_args()
-    golden(args)
+    golden(args) if args.cmd == 'golden' else bench(args)
 
 
 if __name__ == '__main__':
