@@ -56,6 +56,8 @@ export interface GlowInverseResult {
  * here; `forward(h, c)` / `inverse(z, c)` are the transform with the context as a plain argument.
  * ActNorm layers initialise from the first forward batch in train mode (Glow's data-dependent
  * init) — call `eval()` before scoring a model that was never trained, or they initialise on it.
+ * Every part describes itself to the fused engine, so
+ * `FusedFlow.tryCreate(glow, [dim], { contextShape: [contextDim] })` compiles it.
  *
  * State names (PyTorch twin `bench/torch/nflowad.py` `ConditionalGlow`, identical): step b
  * occupies `transform.{3b}` (ActNorm: `bias`, `logs`, `initialized`), `transform.{3b+1}`

@@ -38,3 +38,5 @@ export {
   type GlowInverseResult,
   type GlowMixing,
 } from './conditional_glow.js';
+export { linearLuKernel, type LinearLuPlan } from './kernels/linear_lu_kernel.js';
+export { concatMlpKernel, type ConcatMlpPlan } from './kernels/concat_mlp_kernel.js';

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '@skelflow/base';
 import { Module } from '@skelflow/core';
+import type { Fusable, FusedPlanContext } from '@skelflow/fused';
+import { linearLuKernel, type LinearLuPlan } from './kernels/linear_lu_kernel.js';
 import type { Bijector, ForwardResult, InverseResult } from './bijector.js';
 import { matrixInverse } from './linalg.js';
 import { luInitFromOrthogonal, luWeight } from './lu_weight.js';
@@ -17,7 +19,8 @@ import { checkVectors, repeatPerSample } from './tensor_utils.js';
  * embeddings h_t): one 2-D matMul `x·Wᵀ` instead of a weight broadcast per sample, which on
  * `[B, D]` would allocate B·D² numbers. The triangles are cut with constant masks and W is built
  * with matMul and elementwise ops only, so it trains on wasm. The inverse pass inverts W in
- * float64 JavaScript (O(D³), differentiable); training never needs it.
+ * float64 JavaScript (O(D³), differentiable); training never needs it. Describes itself to the
+ * fused engine ({@link linearLuKernel}).
  *
  * Members: parameters `lower` `[D, D]` (only the strict lower triangle is used), `upper` `[D, D]`
  * (only the strict upper triangle is used), `logS` `[D]`; buffers `p` `[D, D]`, `signS` `[D]`.
@@ -36,7 +39,7 @@ import { checkVectors, repeatPerSample } from './tensor_utils.js';
  * const { x: back } = lu.inverse(y);
  * ```
  */
-export class InvertibleLinearLU extends Module implements Bijector {
+export class InvertibleLinearLU extends Module implements Bijector, Fusable {
   readonly dim: number;
   readonly lower: tf.Variable;
   readonly upper: tf.Variable;
@@ -75,5 +78,19 @@ export class InvertibleLinearLU extends Module implements Bijector {
 
   private logDet(batch: number, sign: 1 | -1): tf.Tensor {
     return repeatPerSample(tf.mul(tf.sum(this.logS), sign), batch);
+  }
+
+  /** The fused engine's description of this layer (runs on {@link linearLuKernel}); vectors only. */
+  fusedPlan(ctx: FusedPlanContext): LinearLuPlan {
+    if (ctx.eventShape.length !== 1 || ctx.eventShape[0] !== this.dim) return ctx.fail(`InvertibleLinearLU runs on vectors [${this.dim}], the flow's events are [${ctx.eventShape}]`);
+    return {
+      kind: linearLuKernel.kind as 'linear-lu',
+      dim: this.dim,
+      lower: ctx.param(this.lower),
+      upper: ctx.param(this.upper),
+      logS: ctx.param(this.logS),
+      p: ctx.buffer(this.p),
+      signS: ctx.buffer(this.signS),
+    };
   }
 }

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, ShapeError } from '@skelflow/base';
 import { Module, type InitOptions } from '@skelflow/core';
 import { Mlp } from '@skelflow/nn';
+import type { Fusable, FusedPlanContext } from '@skelflow/fused';
 import type { Conditioner } from '../bijector.js';
+import { concatMlpKernel, type ConcatMlpPlan } from '../kernels/concat_mlp_kernel.js';
 import { checkVectors } from '../tensor_utils.js';
 
 /** Options of {@link ConcatContextMlp}. */
@@ -40,7 +42,7 @@ export interface ConcatContextMlpOptions extends InitOptions {
  * net.call(tf.ones([2, 3]), tf.ones([2, 5])); // [2, 6], zeros at initialisation
  * ```
  */
-export class ConcatContextMlp extends Module implements Conditioner {
+export class ConcatContextMlp extends Module implements Conditioner, Fusable {
   readonly inDim: number;
   readonly contextDim: number;
   readonly outDim: number;
@@ -77,5 +79,22 @@ export class ConcatContextMlp extends Module implements Conditioner {
       throw new ShapeError(`context must be [${x1.shape[0]}, ${this.contextDim}], got [${context.shape}]`, { source: 'ConcatContextMlp', location: 'context' });
     }
     return tf.tidy(() => this.mlp.call(tf.concat([x1, context], 1)));
+  }
+
+  /** The fused engine's description (runs on {@link concatMlpKernel}); fails unless the flow runs on vectors with this context size. */
+  fusedPlan(ctx: FusedPlanContext): ConcatMlpPlan {
+    if (ctx.eventShape.length !== 1) return ctx.fail(`ConcatContextMlp runs on vectors, the flow's events are [${ctx.eventShape}]`);
+    if (ctx.contextSize !== this.contextDim) {
+      return ctx.fail(`the conditioner takes ${this.contextDim} context values per sample, the flow is compiled with ${ctx.contextSize}`);
+    }
+    return {
+      kind: concatMlpKernel.kind as 'concat-mlp',
+      cin: this.inDim,
+      cout: this.outDim,
+      contextSize: this.contextDim,
+      sizes: [...this.mlp.sizes],
+      weights: this.mlp.linears.map((l) => ctx.param(l.weight)),
+      biases: this.mlp.linears.map((l) => (l.bias ? ctx.param(l.bias) : -1)),
+    };
   }
 }
