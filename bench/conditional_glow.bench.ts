@@ -6,13 +6,15 @@
 //        [--hidden 128] [--threads 2] [--backend wasm|cpu] [--no-reference] [--profile]
 // Per size, interleaved (reference, ours) so machine noise hits both: median seconds of one
 // training step (forward + backward + Adam on the mean NLL, context size = d) and of scoring the n
-// vectors (eval-mode log p). --profile prints our per-kernel time of one training step
+// vectors (eval-mode log p), on tfjs and on the fused engine (FusedFlow: lossAndGrad, the
+// gradient without the optimiser update; logProb on the default worker threads). --profile prints our per-kernel time of one training step
 // (tf.profile). Prints a table, then one JSON line (also written to .cache/bench/conditional_glow.json).
 // Ratios are ours ÷ reference (below 1 = we are faster).
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam, initBackend, normalTensor, type BackendName } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
 import { ConditionalGlow } from '@skelflow/flows';
+import { FusedFlow } from '@skelflow/fused';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -104,6 +106,10 @@ function ours(dim: number) {
     lp.dataSync();
     lp.dispose();
   };
+  const fused = FusedFlow.tryCreate(glow, [dim], { contextShape: [dim] });
+  if (!(fused instanceof FusedFlow)) throw new Error(`conditional_glow.bench: not fusable: ${fused.reason}`);
+  const hData = Float32Array.from(h.dataSync());
+  const cData = Float32Array.from(c.dataSync());
   const timed = (fn: () => void) => () => {
     const t0 = performance.now();
     fn();
@@ -112,6 +118,14 @@ function ours(dim: number) {
   return {
     trainStep: timed(step),
     score: timed(score),
+    fusedTrain: timed(() => {
+      fused.pull();
+      fused.lossAndGrad(hData, undefined, cData);
+    }),
+    fusedScore: timed(() => {
+      fused.pull();
+      fused.logProb(hData, { context: cData });
+    }),
     profile: async () => {
       const info = await tf.profile(step);
       const by = (key: (k: (typeof info.kernels)[number]) => string | null) => {
@@ -135,6 +149,7 @@ function ours(dim: number) {
     },
     dispose: () => {
       tf.dispose([h, c]);
+      fused.dispose();
       opt.dispose();
       glow.dispose();
     },
@@ -149,9 +164,11 @@ for (const dim of DIMS) {
   for (let i = 0; i < WARMUP; i++) {
     m.trainStep();
     m.score();
+    m.fusedTrain();
+    m.fusedScore();
   }
   if (flags.profile) await m.profile();
-  const t = { oursTrain: [] as number[], oursScore: [] as number[], refTrain: [] as number[], refScore: [] as number[] };
+  const t = { oursTrain: [] as number[], oursScore: [] as number[], fusedTrain: [] as number[], fusedScore: [] as number[], refTrain: [] as number[], refScore: [] as number[] };
   let torchVersion: string | null = null;
   for (let r = 0; r < REPS; r++) {
     const ref = reference(dim);
@@ -162,12 +179,16 @@ for (const dim of DIMS) {
     }
     t.oursTrain.push(m.trainStep());
     t.oursScore.push(m.score());
+    t.fusedTrain.push(m.fusedTrain());
+    t.fusedScore.push(m.fusedScore());
   }
   m.dispose();
   const row = {
     dim,
     oursTrainS: median(t.oursTrain),
     oursScoreS: median(t.oursScore),
+    fusedTrainS: median(t.fusedTrain),
+    fusedScoreS: median(t.fusedScore),
     refTrainS: t.refTrain.length ? median(t.refTrain) : null,
     refScoreS: t.refScore.length ? median(t.refScore) : null,
     torch: torchVersion,
@@ -175,7 +196,8 @@ for (const dim of DIMS) {
   const ratio = (a: number, b: number | null) => (b ? (a / b).toFixed(2) : '—');
   console.log(
     `d ${String(dim).padStart(4)}: train step ours ${row.oursTrainS.toFixed(3)} s, PyTorch ${row.refTrainS?.toFixed(3) ?? '—'} s (ratio ${ratio(row.oursTrainS, row.refTrainS)}); ` +
-      `score ours ${row.oursScoreS.toFixed(3)} s, PyTorch ${row.refScoreS?.toFixed(3) ?? '—'} s (ratio ${ratio(row.oursScoreS, row.refScoreS)})`,
+      `score ours ${row.oursScoreS.toFixed(3)} s, PyTorch ${row.refScoreS?.toFixed(3) ?? '—'} s (ratio ${ratio(row.oursScoreS, row.refScoreS)}); ` +
+      `fused: gradient ${row.fusedTrainS.toFixed(3)} s (ratio ${ratio(row.fusedTrainS, row.refTrainS)}), score ${row.fusedScoreS.toFixed(3)} s (ratio ${ratio(row.fusedScoreS, row.refScoreS)})`,
   );
   results.push(row);
 }

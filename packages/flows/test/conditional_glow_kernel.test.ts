@@ -42,6 +42,15 @@ describe('ConditionalGlow on the fused engine', () => {
     const expected = Array.from(g.logProb(x, { context: c }).dataSync());
     const got = scored.logProb(Float32Array.from(x.dataSync()), { context: Float32Array.from(c.dataSync()), threads: 0 });
     got.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-3));
+    // New weights (as after an optimiser step): the kernel's cached W must follow them.
+    perturbParameters(g, 'moved again', 0.2);
+    scored.pull();
+    const expected2 = Array.from(g.logProb(x, { context: c }).dataSync());
+    const got2 = scored.logProb(Float32Array.from(x.dataSync()), { context: Float32Array.from(c.dataSync()), threads: 0 });
+    got2.forEach((v, i) => {
+      expect(Math.abs(v - expected2[i]!)).toBeLessThan(1e-3);
+      expect(Math.abs(v - got[i]!)).toBeGreaterThan(1e-2);
+    });
     tf.dispose([x, c]);
     g.dispose();
   });

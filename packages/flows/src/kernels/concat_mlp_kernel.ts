@@ -1,4 +1,5 @@
 import { registerConditionerKernel, type ConditionerPlan } from '@skelflow/fused';
+import { gemmABt, transposeInto } from './gemm.js';
 
 // The fused engine's kernel of ConcatContextMlp (conditioners/concat_context_mlp.ts) on vectors:
 // a₀ = [x1, c] per sample, a_{l+1} = relu(W_l·a_l + b_l), h = W_last·a_last + b_last. The
@@ -37,15 +38,14 @@ export const concatMlpKernel = registerConditionerKernel<ConcatMlpPlan>({
       const nout = sizes[l + 1]!;
       const last = l === layers - 1;
       const out = last ? a.h : a.ws.get(`${a.key}a${l + 1}`, B * nout);
-      const wo = net.weights[l]!;
+      // out = prev·Wᵀ + bias, then ReLU on hidden layers.
+      gemmABt(prev, 0, B, P, net.weights[l]!, nout, nin, out, 0, false);
       const bo = net.biases[l]!;
       for (let b = 0; b < B; b++) {
         for (let o = 0; o < nout; o++) {
-          let s = bo >= 0 ? P[bo + o]! : 0;
-          const wr = wo + o * nin;
-          const ar = b * nin;
-          for (let i = 0; i < nin; i++) s += P[wr + i]! * prev[ar + i]!;
-          out[b * nout + o] = last || s > 0 ? s : 0;
+          const q = b * nout + o;
+          const v = bo >= 0 ? out[q]! + P[bo + o]! : out[q]!;
+          out[q] = last || v > 0 ? v : 0;
         }
       }
       prev = out;
@@ -63,21 +63,19 @@ export const concatMlpKernel = registerConditionerKernel<ConcatMlpPlan>({
       const input = a.ws.get(l === 0 ? a.key + 'a0' : `${a.key}a${l}`, 0);
       const wo = net.weights[l]!;
       const bo = net.biases[l]!;
-      const dIn = a.ws.get(`${a.key}d${l}`, B * nin);
-      dIn.fill(0, 0, B * nin);
-      for (let b = 0; b < B; b++) {
-        const ar = b * nin;
-        for (let o = 0; o < nout; o++) {
-          const g = delta[b * nout + o]!;
-          if (g === 0) continue;
-          if (bo >= 0) G[bo + o] = G[bo + o]! + g;
-          const wr = wo + o * nin;
-          for (let i = 0; i < nin; i++) {
-            G[wr + i] = G[wr + i]! + g * input[ar + i]!;
-            dIn[ar + i] = dIn[ar + i]! + P[wr + i]! * g;
-          }
-        }
+      if (bo >= 0) {
+        for (let b = 0; b < B; b++) for (let o = 0; o < nout; o++) G[bo + o] = G[bo + o]! + delta[b * nout + o]!;
       }
+      // dW += δᵀ·input (inner index: the batch), dIn = δ·W (inner index: the outputs).
+      const dt = a.ws.get(`${a.key}dt`, nout * B);
+      const it = a.ws.get(`${a.key}it`, nin * B);
+      transposeInto(delta, 0, B, nout, dt);
+      transposeInto(input, 0, B, nin, it);
+      gemmABt(dt, 0, nout, it, 0, nin, B, G, wo, true);
+      const wt = a.ws.get(`${a.key}wt`, nin * nout);
+      transposeInto(P, wo, nout, nin, wt);
+      const dIn = a.ws.get(`${a.key}d${l}`, B * nin);
+      gemmABt(delta, 0, B, wt, 0, nin, nout, dIn, 0, false);
       if (l > 0) {
         // Through the ReLU that produced `input` (post-activation > 0 ⇔ pre-activation > 0).
         for (let q = 0; q < B * nin; q++) if (!(input[q]! > 0)) dIn[q] = 0;

@@ -1,9 +1,12 @@
-import { registerLayerKernel, type LayerPlan } from '@skelflow/fused';
+import { registerLayerKernel, type LayerPlan, type Scratch } from '@skelflow/fused';
+import { gemmABt } from './gemm.js';
 
 // The fused engine's kernel of InvertibleLinearLU (invertible_linear_lu.ts): W = P·L·U with
-// L = lower (strict) + I and U = upper (strict) + diag(signS·exp(logS)), assembled in float64 per
-// call, y = W·x per position, log|det| = N·Σ logS; the backward pass carries dW = Σ dy·xᵀ back to
-// lower, upper and logS through the product (dLU = Pᵀ·dW, dL = dLU·Uᵀ, dU = Lᵀ·dLU).
+// L = lower (strict) + I and U = upper (strict) + diag(signS·exp(logS)), assembled in float64
+// when the parameters change, y = W·x per position, log|det| = N·Σ logS; the backward pass
+// carries dW = Σ dy·xᵀ back to lower, upper and logS through the product (dLU = Pᵀ·dW,
+// dL = dLU·Uᵀ, dU = Lᵀ·dLU). No one-sample eval path: scoring runs chunks of samples through
+// `forward`, where the coupling's MLP reuses its weights across the chunk.
 
 /** An {@link InvertibleLinearLU} layer as fused-engine plan data. */
 export interface LinearLuPlan extends LayerPlan {
@@ -26,6 +29,39 @@ interface Factors {
   /** perm[i] = the column of P's one in row i (W[i] = (L·U)[perm[i]]). */
   perm: Int32Array;
 }
+
+/**
+ * {@link factors}, reused while lower, upper, logS, P and signS are unchanged: scoring runs the
+ * layer on chunks of samples, and re-assembling W (O(D³)) for each would cost more than applying
+ * it. The check compares the 2·D² + D parameters and D² + D buffers the factors come from (O(D²)).
+ */
+function cachedFactors(L: LinearLuPlan, P: Float64Array, S: Float64Array, ws: Scratch, key: string): Factors {
+  const n = L.dim;
+  const nn = n * n;
+  const src = ws.get(key + 'src', 3 * nn + 2 * n + 1);
+  const parts: [Float64Array, number, number][] = [[P, L.lower, nn], [P, L.upper, nn], [P, L.logS, n], [S, L.p, nn], [S, L.signS, n]];
+  let same = src[3 * nn + 2 * n] === 1;
+  let o = 0;
+  for (const [arr, at, len] of parts) {
+    for (let i = 0; i < len; i++) {
+      const v = arr[at + i]!;
+      if (src[o + i] !== v) {
+        same = false;
+        src[o + i] = v;
+      }
+    }
+    o += len;
+  }
+  const cached = factorCache.get(src);
+  if (same && cached) return cached;
+  const f = factors(L, P, S);
+  factorCache.set(src, f);
+  src[3 * nn + 2 * n] = 1;
+  return f;
+}
+
+/** Factors by the scratch array holding their source numbers (one entry per layer and scratch). */
+const factorCache = new WeakMap<Float64Array, Factors>();
 
 function factors(L: LinearLuPlan, P: Float64Array, S: Float64Array): Factors {
   const n = L.dim;
@@ -62,6 +98,10 @@ function factors(L: LinearLuPlan, P: Float64Array, S: Float64Array): Factors {
 
 /** y = W·x per sample and position over `[B, D, N]` (locals and an N = 1 loop for vectors). */
 function applyW(w: Float64Array, n: number, x: Float64Array, y: Float64Array, B: number, N: number): void {
+  if (N === 1) {
+    gemmABt(x, 0, B, w, 0, n, n, y, 0, false); // y = x·Wᵀ
+    return;
+  }
   for (let b = 0; b < B; b++) {
     const base = b * n * N;
     if (N === 1) {
@@ -97,14 +137,14 @@ export const linearLuKernel = registerLayerKernel<LinearLuPlan>({
   module: import.meta.url,
   forward(L, a) {
     const N = a.dims.N;
-    applyW(factors(L, a.P, a.S).w, L.dim, a.x, a.y, a.B, N);
+    applyW(cachedFactors(L, a.P, a.S, a.ws, a.key).w, L.dim, a.x, a.y, a.B, N);
     const ld = sumLogS(L, a.P) * N;
     for (let b = 0; b < a.B; b++) a.ld[b] = a.ld[b]! + ld;
   },
   backward(L, a) {
     const n = L.dim;
     const N = a.dims.N;
-    const { l, u, w, perm } = factors(L, a.P, a.S);
+    const { l, u, w, perm } = cachedFactors(L, a.P, a.S, a.ws, a.key);
     const { x, dy, dx } = a;
     const dw = new Float64Array(n * n);
     for (let b = 0; b < a.B; b++) {
@@ -157,26 +197,5 @@ export const linearLuKernel = registerLayerKernel<LinearLuPlan>({
         }
       }
     }
-  },
-  evalPrepare(L, P, S, dims) {
-    // W once per scoring call, not per sample.
-    return { w: factors(L, P, S).w, logdet: sumLogS(L, P) * dims.N, v: new Float64Array(L.dim * dims.N) };
-  },
-  evalSample(L, prep, a) {
-    const { w, logdet, v } = prep as { w: Float64Array; logdet: number; v: Float64Array };
-    const n = L.dim;
-    const N = a.dims.N;
-    const { za, off } = a;
-    // Gather the sample's channels (wherever a permutation left them), mix, write back in place.
-    for (let i = 0; i < n; i++) for (let m = 0; m < N; m++) v[i * N + m] = za[off[i]! + m]!;
-    for (let o = 0; o < n; o++) {
-      const o0 = off[o]!;
-      for (let m = 0; m < N; m++) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += w[o * n + i]! * v[i * N + m]!;
-        za[o0 + m] = s;
-      }
-    }
-    return logdet;
   },
 });
