@@ -4,6 +4,7 @@
 export {
   MODEL_FORMAT_VERSION,
   type AnomalyModel,
+  type DecisionThresholds,
   type FlagSpec,
   type FlagType,
   type FlagValue,
@@ -17,6 +18,7 @@ export {
   type SaveOptions,
   type SavedModelConfig,
   type ScoreOptions,
+  type SegmentExplanation,
   type TrainData,
   type TrainOptions,
   type TrainProgress,
