@@ -10,6 +10,7 @@ import { BACKEND_FLAG, columns } from '../help.js';
 import { displayPath, relativePath } from '../paths.js';
 import { ProgressBar } from '../progress.js';
 import { checkModelInput } from '../load_model.js';
+import { explainReport } from '../report_explain.js';
 import { htmlReportFromFolders } from '../report_files.js';
 import type { ReportData } from '../report_html.js';
 import { registry } from '../registry.js';
@@ -138,6 +139,17 @@ export async function evaluateModel(
     for (const [what, v] of [['raw', ev.aucRaw], ['smoothed', ev.aucSmoothed ?? 0]] as const) {
       if (!Number.isFinite(v)) throw new InputError(`the ${what} AUC is ${v}`, { source: options.model, location: `scores of ${options.poses}` });
     }
+    // Models that explain their scores (NFlowAD) add the frames × joints anomaly, the decisions at
+    // every level and the clip-level metrics; other models' reports are unchanged.
+    const explained = model.explainSegments
+      ? explainReport(model, segs.data, segs.meta, gt.map((g) => ({ name: g.name, nFrames: g.nFrames, gtAbnormal: g.gtAbnormal })), {
+          batch: options.batch,
+          source: options.model,
+        })
+      : null;
+    if (explained && !explained.thresholds) {
+      warn('the model explains segments but has no decision thresholds; the report has the frames × joints matrices without decisions', options.model, 'thresholds');
+    }
     const perClipSegments = new Map<string, { person: string; start: number; score: number }[]>(gt.map((g) => [g.name, []]));
     for (let s = 0; s < scores.length; s++) {
       const clip = segs.meta.clipNames[segs.meta.clip[s]!]!;
@@ -161,7 +173,9 @@ export async function evaluateModel(
         nFrames: g.nFrames,
         frameScores: { raw: Array.from(ev.perClip[i]!.raw), smoothed: ev.perClip[i]!.smoothed ? Array.from(ev.perClip[i]!.smoothed!) : null },
         segments: perClipSegments.get(g.name)!,
+        ...(explained ? { explanation: explained.clips[i]! } : {}),
       })),
+      ...(explained ? { jointNames: explained.jointNames, thresholds: explained.thresholds, clipLevel: explained.clipLevel } : {}),
     };
   } finally {
     model.dispose();
@@ -256,6 +270,8 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     `evaluated ${report.clips.length} clips, ${report.nFrames} frames (${report.nAbnormalFrames} abnormal), ${report.nSegments} segments` +
       `${report.warnings.length > 0 ? `, ${report.warnings.length} warning(s) (${report.clipsWithoutPoses.length} mask(s) without poses)` : ''}\n`,
   );
-  io.stdout(`AUC smoothed ${fmt(report.auc.smoothed)}  raw ${fmt(report.auc.raw)}  → ${displayPath(out)}${values.html !== undefined ? `, ${displayPath(values.html)}` : ''}\n`);
+  const cl = report.clipLevel;
+  const clipLine = cl ? `  clips: precision ${fmt(cl.precision)} recall ${fmt(cl.recall)} AUC ${fmt(cl.auc)} (${cl.nFlagged} of ${cl.nClips} flagged)` : '';
+  io.stdout(`AUC smoothed ${fmt(report.auc.smoothed)}  raw ${fmt(report.auc.raw)}${clipLine}  → ${displayPath(out)}${values.html !== undefined ? `, ${displayPath(values.html)}` : ''}\n`);
   return 0;
 }
