@@ -63,7 +63,10 @@ class FakeExplainingModel implements AnomalyModel {
     }
     return { frames, joints };
   }
-  async save(): Promise<void> {}
+  async save(dir: string): Promise<void> {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ kind: this.kind, formatVersion: 1 }));
+  }
   dispose(): void {}
 }
 
@@ -77,7 +80,7 @@ const fakeFamily: ModelFamily<FakeExplainingModel, Recipe> = {
   configure: () => recipe,
   create: () => new FakeExplainingModel(),
   trainingData: () => ({ segments: new Float32Array(0) }),
-  train: async () => ({ model: new FakeExplainingModel(), history: [0], nSegments: 0 }),
+  train: async () => ({ model: new FakeExplainingModel(), history: [0], nSegments: 1 }),
   load: async () => new FakeExplainingModel(),
   evalSegments(clips, input) {
     const segs = poseEvalSegments(clips, input);
@@ -233,5 +236,26 @@ describe('skelflow eval with an explaining model that is broken', () => {
     const err = c.err.join('');
     expect(err).toMatch(/broken: clip 01_0001, person 1, frame 4: explainSegments: S_t of segment 1 at window frame 3 is NaN/);
     expect(err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('skelflow benchmark with an explaining model', () => {
+  it('its rows carry clip precision, recall and AUC (per run and over the seeds)', async () => {
+    const d = dataset();
+    const data = path.join(root, 'bench-data');
+    fs.mkdirSync(path.join(data, 'pose'), { recursive: true });
+    fs.mkdirSync(path.join(data, 'gt'), { recursive: true });
+    fs.cpSync(d.poses, path.join(data, 'pose', 'train'), { recursive: true });
+    fs.cpSync(d.poses, path.join(data, 'pose', 'test'), { recursive: true });
+    fs.cpSync(d.gt, path.join(data, 'gt', 'test_frame_mask'), { recursive: true });
+    const out = path.join(root, 'bench');
+    const { out: stdout } = await runOk(['benchmark', '--data', data, '--models', 'fake-explain', '--seeds', '2', '--out', out, '--backend', 'cpu']);
+    expect(stdout).toMatch(/\| fake-explain \| [^\n]* \| 2 \| 0\.500 ± 0\.000 \| 1\.000 ± 0\.000 \| 1\.000 ± 0\.000 \|/);
+    const b = JSON.parse(fs.readFileSync(path.join(out, 'benchmark.json'), 'utf8'));
+    expect(b.models[0].runs.map((r: { clipLevel: unknown }) => r.clipLevel)).toEqual([
+      { precision: 0.5, recall: 1, auc: 1 },
+      { precision: 0.5, recall: 1, auc: 1 },
+    ]);
+    expect(b.models[0].clipPrecision).toEqual({ mean: 0.5, std: 0, values: [0.5, 0.5] });
   });
 });
