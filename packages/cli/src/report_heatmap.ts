@@ -1,4 +1,5 @@
 import type { DecisionThresholds } from '@skelflow/model';
+import { niceTicks } from './chart_ticks.js';
 import type { ClipExplanationReport, ClipLevelMetrics } from './report_explain.js';
 
 // The HTML report's part for models that explain their scores (NFlowAD): per clip a frames × joints
@@ -105,9 +106,8 @@ export function heatmapSvg(name: string, e: ClipExplanationReport, jointNames: r
   const flagged = runs(e.decisions?.flaggedFrames ?? [])
     .map(([a, b]) => `<rect class="flagged-frame" x="${x(a).toFixed(2)}" y="${pad.t + band + 1}" width="${Math.max(1.5, x(b) - x(a)).toFixed(2)}" height="${strip}" fill="${FLAG}"/>`)
     .join('');
-  const ticks = [0, 0.25, 0.5, 0.75, 1]
-    .map((q) => Math.round(q * Math.max(0, F - 1)))
-    .filter((f, i, a) => a.indexOf(f) === i)
+  const ticks = niceTicks(0, Math.max(1, F - 1), 6)
+    .filter((f) => Number.isInteger(f) && f < F)
     .map((f) => `<text x="${(x(f) + cw / 2).toFixed(1)}" y="${mapTop + h + 13}" text-anchor="middle" font-size="10">${f}</text>`)
     .join('');
   // Colour bar on the right, in S_{j,t} units of this clip.
@@ -144,11 +144,21 @@ function heatLegend(): string {
 </svg>`;
 }
 
-/** The joints most often among the top 3 of a clip's flagged frames, most frequent first (ties: first seen). */
+/**
+ * The joints that most often explain a clip's flagged frames: each frame's top-k joints get k, k − 1,
+ * …, 1 points (a Borda count, so being first counts more than being third); most points first, ties
+ * to the lower joint index.
+ */
 export function frequentJoints(e: ClipExplanationReport, count = 3): string[] {
-  const n = new Map<string, number>();
-  for (const f of e.decisions?.topJoints ?? []) for (const j of f.top) n.set(j.joint, (n.get(j.joint) ?? 0) + 1);
-  return [...n.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([j]) => j);
+  const points = new Map<number, { joint: string; points: number }>();
+  for (const f of e.decisions?.topJoints ?? []) {
+    f.top.forEach((j, rank) => {
+      const p = points.get(j.index) ?? { joint: j.joint, points: 0 };
+      p.points += f.top.length - rank;
+      points.set(j.index, p);
+    });
+  }
+  return [...points.entries()].sort((a, b) => b[1].points - a[1].points || a[0] - b[0]).slice(0, count).map(([, p]) => p.joint);
 }
 
 /** What a clip's decisions say, in one paragraph, and its most anomalous flagged frames with their top-3 joints. */
@@ -164,7 +174,7 @@ function decisionsHtml(e: ClipExplanationReport): string {
     .map((f) => `<tr><td>${f.frame}</td><td>${fmt(f.score)}</td><td>${esc(f.person)}</td><td>${f.top.map((j) => `${esc(j.joint)} ${fmt(j.score)}`).join(', ')}</td></tr>`)
     .join('');
   return `<p class="decision">Clip ${verdict}: ${d.flaggedFrames.length} of ${d.nScoredFrames} frames flagged (S_frac ${pct(d.frameFraction)}), max S_t ${d.maxScore === null ? 'n/a' : fmt(d.maxScore)}, mean ${d.meanScore === null ? 'n/a' : fmt(d.meanScore)}; ${d.flaggedJoints.reduce((a, r) => a + r.joints.length, 0)} joint alarms. Person tracks: ${seq || 'none'}.${
-    freq.length ? ` Joints most often in the top 3 of flagged frames: <b>${freq.map(esc).join(', ')}</b>.` : ''
+    freq.length ? ` Joints behind the flagged frames (points 3/2/1 for top-1/2/3): <b>${freq.map(esc).join(', ')}</b>.` : ''
   }</p>${rows ? `<table class="top-joints"><tr><th>frame</th><th>S_t</th><th>person</th><th>top-3 joints (S_{j,t})</th></tr>${rows}</table>` : ''}`;
 }
 

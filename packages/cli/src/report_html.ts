@@ -2,11 +2,14 @@ import { rocCurve } from '@skelflow/metrics';
 import type { DecisionThresholds } from '@skelflow/model';
 import { OPENPOSE18 } from '@skelflow/pose';
 import type { ClipExplanationReport, ClipLevelMetrics } from './report_explain.js';
+import { niceTicks } from './chart_ticks.js';
 import { explanationSection } from './report_heatmap.js';
 
 // The HTML report of `skelflow eval --html` and `skelflow demo`: one self-contained page (inline
 // SVG, no script) a person reads — summary, ROC with the operating point, per-clip charts on one
 // shared y-scale with the threshold, and the most anomalous segments drawn as skeletons.
+
+export { niceTicks };
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -76,17 +79,6 @@ export interface ReportHtmlOptions {
   perClipScale?: boolean;
   /** The most anomalous segments, drawn as skeletons (see `mostAnomalousSegments`). */
   skeletons?: SegmentSkeleton[];
-}
-
-/** About `count` round tick values covering [lo, hi] (1, 2, 5 × 10^k steps). */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / Math.max(1, count - 1);
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
-  return out;
 }
 
 const tickLabel = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());

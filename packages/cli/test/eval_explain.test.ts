@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '@skelflow/cli';
 import { poseEvalSegments, type AnomalyModel, type DecisionThresholds, type ModelFamily, type Recipe, type SegmentExplanation } from '@skelflow/model';
 import { clipLevelMetrics } from '../src/report_explain.js';
+import { frequentJoints } from '../src/report_heatmap.js';
 import { registry } from '../src/registry.js';
 import { capture, runOk } from './helpers.js';
 import { npyBytes, tmpDir, walkerPerson } from './tiny_data.js';
@@ -257,5 +258,23 @@ describe('skelflow benchmark with an explaining model', () => {
       { precision: 0.5, recall: 1, auc: 1 },
     ]);
     expect(b.models[0].clipPrecision).toEqual({ mean: 0.5, std: 0, values: [0.5, 0.5] });
+  });
+});
+
+describe('frequentJoints', () => {
+  it('ranks joints by points 3/2/1 over the flagged frames, ties to the lower index', () => {
+    const j = (joint: string, index: number) => ({ joint, index, score: 0 });
+    const e = {
+      frameScores: [], person: [], jointScores: [],
+      decisions: {
+        topJoints: [
+          { frame: 0, score: 1, person: '1', top: [j('c', 2), j('a', 0), j('b', 1)] }, // c 3, a 2, b 1
+          { frame: 1, score: 1, person: '1', top: [j('b', 1), j('a', 0), j('d', 3)] }, // b 3, a 2, d 1
+          { frame: 2, score: 1, person: '1', top: [j('d', 3), j('c', 2), j('a', 0)] }, // d 3, c 2, a 1
+        ],
+      },
+    };
+    // a 5, c 5, b 4, d 4 → a (index 0) before c (2), then b (1).
+    expect(frequentJoints(e as never)).toEqual(['a', 'c', 'b']);
   });
 });
