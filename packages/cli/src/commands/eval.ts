@@ -28,6 +28,9 @@ AUC, raw and smoothed, per-clip frame scores and per-segment scores; with --html
 person reads (shared-scale per-clip charts, ROC with the operating point, the most anomalous
 segments drawn as skeletons).
 Scores are normality scores (STG-NF: −NLL in bits/dim; pca-gaussian: log-density): higher = more normal.
+A model that explains its scores (NFlowAD) also reports, per clip, the frames × joints anomaly
+(higher = more anomalous), its joint/frame/sequence/clip decisions and the top-3 joints of each
+flagged frame, and clip-level precision/recall/AUC; --html draws a heat map per clip (docs/cli.md).
 
 ${columns([
   ['--model <path>', "a folder saved by 'skelflow train' (its config.json names the model kind; a\nfolder without kind is a legacy STG-NF one), or a released STG-NF checkpoint: the original\ntorch.save file as it is (ShanghaiTech_85_9.tar; no Python) or its .json export; the run's args\n(seg_len, K, R, permutation) configure the model"],
