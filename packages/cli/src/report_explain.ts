@@ -79,13 +79,16 @@ export function explainReport(
   data: Float32Array,
   meta: SegmentMeta,
   clips: readonly (FrameClip & { gtAbnormal: ArrayLike<number> })[],
-  options: { batch?: number; source: string },
+  options: { batch?: number; source: string; onProgress?: (done: number, total: number) => void },
 ): ExplanationReport {
   if (!model.explainSegments) throw new InputError('the model cannot explain segments (no explainSegments)', { source: options.source });
   const jointNames = layoutJointNames(model.input.layout, model.input.joints);
   const thresholds = model.thresholds ?? null;
   if (thresholds) checkDecisionThresholds(thresholds, options.source);
-  const explanation = model.explainSegments(data, options.batch !== undefined ? { batchSize: options.batch } : {});
+  const explanation = model.explainSegments(data, {
+    ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   let mapped;
   try {
     mapped = explainClips(explanation, meta, clips, model.input.joints);

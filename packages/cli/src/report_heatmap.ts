@@ -22,6 +22,47 @@ const LEVELS = 32;
 const FLAG = '#d9480f';
 const NONE = '#e9ecef';
 
+/**
+ * The heat map as an 8-bit palette BMP (base64), one pixel per frame (x) and joint (y, top-down):
+ * palette entries 0 … LEVELS − 1 are the colour levels ({@link heatColor} at each level's centre),
+ * entry LEVELS the grey of frames without a person. BMP needs no compression, so no zlib: the page
+ * stays a plain string.
+ */
+export function heatmapBmp(rows: readonly (readonly number[] | null)[], nJoints: number, level: (v: number) => number): string {
+  const W = Math.max(1, rows.length);
+  const H = Math.max(1, nJoints);
+  const nColors = LEVELS + 1;
+  const stride = (W + 3) & ~3;
+  const offset = 14 + 40 + 4 * nColors;
+  const buf = Buffer.alloc(offset + stride * H);
+  buf.write('BM', 0, 'latin1');
+  buf.writeUInt32LE(buf.length, 2);
+  buf.writeUInt32LE(offset, 10);
+  buf.writeUInt32LE(40, 14);
+  buf.writeInt32LE(W, 18);
+  buf.writeInt32LE(-H, 22); // negative height: rows top-down, joint 0 first
+  buf.writeUInt16LE(1, 26);
+  buf.writeUInt16LE(8, 28);
+  buf.writeUInt32LE(stride * H, 34);
+  buf.writeUInt32LE(2835, 38);
+  buf.writeUInt32LE(2835, 42);
+  buf.writeUInt32LE(nColors, 46);
+  for (let k = 0; k < nColors; k++) {
+    const hex = k < LEVELS ? heatColor((k + 0.5) / LEVELS) : NONE;
+    const o = 54 + 4 * k;
+    buf[o] = parseInt(hex.slice(5, 7), 16);
+    buf[o + 1] = parseInt(hex.slice(3, 5), 16);
+    buf[o + 2] = parseInt(hex.slice(1, 3), 16);
+  }
+  for (let j = 0; j < H; j++) {
+    for (let f = 0; f < rows.length; f++) {
+      const row = rows[f];
+      buf[offset + j * stride + f] = row ? level(row[j]!) : LEVELS;
+    }
+  }
+  return buf.toString('base64');
+}
+
 /** The colour of u in [0, 1] on {@link STOPS}. */
 export function heatColor(u: number): string {
   const x = Math.min(1, Math.max(0, u)) * (STOPS.length - 1);
@@ -73,20 +114,10 @@ export function heatmapSvg(name: string, e: ClipExplanationReport, jointNames: r
     }
   }
   const span = hi > lo ? hi - lo : 1;
-  const level = (v: number) => Math.min(LEVELS - 1, Math.floor(((v - lo) / span) * LEVELS));
-  const cells: string[] = [];
-  for (let j = 0; j < V; j++) {
-    const y = mapTop + j * rowH;
-    for (let f = 0; f < F; ) {
-      const row = e.jointScores[f];
-      const lv = row ? level(row[j]!) : -1;
-      let g = f + 1;
-      while (g < F && (e.jointScores[g] ? level(e.jointScores[g]![j]!) : -1) === lv) g++;
-      const fill = lv < 0 ? NONE : heatColor((lv + 0.5) / LEVELS);
-      cells.push(`<rect x="${x(f).toFixed(2)}" y="${y}" width="${(x(g) - x(f) + 0.3).toFixed(2)}" height="${rowH}" fill="${fill}"/>`);
-      f = g;
-    }
-  }
+  const image = heatmapBmp(e.jointScores, V, (v) => Math.min(LEVELS - 1, Math.floor(((v - lo) / span) * LEVELS)));
+  // One pixel per (frame, joint), scaled up without smoothing: a few kB per clip where one SVG
+  // rectangle per cell made a 60-clip report 6.6 MB.
+  const cells = `<image class="cells" x="${pad.l}" y="${mapTop}" width="${w}" height="${h}" preserveAspectRatio="none" style="image-rendering:pixelated" href="data:image/bmp;base64,${image}"/>`;
   const fontSize = Math.min(10, rowH);
   const names = jointNames
     .map((n, j) => `<text x="${pad.l - 4}" y="${(mapTop + j * rowH + rowH / 2 + fontSize * 0.35).toFixed(1)}" text-anchor="end" font-size="${fontSize}">${esc(n)}</text>`)
@@ -125,7 +156,7 @@ export function heatmapSvg(name: string, e: ClipExplanationReport, jointNames: r
 <rect x="${pad.l}" y="${pad.t}" width="${w}" height="${band}" fill="#fafafa" stroke="#ddd"/>
 <path d="${path}" fill="none" stroke="#333" stroke-width="1.2"/>${tau}
 ${flagged}
-${cells.join('')}
+${cells}
 <rect x="${pad.l}" y="${mapTop}" width="${w}" height="${h}" fill="none" stroke="#999"/>
 ${names}${ticks}<text x="${pad.l - 4}" y="${mapTop + h + 13}" text-anchor="end" font-size="10" fill="#666">frame</text>
 ${bar}<rect x="${cb.x}" y="${mapTop}" width="${cb.w}" height="${h}" fill="none" stroke="#999"/>${barText}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '@skelflow/cli';
-import { poseEvalSegments, type AnomalyModel, type DecisionThresholds, type ModelFamily, type Recipe, type SegmentExplanation } from '@skelflow/model';
+import { poseEvalSegments, type AnomalyModel, type ScoreOptions, type DecisionThresholds, type ModelFamily, type Recipe, type SegmentExplanation } from '@skelflow/model';
 import { clipLevelMetrics } from '../src/report_explain.js';
 import { frequentJoints } from '../src/report_heatmap.js';
 import { registry } from '../src/registry.js';
@@ -50,8 +50,9 @@ class FakeExplainingModel implements AnomalyModel {
       return -frameAnomaly(w.clip, w.person, w.start + T / 2);
     });
   }
-  explainSegments(data: Float32Array): SegmentExplanation {
+  explainSegments(data: Float32Array, options: ScoreOptions = {}): SegmentExplanation {
     const n = data.length / (C * T * V);
+    options.onProgress?.(n, n);
     const frames = new Float64Array(n * T);
     const joints = new Float64Array(n * T * V);
     for (let s = 0; s < n; s++) {
@@ -121,7 +122,8 @@ describe('skelflow eval with explainSegments (fake model, hand-checked)', () => 
   const html = path.join(root, 'report.html');
 
   it('reports joint names, the frames × joints matrix, thresholds, decisions, top-3 joints and clip-level metrics', async () => {
-    const { out: stdout } = await runOk(['eval', '--model', d.model, '--poses', d.poses, '--gt', d.gt, '--out', out, '--html', html, '--backend', 'cpu']);
+    const { out: stdout, err } = await runOk(['eval', '--model', d.model, '--poses', d.poses, '--gt', d.gt, '--out', out, '--html', html, '--backend', 'cpu']);
+    expect(err).toMatch(/explaining/); // the second pass has its own progress
     // Clip 01_0001 is flagged and abnormal (TP), 01_0002 flagged by its spike and normal (FP).
     expect(stdout).toMatch(/clips: precision 0\.5000 recall 1\.0000 AUC 1\.0000 \(2 of 2 flagged\)/);
     const r = JSON.parse(fs.readFileSync(out, 'utf8'));
@@ -196,6 +198,16 @@ describe('skelflow eval with explainSegments (fake model, hand-checked)', () => 
     for (const name of ['nose', 'right_wrist', 'left_ear']) expect(first).toContain(`>${name}</text>`);
     expect(first.match(/class="flagged-frame"/g)).toHaveLength(1); // frames 10–19: one run
     expect(page).toMatch(/class="heat-legend"/);
+    // The cells: an 8-bit palette BMP, one pixel per (frame, joint), decoded here by hand. 01_0001's
+    // matrix spans lo = 0 (nose, j/128 with j = 0) to hi = 6 (right_wrist, 3·2); level = ⌊32·v/6⌋
+    // capped at 31; palette entry 32 is the grey of frame 29, which no window covers.
+    const bmp = Buffer.from(/href="data:image\/bmp;base64,([^"]+)"/.exec(first)![1]!, 'base64');
+    expect(bmp.toString('latin1', 0, 2)).toBe('BM');
+    expect([bmp.readInt32LE(18), bmp.readInt32LE(22), bmp.readUInt16LE(28), bmp.readUInt32LE(46)]).toEqual([30, -18, 8, 33]);
+    const offset = bmp.readUInt32LE(10);
+    const px = (f: number, j: number) => bmp[offset + j * 32 + f]; // rows of 30 bytes padded to 32
+    expect([px(12, 4), px(12, 7), px(12, 3), px(0, 4), px(0, 7), px(0, 0), px(0, 17), px(29, 4)]).toEqual([31, 21, 10, 4, 2, 0, 0, 32]);
+    expect([...bmp.subarray(54 + 4 * 32, 54 + 4 * 33)]).toEqual([0xef, 0xec, 0xe9, 0]); // grey #e9ecef as B, G, R
     expect(page).toMatch(/right_wrist, left_wrist, right_elbow/);
     expect(page).toMatch(/clip-level precision 0\.500, recall 1\.000, AUC 1\.000/);
   });

@@ -72,6 +72,7 @@ export async function evaluateModel(
   options: { model: string; poses: string; gt: string; convention: GroundTruthConvention; segLen?: number; smooth: boolean; batch: number; strict?: boolean },
   onProgress?: (done: number, total: number) => void,
   onWarning?: (message: string) => void,
+  onExplainProgress?: (done: number, total: number) => void,
 ): Promise<EvalReport> {
   const { kind } = await readModelKind(options.model);
   const family = registry.get(kind, `${options.model}: config.json: kind`);
@@ -148,6 +149,7 @@ export async function evaluateModel(
       ? explainReport(model, segs.data, segs.meta, gt.map((g) => ({ name: g.name, nFrames: g.nFrames, gtAbnormal: g.gtAbnormal })), {
           batch: options.batch,
           source: options.model,
+          ...(onExplainProgress ? { onProgress: onExplainProgress } : {}),
         })
       : null;
     if (explained && !explained.thresholds) {
@@ -241,6 +243,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   if (values.html !== undefined) await refuseExisting('eval', values.html, !!values.force);
   await initBackend(backendFlag('eval', values.backend));
   const bar = new ProgressBar('scoring', 1, io.stderr, undefined, { unit: 'segments' });
+  let explainBar: ProgressBar | null = null;
   const report = await evaluateModel(
     {
       model: values.model!,
@@ -254,8 +257,17 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     },
     (done, total) => bar.setTotal(total).update(done),
     (message) => io.stderr(`skelflow eval: warning: ${message}\n`),
+    // Models that explain their scores make a second pass (per-frame and per-joint anomaly).
+    (done, total) => {
+      if (!explainBar) {
+        bar.done();
+        explainBar = new ProgressBar('explaining', total, io.stderr, undefined, { unit: 'segments' });
+      }
+      explainBar.setTotal(total).update(done);
+    },
   );
-  bar.done();
+  if (explainBar) (explainBar as ProgressBar).done();
+  else bar.done();
   // The report names the model relative to its own folder, so the pair can be moved together.
   report.model = relativePath(path.dirname(out), values.model!);
   await fs.mkdir(path.dirname(path.resolve(out)), { recursive: true });
