@@ -10,10 +10,10 @@ import { BACKEND_FLAG, columns } from '../help.js';
 import { displayPath, relativePath } from '../paths.js';
 import { ProgressBar } from '../progress.js';
 import { checkModelInput } from '../load_model.js';
-import { explainReport } from '../report_explain.js';
 import { htmlReportFromFolders } from '../report_files.js';
 import type { ReportData } from '../report_html.js';
 import { registry } from '../registry.js';
+import { explainReport } from '../report_explain.js';
 import { backendFlag, intFlag, parseFlags, refuseExisting, UsageError, type Io } from '../usage_error.js';
 
 export const EVAL_USAGE = `Usage: skelflow eval --model <saved model dir | STG-NF checkpoint .tar/.pth/.json> --poses <dir> --gt <mask dir> --out <report.json>
