@@ -19,11 +19,12 @@ export {
 export type { Coco17ArrayOptions } from './layouts/convert.js';
 
 // Pose tracks: in memory (typed) and on disk (JSON), the converter between them.
-export { frameKey } from './tracks/types.js';
-export type { PersonTrack, PoseClip, PoseDetectionJson, PoseTracks, PoseTracksJson } from './tracks/types.js';
-export { COORDINATE_LIMIT_FACTOR, parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
+export { coco17Values, frameKey } from './tracks/types.js';
+export type { PersonTrack, PoseClip, PoseDetectionJson, PoseDims, PoseTracks, PoseTracksJson } from './tracks/types.js';
+export { COORDINATE_LIMIT_FACTOR, COORDINATE_LIMIT_METRES, parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
 export type { ParsePoseOptions } from './tracks/parse_json.js';
-export { clipNameFromPoseFile, POSE_FILE_SUFFIX } from './tracks/clip_name.js';
+export { poseTracksToJson } from './tracks/to_json.js';
+export { clipNameFromPoseFile, POSE3D_FILE_SUFFIX, POSE_FILE_SUFFIX } from './tracks/clip_name.js';
 
 // Segmentation, normalisation, segment → frame scores, evaluation (STG-NF protocol).
 export { normalizeSegment, STGNF_VID_RES } from './tracks/normalize.js';
