@@ -15,6 +15,7 @@ export {
   COCO17_RIGHT_SHOULDER,
   COCO17_TO_OPENPOSE18_ORDER,
   coco17ToOpenPose18,
+  OPENPOSE18_FLIP,
 } from './layouts/convert.js';
 export type { Coco17ArrayOptions } from './layouts/convert.js';
 
@@ -30,7 +31,9 @@ export { clipNameFromPoseFile, POSE3D_FILE_SUFFIX, POSE_FILE_SUFFIX } from './tr
 export { normalizeSegment, STGNF_VID_RES } from './tracks/normalize.js';
 export type { NormalizeOptions, NormalizeSegmentOptions } from './tracks/normalize.js';
 export { continuousWindowStarts, segmentMetaList, segmentTracks } from './tracks/segment.js';
-export type { PoseSegments, SegmentMeta, SegmentOptions } from './tracks/segment.js';
+export type { PoseSegments, SegmentLayout, SegmentMeta, SegmentOptions } from './tracks/segment.js';
+export { SEGMENT_NORMALIZATIONS } from './tracks/normalize_body.js';
+export type { SegmentNormalization } from './tracks/normalize_body.js';
 export { scoresToFrames } from './tracks/frame_scores.js';
 export type { ClipFrameScores, FrameClip, FrameScores, ScoresToFramesOptions } from './tracks/frame_scores.js';
 export { readGroundTruth } from './tracks/ground_truth.js';
