@@ -12,6 +12,7 @@ import { lookAtCamera, simulatePoseEstimator } from '@skelflow/pose';
 import { clipTarget, projectClip } from './camera.js';
 import { checkManifestRanges, type MocapManifest } from './manifest.js';
 import { resampleClip } from './resample.js';
+import { tracks3dFor } from './tracks3d.js';
 import { maxRootStep, sliceClip, spliceClips, type SpliceSegment } from './splice.js';
 import type { MotionClip3D } from './clip.js';
 
@@ -21,6 +22,11 @@ export interface MocapPoseClip {
   name: string;
   /** The tracked-person dictionary (`*_alphapose_tracked_person.json` content). */
   persons: PoseTracksJson;
+  /**
+   * The 3-D tracks under the same person and frame keys (`*_tracked_person_3d.json` content,
+   * {@link tracks3dFor}): true joints in this camera's coordinates, metres.
+   */
+  persons3d: PoseTracksJson;
   /** Frames of the clip at the output frame rate. */
   nFrames: number;
 }
@@ -50,6 +56,8 @@ export interface MocapClipInfo {
 /** Description of a built dataset. */
 export interface MocapDatasetMeta {
   generator: 'skelflow mocap-dataset';
+  /** Where the 3-D tracks are and what their coordinates are. */
+  pose3d: { folders: 'pose3d/train, pose3d/test'; units: 'metres'; frame: string };
   manifest: string;
   fps: number;
   clips: MocapClipInfo[];
@@ -96,6 +104,8 @@ export function mocapClipName(camera: number, k: number): string {
  * - Every camera looks at {@link clipTarget} of the (spliced) clip; the projections go through
  *   {@link simulatePoseEstimator} with the manifest's `noise` and the seed
  *   `<entry seed>/cam<c>` (entry seed default: `<manifest name>/train/<i>` or `…/test/<i>`).
+ * - Each filmed clip also gets 3-D tracks ({@link tracks3dFor}): the true joints in that camera's
+ *   coordinates under the 2-D tracks' person and frame keys, so they share the frame mask.
  *
  * @param manifest - the parsed manifest ({@link parseMocapManifest}).
  * @param sources - the source clips by name, at their own frame rate.
@@ -133,7 +143,7 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
       const cam = lookAtCamera(manifest.cameras[c]!, target);
       const { persons, detected } = simulatePoseEstimator(projectClip(clip, cam), new Rng(`${seed}/cam${c}`), manifest.noise);
       const name = mocapClipName(c, k);
-      into.push({ name, persons, nFrames: clip.nFrames });
+      into.push({ name, persons, persons3d: tracks3dFor(clip, cam, persons), nFrames: clip.nFrames });
       let det = 0;
       for (let f = 0; f < detected.length; f++) det += detected[f];
       infos.push({ name, entry, camera: c, nFrames: clip.nFrames, detectedFrames: det, persons: Object.keys(persons).length, ...extra });
@@ -188,6 +198,7 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
     gt,
     meta: {
       generator: 'skelflow mocap-dataset',
+      pose3d: { folders: 'pose3d/train, pose3d/test', units: 'metres', frame: 'camera: x image right, y image down, z depth along the optical axis' },
       manifest: manifest.name,
       fps,
       clips: infos,
