@@ -13,6 +13,7 @@ import { clipTarget, projectClip } from './camera.js';
 import { checkManifestRanges, type MocapManifest } from './manifest.js';
 import { resampleClip } from './resample.js';
 import { tracks3dFor } from './tracks3d.js';
+import { rotateArm, type ArmRotationLabels } from './arm_rotation.js';
 import { maxRootStep, sliceClip, spliceClips, type SpliceSegment } from './splice.js';
 import type { MotionClip3D } from './clip.js';
 
@@ -46,6 +47,8 @@ export interface MocapClipInfo {
   segments: { clip: string; from: number; to: number; label: 'normal' | 'abnormal'; start: number; nFrames: number }[];
   /** Abnormal frames (test clips). */
   abnormalFrames: number;
+  /** The attribution clip's rotated arm and frame range (test entries with `armRotation`). */
+  armRotation?: { arm: 'left' | 'right'; from: number; to: number };
   /**
    * Test clips: the largest root step on the ground across a splice cut, and the largest root step
    * inside the normal segments (inside all segments when none is normal), in metres per frame.
@@ -70,6 +73,11 @@ export interface MocapDataset {
   train: MocapPoseClip[];
   test: MocapPoseClip[];
   gt: { name: string; mask: Uint8Array }[];
+  /**
+   * Per test clip built with `armRotation`: which joints were moved and how (the sidecar
+   * `gt/test_joint_labels/<clip>.json`).
+   */
+  jointLabels?: { name: string; labels: ArmRotationLabels }[];
   meta: MocapDatasetMeta;
 }
 
@@ -136,6 +144,7 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
   const test: MocapPoseClip[] = [];
   const gt: { name: string; mask: Uint8Array }[] = [];
   const infos: MocapClipInfo[] = [];
+  const jointLabels: { name: string; labels: ArmRotationLabels }[] = [];
 
   const film = (clip: MotionClip3D, cams: number[], seed: string, k: number, entry: string, into: MocapPoseClip[], extra: Omit<MocapClipInfo, 'name' | 'entry' | 'camera' | 'nFrames' | 'detectedFrames' | 'persons'>) => {
     const target = clipTarget(clip);
@@ -171,6 +180,17 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
       return { clip, from: 0, to: clip.nFrames, label: s.label === 'abnormal' ? 1 : 0 };
     });
     const spliced = spliceClips(`test[${i}]`, segs, { blendFrames: manifest.blendFrames, source: `${source}: ${loc}` });
+    let arm: ArmRotationLabels | undefined;
+    if (e.armRotation) {
+      const r = e.armRotation;
+      if (r.to > spliced.clip.nFrames) {
+        throw new InputError(`frame range [${r.from}, ${r.to}) is outside the spliced clip (${spliced.clip.nFrames} frames at ${fps} fps)`, { source, location: `${loc}.armRotation` });
+      }
+      const rotated = rotateArm(spliced.clip, r);
+      arm = rotated.labels;
+      spliced.clip = rotated.clip;
+      for (let f = r.from; f < r.to; f++) spliced.labels[f] = 1;
+    }
     let cut = 0;
     // The root's ground step across each cut (frames st − 1 → st).
     for (const st of spliced.starts.slice(1)) cut = Math.max(cut, maxRootStep(sliceClip(spliced.clip, st - 1, st + 1)));
@@ -184,8 +204,10 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
       segments: e.segments.map((s, j) => ({ clip: s.clip, from: s.from, to: s.to, label: s.label, start: spliced.starts[j]!, nFrames: segs[j]!.clip.nFrames })),
       abnormalFrames: abnormal,
       rootStep: { cut, normal },
+      ...(arm ? { armRotation: { arm: arm.arm, from: arm.from, to: arm.to } } : {}),
     });
     for (const c of cams) gt.push({ name: mocapClipName(c, k), mask: spliced.labels.slice() });
+    if (arm) for (const c of cams) jointLabels.push({ name: mocapClipName(c, k), labels: arm });
     options.onProgress?.(manifest.train.length + i + 1, total);
   });
 
@@ -196,6 +218,7 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
     train,
     test,
     gt,
+    ...(jointLabels.length > 0 ? { jointLabels } : {}),
     meta: {
       generator: 'skelflow mocap-dataset',
       pose3d: { folders: 'pose3d/train, pose3d/test', units: 'metres', frame: 'camera: x image right, y image down, z depth along the optical axis' },

@@ -39,7 +39,7 @@ export function mocapDatasetFiles(ds: MocapDataset): { path: string; data: strin
 /** The dataset with its 3-D tracks in the writer's `train3d` / `test3d` fields. */
 function withTracks3d(ds: MocapDataset): MocapDataset & PoseDatasetContent {
   const three = (clips: MocapDataset['train']) => clips.map((c) => ({ name: c.name, persons: c.persons3d }));
-  return { ...ds, train3d: three(ds.train), test3d: three(ds.test) };
+  return { ...ds, train3d: three(ds.train), test3d: three(ds.test), ...(ds.jointLabels ? { jointLabels: ds.jointLabels } : {}) };
 }
 
 /**

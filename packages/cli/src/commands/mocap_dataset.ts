@@ -18,12 +18,14 @@ Writes the ShanghaiTech layout that 'skelflow train' / 'skelflow eval' / 'skelfl
   <out>/pose3d/train/SS_CCCC_tracked_person_3d.json         (3-D: the true joints in the camera's
   <out>/pose3d/test/SS_CCCC_tracked_person_3d.json           coordinates, metres, same person/frame keys)
   <out>/gt/test_frame_mask/SS_CCCC.npy                      (uint8, 1 = abnormal; 2-D and 3-D)
+  <out>/gt/test_joint_labels/SS_CCCC.json                   (test entries with armRotation: the moved arm's
+                                                             joints by layout name, frames, angle schedule)
   <out>/.skelflow-mocap-dataset                             (what was built, per clip)
 
 ${columns([
   ['--mocap <dir>', "folder the manifest's clip files are relative to (CMU layout: 02/02.asf, 02/02_01.amc)"],
   ['--out <dir>', 'output folder: new, empty, or written by this command before'],
-  ['--manifest <file>', 'the manifest (format: docs/mocap.md); default: cmu-02-03, shipped in @skelflow/mocap'],
+  ['--manifest <file>', 'the manifest (format: docs/mocap.md); default: cmu-02-03, shipped in @skelflow/mocap;\nalso shipped: packages/mocap/manifests/cmu-arm-attribution.json (one arm rotated\nwhile the body walks on: the joint-attribution test of NFlowAD)'],
 ])}
 
 The default manifest (CMU subjects 02 and 03: walks as normal; running, jumping, punching, bending,
