@@ -130,7 +130,7 @@ describe.skipIf(!hasShared)('skelflow mocap-dataset → benchmark on CMU clips (
     const c1 = capture();
     const code1 = await runCli(['mocap-dataset', '--manifest', manifest, '--mocap', path.join(sharedDir, 'data', 'cmu-mocap'), '--out', data], c1.io);
     expect(code1, c1.err.join('')).toBe(0);
-    expect(c1.out.join('')).toMatch(/wrote 6 files/);
+    expect(c1.out.join('')).toMatch(/wrote 10 files/); // 2 train + 2 test pose files, the same 4 as 3-D tracks, 2 masks
 
     // The pipeline's readers load it; masks align with the clips.
     const train = await readPoseDir(path.join(data, 'pose', 'train'), { requireNonEmpty: true });

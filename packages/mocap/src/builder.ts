@@ -12,6 +12,8 @@ import { lookAtCamera, simulatePoseEstimator } from '@skelflow/pose';
 import { clipTarget, projectClip } from './camera.js';
 import { checkManifestRanges, type MocapManifest } from './manifest.js';
 import { resampleClip } from './resample.js';
+import { tracks3dFor } from './tracks3d.js';
+import { rotateArm, type ArmRotationLabels } from './arm_rotation.js';
 import { maxRootStep, sliceClip, spliceClips, type SpliceSegment } from './splice.js';
 import type { MotionClip3D } from './clip.js';
 
@@ -21,6 +23,11 @@ export interface MocapPoseClip {
   name: string;
   /** The tracked-person dictionary (`*_alphapose_tracked_person.json` content). */
   persons: PoseTracksJson;
+  /**
+   * The 3-D tracks under the same person and frame keys (`*_tracked_person_3d.json` content,
+   * {@link tracks3dFor}): true joints in this camera's coordinates, metres.
+   */
+  persons3d: PoseTracksJson;
   /** Frames of the clip at the output frame rate. */
   nFrames: number;
 }
@@ -40,6 +47,8 @@ export interface MocapClipInfo {
   segments: { clip: string; from: number; to: number; label: 'normal' | 'abnormal'; start: number; nFrames: number }[];
   /** Abnormal frames (test clips). */
   abnormalFrames: number;
+  /** The attribution clip's rotated arm and frame range (test entries with `armRotation`). */
+  armRotation?: { arm: 'left' | 'right'; from: number; to: number };
   /**
    * Test clips: the largest root step on the ground across a splice cut, and the largest root step
    * inside the normal segments (inside all segments when none is normal), in metres per frame.
@@ -50,6 +59,8 @@ export interface MocapClipInfo {
 /** Description of a built dataset. */
 export interface MocapDatasetMeta {
   generator: 'skelflow mocap-dataset';
+  /** Where the 3-D tracks are and what their coordinates are. */
+  pose3d: { folders: 'pose3d/train, pose3d/test'; units: 'metres'; frame: string };
   manifest: string;
   fps: number;
   clips: MocapClipInfo[];
@@ -62,6 +73,11 @@ export interface MocapDataset {
   train: MocapPoseClip[];
   test: MocapPoseClip[];
   gt: { name: string; mask: Uint8Array }[];
+  /**
+   * Per test clip built with `armRotation`: which joints were moved and how (the sidecar
+   * `gt/test_joint_labels/<clip>.json`).
+   */
+  jointLabels?: { name: string; labels: ArmRotationLabels }[];
   meta: MocapDatasetMeta;
 }
 
@@ -96,6 +112,8 @@ export function mocapClipName(camera: number, k: number): string {
  * - Every camera looks at {@link clipTarget} of the (spliced) clip; the projections go through
  *   {@link simulatePoseEstimator} with the manifest's `noise` and the seed
  *   `<entry seed>/cam<c>` (entry seed default: `<manifest name>/train/<i>` or `…/test/<i>`).
+ * - Each filmed clip also gets 3-D tracks ({@link tracks3dFor}): the true joints in that camera's
+ *   coordinates under the 2-D tracks' person and frame keys, so they share the frame mask.
  *
  * @param manifest - the parsed manifest ({@link parseMocapManifest}).
  * @param sources - the source clips by name, at their own frame rate.
@@ -126,6 +144,7 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
   const test: MocapPoseClip[] = [];
   const gt: { name: string; mask: Uint8Array }[] = [];
   const infos: MocapClipInfo[] = [];
+  const jointLabels: { name: string; labels: ArmRotationLabels }[] = [];
 
   const film = (clip: MotionClip3D, cams: number[], seed: string, k: number, entry: string, into: MocapPoseClip[], extra: Omit<MocapClipInfo, 'name' | 'entry' | 'camera' | 'nFrames' | 'detectedFrames' | 'persons'>) => {
     const target = clipTarget(clip);
@@ -133,7 +152,7 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
       const cam = lookAtCamera(manifest.cameras[c]!, target);
       const { persons, detected } = simulatePoseEstimator(projectClip(clip, cam), new Rng(`${seed}/cam${c}`), manifest.noise);
       const name = mocapClipName(c, k);
-      into.push({ name, persons, nFrames: clip.nFrames });
+      into.push({ name, persons, persons3d: tracks3dFor(clip, cam, persons), nFrames: clip.nFrames });
       let det = 0;
       for (let f = 0; f < detected.length; f++) det += detected[f];
       infos.push({ name, entry, camera: c, nFrames: clip.nFrames, detectedFrames: det, persons: Object.keys(persons).length, ...extra });
@@ -161,6 +180,17 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
       return { clip, from: 0, to: clip.nFrames, label: s.label === 'abnormal' ? 1 : 0 };
     });
     const spliced = spliceClips(`test[${i}]`, segs, { blendFrames: manifest.blendFrames, source: `${source}: ${loc}` });
+    let arm: ArmRotationLabels | undefined;
+    if (e.armRotation) {
+      const r = e.armRotation;
+      if (r.to > spliced.clip.nFrames) {
+        throw new InputError(`frame range [${r.from}, ${r.to}) is outside the spliced clip (${spliced.clip.nFrames} frames at ${fps} fps)`, { source, location: `${loc}.armRotation` });
+      }
+      const rotated = rotateArm(spliced.clip, r);
+      arm = rotated.labels;
+      spliced.clip = rotated.clip;
+      for (let f = r.from; f < r.to; f++) spliced.labels[f] = 1;
+    }
     let cut = 0;
     // The root's ground step across each cut (frames st − 1 → st).
     for (const st of spliced.starts.slice(1)) cut = Math.max(cut, maxRootStep(sliceClip(spliced.clip, st - 1, st + 1)));
@@ -174,8 +204,10 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
       segments: e.segments.map((s, j) => ({ clip: s.clip, from: s.from, to: s.to, label: s.label, start: spliced.starts[j]!, nFrames: segs[j]!.clip.nFrames })),
       abnormalFrames: abnormal,
       rootStep: { cut, normal },
+      ...(arm ? { armRotation: { arm: arm.arm, from: arm.from, to: arm.to } } : {}),
     });
     for (const c of cams) gt.push({ name: mocapClipName(c, k), mask: spliced.labels.slice() });
+    if (arm) for (const c of cams) jointLabels.push({ name: mocapClipName(c, k), labels: arm });
     options.onProgress?.(manifest.train.length + i + 1, total);
   });
 
@@ -186,8 +218,10 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
     train,
     test,
     gt,
+    ...(jointLabels.length > 0 ? { jointLabels } : {}),
     meta: {
       generator: 'skelflow mocap-dataset',
+      pose3d: { folders: 'pose3d/train, pose3d/test', units: 'metres', frame: 'camera: x image right, y image down, z depth along the optical axis' },
       manifest: manifest.name,
       fps,
       clips: infos,

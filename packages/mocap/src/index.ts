@@ -48,6 +48,9 @@ export type { CocoBodyJoint, CocoFacePoint, CocoHeadOptions, CocoSourceMap, Head
 export { clipStats, resampleClip } from './resample.js';
 export type { ClipStats } from './resample.js';
 export { clipTarget, projectClip, rootAt } from './camera.js';
+export { cameraCoordinates, tracks3dFor } from './tracks3d.js';
+export { armScheduleWeight, rotateArm } from './arm_rotation.js';
+export type { ArmRotation, ArmRotationLabels, ArmSide } from './arm_rotation.js';
 export { hipYaw, maxRootStep, rotateTranslateClip, sliceClip, spliceClips } from './splice.js';
 export type { SpliceOptions, SplicedClip, SpliceSegment } from './splice.js';
 

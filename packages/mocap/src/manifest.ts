@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ArmRotation } from './arm_rotation.js';
 import { InputError, jsonPreview } from '@skelflow/base';
 import { cameraSpecProblem, estimatorNoiseProblem, type CameraSpec, type EstimatorNoise } from '@skelflow/pose';
 
@@ -58,9 +59,14 @@ export interface ManifestSegment {
   label: 'normal' | 'abnormal';
 }
 
-/** A test clip: segments spliced with continuous root position and heading. */
+/**
+ * A test clip: segments spliced with continuous root position and heading; optionally one arm
+ * rotated over a range of the spliced clip's frames (the attribution clip, `rotateArm`; `from`
+ * and `to` count output frames at the manifest's fps), whose frames are then labelled abnormal.
+ */
 export interface ManifestTestEntry {
   segments: ManifestSegment[];
+  armRotation?: ArmRotation;
   cameras?: number[];
   seed?: number | string;
 }
@@ -242,8 +248,8 @@ export function parseMocapManifest(text: string, source: string): MocapManifest 
   if (!Array.isArray(r.test) || r.test.length === 0) fail('test', 'must be a non-empty array of test clips');
   const test = (r.test as Json[]).map((e, i): ManifestTestEntry => {
     const loc = `test[${i}]`;
-    if (!isObject(e)) return fail(loc, 'must be an object { segments, cameras?, seed? }');
-    for (const k of Object.keys(e)) if (!['segments', 'cameras', 'seed', 'note'].includes(k)) fail(`${loc}.${k}`, 'unknown field');
+    if (!isObject(e)) return fail(loc, 'must be an object { segments, cameras?, seed?, armRotation? }');
+    for (const k of Object.keys(e)) if (!['segments', 'cameras', 'seed', 'note', 'armRotation'].includes(k)) fail(`${loc}.${k}`, 'unknown field');
     if (!Array.isArray(e.segments) || e.segments.length === 0) fail(`${loc}.segments`, 'must be a non-empty array of { clip, from, to, label }');
     const segments = (e.segments as Json[]).map((s, k): ManifestSegment => {
       const sl = `${loc}.segments[${k}]`;
@@ -258,7 +264,28 @@ export function parseMocapManifest(text: string, source: string): MocapManifest 
     });
     const cams = checkCameras(e.cameras, `${loc}.cameras`);
     const seed = checkSeed(e.seed, `${loc}.seed`);
-    return { segments, ...(cams ? { cameras: cams } : {}), ...(seed !== undefined ? { seed } : {}) };
+    let armRotation: ArmRotation | undefined;
+    if (e.armRotation !== undefined) {
+      const al = `${loc}.armRotation`;
+      const a = e.armRotation;
+      if (!isObject(a)) return fail(al, 'must be an object { arm, from, to, abduction?, elbow?, rampFrames? }');
+      for (const k of Object.keys(a)) if (!['arm', 'from', 'to', 'abduction', 'elbow', 'rampFrames', 'note'].includes(k)) fail(`${al}.${k}`, 'unknown field');
+      if (a.arm !== 'left' && a.arm !== 'right') fail(`${al}.arm`, `must be "left" or "right", got ${jsonPreview(a.arm ?? null)}`);
+      const from = checkFrame(a.from, `${al}.from`, true)!;
+      const to = checkFrame(a.to, `${al}.to`, true)!;
+      if (to <= from) fail(al, `empty frame range [${from}, ${to})`);
+      for (const k of ['abduction', 'elbow'] as const) if (a[k] !== undefined && (typeof a[k] !== 'number' || !Number.isFinite(a[k]) || Math.abs(a[k]) > 180)) fail(`${al}.${k}`, `must be an angle in degrees within ±180, got ${jsonPreview(a[k])}`);
+      const ramp = checkFrame(a.rampFrames, `${al}.rampFrames`, false);
+      armRotation = {
+        arm: a.arm as 'left' | 'right',
+        from,
+        to,
+        ...(a.abduction !== undefined ? { abduction: a.abduction as number } : {}),
+        ...(a.elbow !== undefined ? { elbow: a.elbow as number } : {}),
+        ...(ramp !== undefined ? { rampFrames: ramp } : {}),
+      };
+    }
+    return { segments, ...(cams ? { cameras: cams } : {}), ...(seed !== undefined ? { seed } : {}), ...(armRotation ? { armRotation } : {}) };
   });
   if (train.length + test.length > 9999) fail('top level', 'at most 9999 train + test entries (clip names are SS_CCCC)');
 

@@ -13,4 +13,4 @@ export {
   readMocapManifest,
   writeMocapDataset,
 } from './write_builder.js';
-export { CMU_02_03_MANIFEST } from './shipped_manifest.js';
+export { CMU_02_03_MANIFEST, CMU_ARM_ATTRIBUTION_MANIFEST } from './shipped_manifest.js';

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '@skelflow/base';
-import { poseDatasetFiles, writePoseDataset } from '@skelflow/pose/node';
+import { poseDatasetFiles, writePoseDataset, type PoseDatasetContent } from '@skelflow/pose/node';
 import { buildMocapDataset, type MocapDataset } from './builder.js';
 import { manifestClipFiles, manifestClipNames, parseMocapManifest, type MocapManifest } from './manifest.js';
 import { readAsfAmc, readBvh } from './read_files.js';
@@ -23,8 +23,9 @@ export const MOCAP_DATASET_MARKER = '.skelflow-mocap-dataset';
 
 /**
  * The files of a built dataset as relative paths and contents:
- * `pose/train/<SS_CCCC>_alphapose_tracked_person.json`, `pose/test/…` and
- * `gt/test_frame_mask/<SS_CCCC>.npy` (uint8, 1 = abnormal).
+ * `pose/train/<SS_CCCC>_alphapose_tracked_person.json`, `pose/test/…`, the 3-D tracks
+ * `pose3d/train/<SS_CCCC>_tracked_person_3d.json`, `pose3d/test/…`, and
+ * `gt/test_frame_mask/<SS_CCCC>.npy` (uint8, 1 = abnormal, shared by the 2-D and 3-D tracks).
  *
  * @example
  * ```ts
@@ -32,7 +33,13 @@ export const MOCAP_DATASET_MARKER = '.skelflow-mocap-dataset';
  * ```
  */
 export function mocapDatasetFiles(ds: MocapDataset): { path: string; data: string | Uint8Array }[] {
-  return poseDatasetFiles(ds);
+  return poseDatasetFiles(withTracks3d(ds));
+}
+
+/** The dataset with its 3-D tracks in the writer's `train3d` / `test3d` fields. */
+function withTracks3d(ds: MocapDataset): MocapDataset & PoseDatasetContent {
+  const three = (clips: MocapDataset['train']) => clips.map((c) => ({ name: c.name, persons: c.persons3d }));
+  return { ...ds, train3d: three(ds.train), test3d: three(ds.test), ...(ds.jointLabels ? { jointLabels: ds.jointLabels } : {}) };
 }
 
 /**
@@ -52,7 +59,7 @@ export function mocapDatasetFiles(ds: MocapDataset): { path: string; data: strin
  * ```
  */
 export async function writeMocapDataset(dir: string, ds: MocapDataset): Promise<{ dir: string; files: string[]; bytes: number }> {
-  return writePoseDataset(dir, ds, MOCAP_DATASET_MARKER);
+  return writePoseDataset(dir, withTracks3d(ds), MOCAP_DATASET_MARKER);
 }
 
 /**

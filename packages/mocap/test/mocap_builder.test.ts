@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '@skelflow/base';
-import { buildMocapDataset, mocapClipName, parseMocapManifest, type MocapManifest } from '../src/index.js';
+import { buildMocapDataset, cameraCoordinates, mocapClipName, parseMocapManifest, type MocapManifest } from '../src/index.js';
 import type { MotionClip3D } from '../src/index.js';
 import { CMU_02_03_MANIFEST, MOCAP_DATASET_MARKER, buildMocapDatasetFromFiles, writeMocapDataset } from '../src/node.js';
 import { readGtDir, readPoseDir } from '@skelflow/pose/node';
-import { segmentTracks } from '@skelflow/pose';
+import { lookAtCamera, segmentTracks } from '@skelflow/pose';
 import { expectInputError, hasShared, repoRoot, sharedDir } from '@skelflow/testing';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -189,6 +189,63 @@ describe('mocap dataset builder', () => {
     fs.mkdirSync(foreign);
     fs.writeFileSync(path.join(foreign, 'mine.txt'), 'x');
     await expect(writeMocapDataset(foreign, ds)).rejects.toThrow(InputError);
+  });
+});
+
+describe('mocap dataset builder, 3-D tracks', () => {
+  it('camera coordinates by hand: x image right, y image down, z depth (docs/mocap.md example)', () => {
+    // az 0, el 0, distance 10, target (0, 1, 0): the camera stands at (0, 1, 10) looking along −z.
+    const cam = lookAtCamera({ azimuth: 0, elevation: 0, distance: 10, focal: 500 }, [0, 1, 0]);
+    const p = cameraCoordinates(cam, 2, 3, 5);
+    expect(p[0]).toBeCloseTo(2, 12);
+    expect(p[1]).toBeCloseTo(-2, 12);
+    expect(p[2]).toBeCloseTo(5, 12);
+    // … and the pinhole of the docs puts (2, 3, 5) at pixel (628, 40) = (428 + 500·2/5, 240 + 500·(−2)/5).
+  });
+
+  const noiseless = parseMocapManifest(JSON.stringify({ ...manifestJson, noise: { jitterPx: 0, jitterRel: 0, hiddenJitter: 0, outlierRate: 0, jointDropRate: 0, frameDropRate: 0.005, swapRate: 0 } }), 'noiseless.json');
+  const ds = buildMocapDataset(noiseless, sources, { source: 'noiseless.json' });
+
+  it('writes 3-D tracks under exactly the 2-D person and frame keys', () => {
+    for (const c of [...ds.train, ...ds.test]) {
+      expect(Object.keys(c.persons3d)).toEqual(Object.keys(c.persons));
+      for (const p of Object.keys(c.persons)) expect(Object.keys(c.persons3d[p]!)).toEqual(Object.keys(c.persons[p]!));
+    }
+  });
+
+  it('holds camera coordinates in metres: the pinhole projection of each 3-D joint is its 2-D keypoint, and joint distances are the clip\'s', () => {
+    const cam = noiseless.cameras[0]!; // focal 700, image 856 × 480
+    const c = ds.test[0]!; // camera 0
+    for (const [p, frames] of Object.entries(c.persons)) {
+      for (const [k, det] of Object.entries(frames)) {
+        const k3 = c.persons3d[p]![k]!.keypoints;
+        for (let j = 0; j < 17; j++) {
+          const [x, y, z] = [k3[4 * j]!, k3[4 * j + 1]!, k3[4 * j + 2]!];
+          // u = cx + f·x/z, v = cy + f·y/z (y already points down).
+          expect(Math.abs(428 + (cam.focal * x) / z - det.keypoints[3 * j]!)).toBeLessThan(0.05);
+          expect(Math.abs(240 + (cam.focal * y) / z - det.keypoints[3 * j + 1]!)).toBeLessThan(0.05);
+          expect(k3[4 * j + 3]).toBe(1);
+        }
+        // Shoulder width of REST: 0.36 m, whatever the camera.
+        expect(Math.hypot(k3[20]! - k3[24]!, k3[21]! - k3[25]!, k3[22]! - k3[26]!)).toBeCloseTo(0.36, 5);
+      }
+    }
+  });
+
+  it('writes pose3d/ next to pose/, read back as 3-D clips that share the masks and cut into the same windows', async () => {
+    const dir = path.join(root, 'ds3d');
+    const w = await writeMocapDataset(dir, ds);
+    expect(w.files).toContain('pose3d/train/01_0001_tracked_person_3d.json');
+    expect(w.files).toContain('pose3d/test/02_0003_tracked_person_3d.json');
+    const test2 = await readPoseDir(path.join(dir, 'pose', 'test'));
+    const test3 = await readPoseDir(path.join(dir, 'pose3d', 'test'));
+    expect(test3.every((c) => c.dims === 3)).toBe(true);
+    expect(test3.map((c) => c.name)).toEqual(test2.map((c) => c.name));
+    const s2 = segmentTracks(test2, { segLen: 24 });
+    const s3 = segmentTracks(test3, { segLen: 24 });
+    expect(s3.shape).toEqual([s2.shape[0], 3, 24, 18]);
+    expect(Array.from(s3.meta.startFrame)).toEqual(Array.from(s2.meta.startFrame));
+    expect(Array.from(s3.meta.person)).toEqual(Array.from(s2.meta.person));
   });
 });
 

@@ -1,4 +1,4 @@
-import type { PoseClip, PoseSegments } from '@skelflow/pose';
+import type { PoseClip, PoseSegments, SegmentNormalization } from '@skelflow/pose';
 
 /**
  * Keypoint layout of a model's input joints: `openpose18` (COCO-17 plus the neck, OpenPose order —
@@ -21,6 +21,11 @@ export interface InputSpec {
   segLen: number;
   /** Joints per frame V. */
   joints: number;
+  /**
+   * How the segments are normalised (`@skelflow/pose` `SegmentNormalization`); absent = the
+   * default for `dims` (`'stg-nf'` for 2-D, `'segment'` for 3-D).
+   */
+  normalization?: SegmentNormalization;
 }
 
 /** Options every {@link AnomalyModel.scoreSegments} accepts; families may accept more. */
@@ -144,6 +149,15 @@ export interface Recipe {
   lr: number;
   /** Seed of the initialisation and batch order. */
   seed: number;
+  /**
+   * Spatial dimensions of the pose tracks the family reads: 2 (default; image pixels) or 3 (metres,
+   * `*_tracked_person_3d.json`). Front ends refuse tracks of the other kind before any work.
+   */
+  dims?: 2 | 3;
+  /** Joint layout of the segments: `'openpose18'` (default, STG-NF's) or `'coco17'` (no synthetic neck). */
+  layout?: 'openpose18' | 'coco17';
+  /** Segment normalisation (`@skelflow/pose` `SegmentNormalization`); default `'stg-nf'` for 2-D, `'segment'` for 3-D. */
+  normalization?: SegmentNormalization;
 }
 
 /** Value types a family flag can declare. `poses` is a folder of pose tracks the front end reads. */

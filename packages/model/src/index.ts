@@ -32,8 +32,10 @@ export {
   POSE_EVAL_SEGMENTATION,
   poseEvalSegments,
   poseSegmentFamily,
+  poseSegmentInput,
   recipeFlags,
   recipeSegments,
+  segmentOptionsFor,
   type PoseSegmentFamilyParts,
 } from './recipe.js';
 export { DuplicateModelError, ModelRegistry, UnknownModelError, type AnyModelFamily } from './registry.js';

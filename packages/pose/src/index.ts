@@ -15,21 +15,25 @@ export {
   COCO17_RIGHT_SHOULDER,
   COCO17_TO_OPENPOSE18_ORDER,
   coco17ToOpenPose18,
+  OPENPOSE18_FLIP,
 } from './layouts/convert.js';
 export type { Coco17ArrayOptions } from './layouts/convert.js';
 
 // Pose tracks: in memory (typed) and on disk (JSON), the converter between them.
-export { frameKey } from './tracks/types.js';
-export type { PersonTrack, PoseClip, PoseDetectionJson, PoseTracks, PoseTracksJson } from './tracks/types.js';
-export { COORDINATE_LIMIT_FACTOR, parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
+export { coco17Values, frameKey } from './tracks/types.js';
+export type { PersonTrack, PoseClip, PoseDetectionJson, PoseDims, PoseTracks, PoseTracksJson } from './tracks/types.js';
+export { COORDINATE_LIMIT_FACTOR, COORDINATE_LIMIT_METRES, parsePoseTrackJson, poseTracksFromJson } from './tracks/parse_json.js';
 export type { ParsePoseOptions } from './tracks/parse_json.js';
-export { clipNameFromPoseFile, POSE_FILE_SUFFIX } from './tracks/clip_name.js';
+export { poseTracksToJson } from './tracks/to_json.js';
+export { clipNameFromPoseFile, POSE3D_FILE_SUFFIX, POSE_FILE_SUFFIX } from './tracks/clip_name.js';
 
 // Segmentation, normalisation, segment → frame scores, evaluation (STG-NF protocol).
 export { normalizeSegment, STGNF_VID_RES } from './tracks/normalize.js';
 export type { NormalizeOptions, NormalizeSegmentOptions } from './tracks/normalize.js';
 export { continuousWindowStarts, segmentMetaList, segmentTracks } from './tracks/segment.js';
-export type { PoseSegments, SegmentMeta, SegmentOptions } from './tracks/segment.js';
+export type { PoseSegments, SegmentLayout, SegmentMeta, SegmentOptions } from './tracks/segment.js';
+export { SEGMENT_NORMALIZATIONS } from './tracks/normalize_body.js';
+export type { SegmentNormalization } from './tracks/normalize_body.js';
 export { scoresToFrames } from './tracks/frame_scores.js';
 export type { ClipFrameScores, FrameClip, FrameScores, ScoresToFramesOptions } from './tracks/frame_scores.js';
 export { readGroundTruth } from './tracks/ground_truth.js';

@@ -10,6 +10,7 @@ import { BACKEND_FLAG, columns } from '../help.js';
 import { displayPath, relativePath } from '../paths.js';
 import { registry } from '../registry.js';
 import { backendFlag, intFlag, parseFlags, UsageError, type Io } from '../usage_error.js';
+import { configDims, poseSubfolder } from '../pose_dims.js';
 import { evaluateModel } from './eval.js';
 import { trainFamily } from './train.js';
 
@@ -26,7 +27,7 @@ throughput (segments/s); the trained models go to --out/models/<model>-seed<N> a
 evaluation report (as 'skelflow eval' writes it) to --out/runs/<model>-seed<N>.json.
 
 ${columns([
-  ['--data <dir>', 'the dataset: pose/train, pose/test, gt/test_frame_mask'],
+  ['--data <dir>', 'the dataset: pose/train, pose/test, gt/test_frame_mask (models taking 3-D input\nread pose3d/train and pose3d/test instead)'],
   ['--out <dir>', 'where benchmark.json, benchmark.md, models/ and runs/ go'],
   ['--models <kinds>', `comma-separated registered kinds (${registry.kinds().join(', ')}; see 'skelflow models'; default stg-nf)`],
   ['--seeds <N>', 'number of seeds N (runs with seeds 1…N; default 3)'],
@@ -114,7 +115,9 @@ interface RunContext {
 /** Trains `family` with `config` and `seed` on `data/pose/train`, evaluates on the test split, writes the model and the run report. */
 async function runFamily(family: AnyModelFamily, config: Recipe, seed: number, ctx: RunContext): Promise<BenchmarkRun> {
   const t0 = performance.now();
-  const { model, history, nSegments } = await trainFamily(family, { ...config, seed }, { poses: path.join(ctx.data, 'pose', 'train') }, ctx.io, 'benchmark');
+  // 3-D models read the dataset's 3-D tracks (pose3d/, docs/mocap.md); the masks are shared.
+  const poses = poseSubfolder(configDims(family, config));
+  const { model, history, nSegments } = await trainFamily(family, { ...config, seed }, { poses: path.join(ctx.data, poses, 'train') }, ctx.io, 'benchmark');
   const trainSeconds = (performance.now() - t0) / 1000;
   const name = `${family.kind}-seed${seed}`;
   const modelDir = path.join(ctx.out, 'models', name);
@@ -132,7 +135,7 @@ async function runFamily(family: AnyModelFamily, config: Recipe, seed: number, c
   const report = await evaluateModel(
     {
       model: modelDir,
-      poses: path.join(ctx.data, 'pose', 'test'),
+      poses: path.join(ctx.data, poses, 'test'),
       gt: path.join(ctx.data, 'gt', 'test_frame_mask'),
       convention: 'shanghaitech',
       smooth: true,

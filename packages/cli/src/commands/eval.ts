@@ -10,6 +10,7 @@ import { BACKEND_FLAG, columns } from '../help.js';
 import { displayPath, relativePath } from '../paths.js';
 import { ProgressBar } from '../progress.js';
 import { checkModelInput } from '../load_model.js';
+import { checkPoseDims } from '../pose_dims.js';
 import { htmlReportFromFolders } from '../report_files.js';
 import type { ReportData } from '../report_html.js';
 import { registry } from '../registry.js';
@@ -94,6 +95,7 @@ export async function evaluateModel(
       );
     }
     const clips = await readPoseDir(options.poses);
+    checkPoseDims(clips, model.input.dims, options.poses, `the model ${options.model} (${kind})`);
     const known = new Set(gt.map((g) => g.name));
     // Like the original, the clips evaluated are those of the ground truth; pose files of other clips are ignored.
     const used = clips.filter((c) => known.has(c.name));

@@ -15,13 +15,17 @@ Writes the ShanghaiTech layout that 'skelflow train' / 'skelflow eval' / 'skelfl
 
   <out>/pose/train/SS_CCCC_alphapose_tracked_person.json   (SS = camera, CCCC = manifest entry)
   <out>/pose/test/SS_CCCC_alphapose_tracked_person.json
-  <out>/gt/test_frame_mask/SS_CCCC.npy                      (uint8, 1 = abnormal)
+  <out>/pose3d/train/SS_CCCC_tracked_person_3d.json         (3-D: the true joints in the camera's
+  <out>/pose3d/test/SS_CCCC_tracked_person_3d.json           coordinates, metres, same person/frame keys)
+  <out>/gt/test_frame_mask/SS_CCCC.npy                      (uint8, 1 = abnormal; 2-D and 3-D)
+  <out>/gt/test_joint_labels/SS_CCCC.json                   (test entries with armRotation: the moved arm's
+                                                             joints by layout name, frames, angle schedule)
   <out>/.skelflow-mocap-dataset                             (what was built, per clip)
 
 ${columns([
   ['--mocap <dir>', "folder the manifest's clip files are relative to (CMU layout: 02/02.asf, 02/02_01.amc)"],
   ['--out <dir>', 'output folder: new, empty, or written by this command before'],
-  ['--manifest <file>', 'the manifest (format: docs/mocap.md); default: cmu-02-03, shipped in @skelflow/mocap'],
+  ['--manifest <file>', 'the manifest (format: docs/mocap.md); default: cmu-02-03, shipped in @skelflow/mocap;\nalso shipped: packages/mocap/manifests/cmu-arm-attribution.json (one arm rotated\nwhile the body walks on: the joint-attribution test of NFlowAD)'],
 ])}
 
 The default manifest (CMU subjects 02 and 03: walks as normal; running, jumping, punching, bending,
@@ -58,6 +62,8 @@ export async function mocapDatasetCommand(argv: string[], io: Io): Promise<numbe
     `train: ${m.train.clips} clips, ${m.train.frames} frames (${pct(m.train.detectedFrames, m.train.frames)} % detected)\n` +
       `test:  ${m.test.clips} clips, ${m.test.frames} frames, ${m.test.abnormalFrames} abnormal (${pct(m.test.abnormalFrames, m.test.frames)} %), ${pct(m.test.detectedFrames, m.test.frames)} % detected\n`,
   );
+  const n3 = written.files.filter((f) => f.startsWith('pose3d/')).length;
+  io.stderr(`3-D:   ${n3} clips of 3-D tracks in pose3d/ (camera coordinates, metres), sharing the masks\n`);
   io.stdout(`wrote ${written.files.length} files (${(written.bytes / 1e6).toFixed(1)} MB) to ${displayPath(written.dir)} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   return 0;
 }

@@ -9,6 +9,7 @@ import { CHECKPOINT_DIR, configDifferences, dataFingerprint, readCheckpoint, wri
 import { readPoseDir } from '@skelflow/pose/node';
 import { flagUsage, parseArgsOptions, peekFlag, typedFlagValues } from '../family_flags.js';
 import { BACKEND_FLAG, columns } from '../help.js';
+import { checkPoseDims, configDims } from '../pose_dims.js';
 import { displayPath, relativePath } from '../paths.js';
 import { EpochMeanLoss, ProgressBar } from '../progress.js';
 import { registry } from '../registry.js';
@@ -27,7 +28,7 @@ the time left and the running mean loss of the current epoch (the value the fina
 
 ${columns([
   ['--model <kind>', `a registered model kind (${registry.kinds().join(', ')}; default stg-nf)`],
-  ['--poses <dir>', 'folder of normal <clip>_alphapose_tracked_person.json training files'],
+  ['--poses <dir>', 'folder of normal <clip>_alphapose_tracked_person.json training files (or of 3-D\n<clip>_tracked_person_3d.json files, for a model taking 3-D input)'],
   ['--out <dir>', 'folder to save the model to'],
   BACKEND_FLAG,
   ['--force', 'replace what --out holds (a model, a checkpoint, other files)'],
@@ -56,9 +57,15 @@ export interface TrainInput {
 /** Reads the pose folders and prepares the family's training data (with warnings on stderr). */
 export async function readTrainingData(family: AnyModelFamily, config: Recipe, input: TrainInput, io: Io, command = 'train'): Promise<TrainData> {
   const warn = (m: string) => io.stderr(`skelflow ${command}: warning: ${m}\n`);
-  const normal: PoseFolder = { clips: await readPoseDir(input.poses), source: input.poses };
+  const dims = configDims(family, config);
+  const read = async (dir: string): Promise<PoseFolder> => {
+    const clips = await readPoseDir(dir);
+    checkPoseDims(clips, dims, dir, `--model ${family.kind}`);
+    return { clips, source: dir };
+  };
+  const normal = await read(input.poses);
   const folders: Record<string, PoseFolder> = {};
-  for (const [name, dir] of Object.entries(input.folders ?? {})) folders[name] = { clips: await readPoseDir(dir), source: dir };
+  for (const [name, dir] of Object.entries(input.folders ?? {})) folders[name] = await read(dir);
   return family.trainingData({ normal, folders }, config, warn);
 }
 
@@ -71,7 +78,10 @@ async function trainWithBar(
   io: Io,
   options: Omit<TrainOptions<Recipe>, 'onProgress' | 'config'> = {},
 ): Promise<TrainResult<AnomalyModel>> {
-  const per = family.input.channels * config.segLen * family.input.joints;
+  // A family taking 2-D and 3-D tracks (config.dims) or another layout (config.layout) changes its segment size.
+  const channels = family.input.channels - family.input.dims + configDims(family, config);
+  const joints = config.layout === undefined ? family.input.joints : config.layout === 'coco17' ? 17 : 18;
+  const per = channels * config.segLen * joints;
   const nSegments = data.segments.length / per;
   io.stderr(`training ${family.kind} on ${nSegments} segments\n`);
   // Throughput counts from the first step this run makes (a resumed run starts mid-way).
@@ -193,7 +203,10 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const t0 = Date.now();
   const data = await readTrainingData(family, config, { poses: values.poses!, folders }, io);
   const fingerprint = dataFingerprint(data);
-  const per = family.input.channels * config.segLen * family.input.joints;
+  // A family taking 2-D and 3-D tracks (config.dims) or another layout (config.layout) changes its segment size.
+  const channels = family.input.channels - family.input.dims + configDims(family, config);
+  const joints = config.layout === undefined ? family.input.joints : config.layout === 'coco17' ? 17 : 18;
+  const per = channels * config.segLen * joints;
   const nSegments = data.segments.length / per;
   const saved = { config: plainConfig(config), fingerprint, nSegments };
   let target: AnomalyModel | Recipe = config;

@@ -9,6 +9,14 @@ import { writeNpy } from './npy.js';
 export interface PoseDatasetContent {
   train: readonly { name: string; persons: unknown }[];
   test: readonly { name: string; persons: unknown }[];
+  /**
+   * Optional 3-D tracks (docs/mocap.md, "3-D pose tracks") of the same clips, with the same person and frame keys:
+   * written to `pose3d/{train,test}/<clip>_tracked_person_3d.json`; they share `gt`.
+   */
+  train3d?: readonly { name: string; persons: unknown }[];
+  test3d?: readonly { name: string; persons: unknown }[];
+  /** Optional per-clip joint labels (e.g. the mocap attribution clip's moved arm), written as `gt/test_joint_labels/<clip>.json`. */
+  jointLabels?: readonly { name: string; labels: unknown }[];
   /** Test frame masks, uint8, 1 = abnormal. */
   gt: readonly { name: string; mask: Uint8Array }[];
   /** Written, as JSON, into the marker file. */
@@ -17,7 +25,8 @@ export interface PoseDatasetContent {
 
 /**
  * The files of a dataset as relative paths and contents:
- * `pose/{train,test}/<clip>_alphapose_tracked_person.json` and `gt/test_frame_mask/<clip>.npy`.
+ * `pose/{train,test}/<clip>_alphapose_tracked_person.json`, with 3-D tracks
+ * `pose3d/{train,test}/<clip>_tracked_person_3d.json`, and `gt/test_frame_mask/<clip>.npy`.
  *
  * @example
  * ```ts
@@ -28,13 +37,18 @@ export function poseDatasetFiles(ds: PoseDatasetContent): { path: string; data: 
   const files: { path: string; data: string | Uint8Array }[] = [];
   for (const c of ds.train) files.push({ path: `pose/train/${c.name}_alphapose_tracked_person.json`, data: JSON.stringify(c.persons) });
   for (const c of ds.test) files.push({ path: `pose/test/${c.name}_alphapose_tracked_person.json`, data: JSON.stringify(c.persons) });
+  for (const c of ds.train3d ?? []) files.push({ path: `pose3d/train/${c.name}_tracked_person_3d.json`, data: JSON.stringify(c.persons) });
+  for (const c of ds.test3d ?? []) files.push({ path: `pose3d/test/${c.name}_tracked_person_3d.json`, data: JSON.stringify(c.persons) });
   for (const g of ds.gt) files.push({ path: `gt/test_frame_mask/${g.name}.npy`, data: writeNpy(g.mask, [g.mask.length], '|u1') });
+  for (const j of ds.jointLabels ?? []) files.push({ path: `gt/test_joint_labels/${j.name}.json`, data: JSON.stringify(j.labels) + '\n' });
   return files;
 }
 
 // Our own files, which a rewrite may replace or delete: pose JSONs, masks, leftovers of interrupted writes.
-const OWN_FILE = /^(\d{2}_\d{4}_alphapose_tracked_person\.json|\d{2}_\d{4}\.npy|\..+\.\d+\.tmp)$/;
-const OWN_DIRS = ['pose/train', 'pose/test', 'gt/test_frame_mask'];
+const OWN_FILE = /^(\d{2}_\d{4}_alphapose_tracked_person\.json|\d{2}_\d{4}_tracked_person_3d\.json|\d{2}_\d{4}\.npy|\d{2}_\d{4}\.json|\..+\.\d+\.tmp)$/;
+const OWN_DIRS = ['pose/train', 'pose/test', 'pose3d/train', 'pose3d/test', 'gt/test_frame_mask', 'gt/test_joint_labels'];
+// Folders made only when the dataset has such files (or had: their stale files go).
+const OPTIONAL_DIRS = new Set(['pose3d/train', 'pose3d/test', 'gt/test_joint_labels']);
 
 let tmpCounter = 0;
 
@@ -92,6 +106,7 @@ export function writePoseDataset(dir: string, ds: PoseDatasetContent, marker: st
   const wanted = new Set(files.map((f) => f.path));
   for (const sub of OWN_DIRS) {
     const d = path.join(dir, sub);
+    if (OPTIONAL_DIRS.has(sub) && !fs.existsSync(d) && ![...wanted].some((w) => w.startsWith(`${sub}/`))) continue;
     fs.mkdirSync(d, { recursive: true });
     for (const name of fs.readdirSync(d)) {
       if (OWN_FILE.test(name) && !wanted.has(`${sub}/${name}`) && fs.lstatSync(path.join(d, name)).isFile()) fs.rmSync(path.join(d, name));

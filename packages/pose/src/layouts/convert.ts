@@ -8,6 +8,17 @@ export const COCO17_TO_OPENPOSE18_ORDER: readonly number[] = Object.freeze([
   0, 17, 6, 8, 10, 5, 7, 9, 12, 14, 16, 11, 13, 15, 2, 1, 4, 3,
 ]);
 
+/**
+ * For each OpenPose-18 joint, the index of its mirror image (left ↔ right; nose and neck map to
+ * themselves): {@link COCO17_FLIP} in OpenPose order.
+ *
+ * @example
+ * ```ts
+ * OPENPOSE18_FLIP[2]; // 5: right_shoulder ↔ left_shoulder
+ * ```
+ */
+export const OPENPOSE18_FLIP: readonly number[] = Object.freeze([0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16]);
+
 /** COCO-17 index of the left shoulder (the neck is the mean of both shoulders). */
 export const COCO17_LEFT_SHOULDER = 5;
 /** COCO-17 index of the right shoulder. */

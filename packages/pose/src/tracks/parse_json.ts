@@ -3,7 +3,7 @@ import { COCO17_KEYPOINTS } from '../layouts/skeletons.js';
 import { findDuplicateJsonKey } from './json_duplicates.js';
 import { locateJsonSyntaxError, NON_FINITE_SENTINELS, replacePythonNonFinite } from './json_error.js';
 import { STGNF_VID_RES } from './normalize.js';
-import { COCO17_VALUES, type PersonTrack, type PoseTracks, type PoseTracksJson } from './types.js';
+import { coco17Values, type PersonTrack, type PoseDims, type PoseTracks, type PoseTracksJson } from './types.js';
 
 /** Options of {@link parsePoseTrackJson}. */
 export interface ParsePoseOptions {
@@ -17,7 +17,20 @@ export interface ParsePoseOptions {
    * (see {@link COORDINATE_LIMIT_FACTOR}). Default `[856, 480]`, STG-NF's `--vid_res`.
    */
   imageSize?: readonly [number, number];
+  /**
+   * Spatial dimensions of the file's keypoints: 2 (default; 17 × (x, y, confidence) in pixels) or
+   * 3 (17 × (x, y, z, confidence) in metres, the `*_tracked_person_3d.json` files of
+   * docs/mocap.md, "3-D pose tracks"). A detection of the other arity is refused as mixed 2-D/3-D data.
+   */
+  dims?: PoseDims;
 }
+
+/**
+ * A 3-D keypoint coordinate whose magnitude exceeds this many metres is refused (the 3-D
+ * counterpart of {@link COORDINATE_LIMIT_FACTOR}): no motion capture or 3-D pose estimator writes
+ * it, and it would pass the finiteness checks only to swamp the normalisation.
+ */
+export const COORDINATE_LIMIT_METRES = 10_000;
 
 /**
  * A keypoint x (y) whose magnitude exceeds this many image widths (heights) is refused: no pose
@@ -186,7 +199,12 @@ export function poseTracksFromJson(json: PoseTracksJson | unknown, source: strin
   if (!(imageW! > 0 && imageH! > 0 && Number.isFinite(imageW) && Number.isFinite(imageH))) {
     throw new InputError(`imageSize must be two positive numbers, got [${String(imageW)}, ${String(imageH)}]`, { source });
   }
-  const limits = [COORDINATE_LIMIT_FACTOR * imageW!, COORDINATE_LIMIT_FACTOR * imageH!];
+  const dims = options.dims ?? 2;
+  if (dims !== 2 && dims !== 3) throw new InputError(`dims must be 2 or 3, got ${String(dims)}`, { source });
+  const values = coco17Values(dims);
+  const stride = dims + 1;
+  const axes = dims === 2 ? ['x', 'y', 'confidence'] : ['x', 'y', 'z', 'confidence'];
+  const limits = dims === 2 ? [COORDINATE_LIMIT_FACTOR * imageW!, COORDINATE_LIMIT_FACTOR * imageH!] : [COORDINATE_LIMIT_METRES, COORDINATE_LIMIT_METRES, COORDINATE_LIMIT_METRES];
   const tracks: PoseTracks = new Map();
   let detections = 0;
   for (const { key: personKey, value } of persons) {
@@ -221,7 +239,7 @@ export function poseTracksFromJson(json: PoseTracksJson | unknown, source: strin
     }
     frames.sort((a, b) => a.f - b.f);
     const n = frames.length;
-    const keypoints = new Float32Array(n * COCO17_VALUES);
+    const keypoints = new Float32Array(n * values);
     const scores = new Float32Array(n);
     const frameNums = new Array<number>(n);
     for (let j = 0; j < n; j++) {
@@ -248,30 +266,36 @@ export function poseTracksFromJson(json: PoseTracksJson | unknown, source: strin
           { source, location: floc },
         );
       }
-      if (kp.length !== COCO17_VALUES) {
+      if (kp.length !== values) {
+        const other = coco17Values(dims === 2 ? 3 : 2);
         throw new InputError(
-          `"keypoints" has ${kp.length} values, expected ${COCO17_VALUES} (17 COCO joints × x, y, confidence)`,
+          kp.length === other
+            ? `mixed 2-D/3-D data: "keypoints" has ${kp.length} values, a ${dims === 2 ? '3-D' : '2-D'} detection (17 × ${dims === 2 ? 'x, y, z' : 'x, y'}, confidence) in a ${dims}-D file, which needs ${values}${dims === 2 ? ' (3-D tracks go in *_tracked_person_3d.json files)' : ''}`
+            : `"keypoints" has ${kp.length} values, expected ${values} (17 COCO joints × ${axes.join(', ')})${kp.length % stride === 0 ? `: ${kp.length / stride} joints instead of 17` : ''}`,
           { source, location: floc },
         );
       }
-      const base = j * COCO17_VALUES;
-      for (let k = 0; k < COCO17_VALUES; k++) {
+      const base = j * values;
+      for (let k = 0; k < values; k++) {
         const v = kp[k];
+        const ji = Math.floor(k / stride);
+        const axis = k % stride;
         if (typeof v !== 'number' || !Number.isFinite(v)) {
           const what = typeof v === 'number' || NON_FINITE_SENTINELS.has(v as string) ? 'non-finite' : 'non-numeric';
           throw new InputError(
-            `${what} value ${describe(v)} at keypoints[${k}] (joint ${Math.floor(k / 3)} ${['x', 'y', 'confidence'][k % 3]})`,
+            `${what} value ${describe(v)} at keypoints[${k}] (joint ${ji} ${axes[axis]})`,
             { source, location: floc },
           );
         }
-        const axis = k % 3;
-        const joint = `joint ${Math.floor(k / 3)} (${COCO17_KEYPOINTS[Math.floor(k / 3)]}) ${['x', 'y', 'confidence'][axis]}`;
+        const joint = `joint ${ji} (${COCO17_KEYPOINTS[ji]}) ${axes[axis]}`;
         if (Math.abs(v) > FLOAT32_MAX) {
           throw new InputError(`value ${v} at keypoints[${k}] (${joint}) overflows float32 (largest ${FLOAT32_MAX})`, { source, location: floc });
         }
-        if (axis < 2 && Math.abs(v) > limits[axis]!) {
+        if (axis < dims && Math.abs(v) > limits[axis]!) {
           throw new InputError(
-            `${joint} = ${v} is outside the sane range ±${limits[axis]} (${COORDINATE_LIMIT_FACTOR} × the ${imageW}×${imageH} image ${axis === 0 ? 'width' : 'height'})`,
+            dims === 2
+              ? `${joint} = ${v} is outside the sane range ±${limits[axis]} (${COORDINATE_LIMIT_FACTOR} × the ${imageW}×${imageH} image ${axis === 0 ? 'width' : 'height'})`
+              : `${joint} = ${v} is outside the sane range ±${COORDINATE_LIMIT_METRES} metres`,
             { source, location: floc },
           );
         }

@@ -1,7 +1,12 @@
 import { InputError } from '@skelflow/base';
-import { coco17ToOpenPose18 } from '../layouts/convert.js';
+import { COCO17_FLIP } from '../layouts/skeletons.js';
+import { coco17ToOpenPose18, OPENPOSE18_FLIP } from '../layouts/convert.js';
+import { bodyScaleError, normalizeBodyInto, SEGMENT_NORMALIZATIONS, type SegmentNormalization } from './normalize_body.js';
 import { normalizeSegmentInto, resolveVidRes, spreadError, type NormalizeOptions } from './normalize.js';
-import { COCO17_VALUES, type PersonTrack, type PoseClip } from './types.js';
+import { coco17Values, type PersonTrack, type PoseClip, type PoseDims } from './types.js';
+
+/** Joint layouts `segmentTracks` produces: OpenPose-18 (COCO-17 plus STG-NF's synthetic neck) or plain COCO-17. */
+export type SegmentLayout = 'openpose18' | 'coco17';
 
 /** Options of {@link segmentTracks}. */
 export interface SegmentOptions extends NormalizeOptions {
@@ -11,8 +16,20 @@ export interface SegmentOptions extends NormalizeOptions {
   stride?: number;
   /** Frames of `[start, start + segLen)` that may be missing from a window. Default 2. */
   maxMissing?: number;
-  /** Apply {@link normalizeSegment}. Default `true`; `false` keeps float32 pixel coordinates (flip still applies). */
+  /** Apply the normalisation. Default `true`; `false` keeps the float32 coordinates (flip still applies). */
   normalize?: boolean;
+  /**
+   * Joint layout of the segments: `'openpose18'` (default; V = 18, the neck appended as the mean
+   * of the shoulders and the joints in OpenPose order, as STG-NF) or `'coco17'` (V = 17, COCO
+   * order, no synthetic neck).
+   */
+  layout?: SegmentLayout;
+  /**
+   * How each segment is normalised (see {@link SegmentNormalization}): default `'stg-nf'` for 2-D
+   * clips (STG-NF's `normalize_pose`, bit-identical to the original) and `'segment'` for 3-D
+   * clips; `'frame'` is NFlowAD's per-frame joint standardisation. `'stg-nf'` is 2-D only.
+   */
+  normalization?: SegmentNormalization;
 }
 
 /**
@@ -38,8 +55,8 @@ export interface SegmentMeta {
 export interface PoseSegments {
   /**
    * Segments in the model's NCHW layout `[S, C, T, V]` flattened: S segments, C = 2 channels
-   * (x, y; 3 with `withConfidence`, confidence last), T = `segLen` detections, V = 18 OpenPose
-   * joints. Element `(s, c, t, v)` is at `((s·C + c)·T + t)·V + v`, so
+   * (x, y) for 2-D clips or 3 (x, y, z) for 3-D clips, one more with `withConfidence`
+   * (confidence last), T = `segLen` detections, V = 18 OpenPose joints (17 with `layout: 'coco17'`). Element `(s, c, t, v)` is at `((s·C + c)·T + t)·V + v`, so
    * `tf.tensor4d(data, shape)` is a ready model batch, and segment `s` is the contiguous
    * `data.subarray(s·C·T·V, (s+1)·C·T·V)`.
    */
@@ -122,11 +139,12 @@ export function continuousWindowStarts(
   return kept.done();
 }
 
-function checkTrack(t: PersonTrack, source: string, person: string): void {
+function checkTrack(t: PersonTrack, source: string, person: string, dims: PoseDims): void {
   const n = t.frames.length;
-  if (t.keypoints.length !== n * COCO17_VALUES || t.scores.length !== n) {
+  const values = coco17Values(dims);
+  if (t.keypoints.length !== n * values || t.scores.length !== n) {
     throw new InputError(
-      `track has ${n} frames but ${t.keypoints.length} keypoint values and ${t.scores.length} scores (expected ${n * COCO17_VALUES} and ${n})`,
+      `track has ${n} frames but ${t.keypoints.length} keypoint values and ${t.scores.length} scores (expected ${n * values} for ${dims}-D tracks, and ${n})`,
       { source, location: `person ${person}` },
     );
   }
@@ -143,8 +161,15 @@ function checkTrack(t: PersonTrack, source: string, person: string): void {
 
 /**
  * Cuts the tracks of one or more clips into STG-NF segments and prepares them as model input:
- * COCO-17 → OpenPose-18 ({@link coco17ToOpenPose18}), float32 cast, optional flip, per-segment
- * normalisation ({@link normalizeSegment}) and NCHW layout.
+ * COCO-17 → OpenPose-18 ({@link coco17ToOpenPose18}; or COCO-17 kept with `layout: 'coco17'`),
+ * float32 cast, optional flip, per-segment normalisation ({@link normalizeSegment}, or the
+ * `'segment'` / `'frame'` normalisations of {@link SegmentNormalization}) and NCHW layout.
+ *
+ * 2-D and 3-D: the clips' `dims` (all equal) decide the coordinate channels — x, y for 2-D
+ * tracks, x, y, z for 3-D tracks (`PoseClip.dims === 3`), so 3-D clips give `[S, 3, T, V]`
+ * (`[S, 4, T, V]` with `withConfidence`). With `flipHorizontal`, 2-D segments get STG-NF's
+ * x → −x without a joint swap; 3-D segments are mirrored (x → −x) **and** their left and right
+ * joints swapped, so the mirror image is a possible body (see `normalizeBodyInto`).
  *
  * Segment order is the original's: clips in the given order (read them sorted by file name, as
  * `gen_dataset` does), people in numeric ID order, windows by start. See
@@ -158,8 +183,9 @@ function checkTrack(t: PersonTrack, source: string, person: string): void {
  * @param input one clip or a list of clips (names must be unique)
  * @param options see {@link SegmentOptions}
  * @returns data `[S, C, T, V]` plus per-segment metadata, see {@link PoseSegments}
- * @throws InputError on invalid options, duplicate clip names, an inconsistent hand-built
- *   track, or a segment whose y coordinates do not vary (naming clip, person and frame)
+ * @throws InputError on invalid options, duplicate clip names, clips of different `dims` (mixed
+ *   2-D/3-D data), `'stg-nf'` normalisation of 3-D clips, an inconsistent hand-built track, or a
+ *   segment that cannot be normalised (naming clip, person and frame)
  *
  * @example
  * ```ts
@@ -177,9 +203,32 @@ export function segmentTracks(input: PoseClip | readonly PoseClip[], options: Se
   const withConfidence = options.withConfidence ?? false;
   const flip = options.flipHorizontal ?? false;
   const [width, height] = resolveVidRes(options.vidRes, 'segmentTracks');
-  const C = withConfidence ? 3 : 2;
-  const V = 18;
+  const layout = options.layout ?? 'openpose18';
+  if (layout !== 'openpose18' && layout !== 'coco17') {
+    throw new InputError(`layout must be 'openpose18' or 'coco17', got ${JSON.stringify(layout)}`, { source: 'segmentTracks' });
+  }
+  let dims = 2 as PoseDims;
+  clips.forEach((c, i) => {
+    const d = c.dims ?? 2;
+    if (d !== 2 && d !== 3) throw new InputError(`dims must be 2 or 3, got ${String(d)}`, { source: c.source ?? c.name });
+    if (i === 0) dims = d;
+    else if (d !== dims) {
+      throw new InputError(`mixed 2-D/3-D data: clip ${JSON.stringify(c.name)} is ${d}-D but ${JSON.stringify(clips[0]!.name)} is ${dims}-D`, { source: c.source ?? c.name });
+    }
+  });
+  const normalization = options.normalization ?? (dims === 2 ? 'stg-nf' : 'segment');
+  if (!SEGMENT_NORMALIZATIONS.includes(normalization)) {
+    throw new InputError(`normalization must be one of ${SEGMENT_NORMALIZATIONS.join(', ')}, got ${JSON.stringify(normalization)}`, { source: 'segmentTracks' });
+  }
+  if (normalize && normalization === 'stg-nf' && dims === 3) {
+    throw new InputError(`'stg-nf' normalisation divides image coordinates by the video size and is 2-D only; 3-D clips take 'segment' or 'frame'`, { source: 'segmentTracks' });
+  }
+  const cin = dims + 1;
+  const C = dims + (withConfidence ? 1 : 0);
+  const V = layout === 'coco17' ? 17 : 18;
   const segSize = C * segLen * V;
+  // STG-NF's 2-D flip negates x without a swap; a 3-D mirror also swaps left and right.
+  const flipMap = flip && (dims === 3 || normalization !== 'stg-nf') ? (dims === 3 ? (V === 18 ? OPENPOSE18_FLIP : COCO17_FLIP) : [...Array(V).keys()]) : null;
 
   const names = new Set<string>();
   for (const c of clips) {
@@ -208,7 +257,7 @@ export function segmentTracks(input: PoseClip | readonly PoseClip[], options: Se
     keys.sort((a, b) => Number(a) - Number(b));
     for (const k of keys) {
       const track = clip.tracks.get(k)!;
-      checkTrack(track, source, k);
+      checkTrack(track, source, k, dims);
       const starts = continuousWindowStarts(track.frames, segLen, stride, maxMissing);
       if (starts.length > 0) {
         jobs.push({ clip: ci, personId: Number(k), personKey: k, track, starts });
@@ -227,7 +276,7 @@ export function segmentTracks(input: PoseClip | readonly PoseClip[], options: Se
   let s = 0;
   for (const job of jobs) {
     const { track, starts } = job;
-    const op18 = coco17ToOpenPose18(track.keypoints); // [N, 18, 3]
+    const op18 = V === 18 ? coco17ToOpenPose18(track.keypoints, { channels: cin }) : track.keypoints; // [N, V, cin]
     const frames = track.frames;
     const source = clips[job.clip].source ?? clips[job.clip].name;
     for (let w = 0; w < starts.length; w++, s++) {
@@ -240,17 +289,26 @@ export function segmentTracks(input: PoseClip | readonly PoseClip[], options: Se
       for (let t = 0; t < segLen; t++) if (track.scores[st + t] < m) m = track.scores[st + t];
       minScore[s] = m;
       const off = s * segSize;
-      if (normalize) {
+      if (normalize && normalization === 'stg-nf') {
         const sd = normalizeSegmentInto(op18, st * V * 3, segLen, V, 3, data, off, width, height, withConfidence, flip);
         if (!(sd > 0) || !Number.isFinite(sd)) {
           throw spreadError(sd, source, `person ${job.personKey}, segment starting at frame ${frames[st]}`);
         }
+      } else if (normalize) {
+        const sc = normalizeBodyInto(op18, st * V * cin, segLen, V, cin, dims, normalization as 'segment' | 'frame', data, off, withConfidence, flipMap);
+        if (!(sc > 0) || !Number.isFinite(sc)) {
+          throw bodyScaleError(sc, normalization as 'segment' | 'frame', source, `person ${job.personKey}, segment starting at frame ${frames[st]}`);
+        }
       } else {
         const n = segLen * V;
-        for (let i = 0, p = st * V * 3; i < n; i++, p += 3) {
-          data[off + i] = flip ? -op18[p] : op18[p];
-          data[off + n + i] = op18[p + 1];
-          if (withConfidence) data[off + 2 * n + i] = op18[p + 2];
+        for (let t = 0; t < segLen; t++) {
+          for (let v = 0; v < V; v++) {
+            const i = t * V + v;
+            const p = (st * V + t * V + (flipMap ? flipMap[v]! : v)) * cin;
+            data[off + i] = flip ? -op18[p]! : op18[p]!;
+            for (let d = 1; d < dims; d++) data[off + d * n + i] = op18[p + d]!;
+            if (withConfidence) data[off + dims * n + i] = op18[p + dims]!;
+          }
         }
       }
     }

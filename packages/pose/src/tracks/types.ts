@@ -16,7 +16,11 @@ import { COCO17_KEYPOINTS } from '../layouts/skeletons.js';
 export interface PersonTrack {
   /** Frame numbers of the detections, strictly increasing (sorted numerically). */
   frames: number[];
-  /** COCO-17 keypoints, `[frames.length, 17, 3]` flattened, channels (x, y, confidence) in pixels. */
+  /**
+   * COCO-17 keypoints, `[frames.length, 17, dims + 1]` flattened: (x, y, confidence) in pixels for
+   * 2-D tracks, (x, y, z, confidence) in metres for 3-D tracks (see {@link PoseClip.dims} and
+   * docs/mocap.md, "3-D pose tracks").
+   */
   keypoints: Float32Array;
   /** The per-detection `scores` value (AlphaPose's detection score), `[frames.length]`. */
   scores: Float32Array;
@@ -67,6 +71,28 @@ export interface PoseClip {
   source?: string;
   /** The clip's tracked people. */
   tracks: PoseTracks;
+  /**
+   * Spatial dimensions of the keypoints: 2 (image pixels, the default when absent) or 3 (metres,
+   * read from a `*_tracked_person_3d.json` file). Every track of the clip has `dims + 1` values per
+   * joint (the coordinates, then the confidence).
+   */
+  dims?: PoseDims;
+}
+
+/** Spatial dimensions of pose keypoints: 2 (x, y pixels) or 3 (x, y, z metres). */
+export type PoseDims = 2 | 3;
+
+/**
+ * Values per detection in {@link PersonTrack.keypoints} for tracks of `dims` dimensions:
+ * 17 joints × (dims coordinates + confidence) — 51 for 2-D, 68 for 3-D.
+ *
+ * @example
+ * ```ts
+ * coco17Values(3); // 68
+ * ```
+ */
+export function coco17Values(dims: PoseDims): number {
+  return COCO17_JOINTS * (dims + 1);
 }
 
 /** The number of COCO-17 joints in a {@link PersonTrack}. */
