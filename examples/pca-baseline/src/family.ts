@@ -13,6 +13,7 @@ const RECIPE: PcaGaussianConfig = { segLen: 24, trainStride: 6, flipHorizontal: 
 
 const FLAGS: readonly FlagSpec[] = [
   ...recipeFlags(RECIPE, ['seg-len']),
+  ...recipeFlags(RECIPE, ['dims', 'layout', 'normalization']),
   { name: 'variance', type: 'number', default: RECIPE.variance, help: 'keep the fewest components explaining this fraction of the variance (0, 1]' },
   { name: 'max-components', type: 'int', default: RECIPE.maxComponents, help: 'at most this many components' },
   { name: 'components', type: 'int', default: RECIPE.components, min: 0, help: 'a fixed number of components (0: choose by --variance)' },

@@ -1,5 +1,5 @@
 import { InputError } from '@skelflow/base';
-import { nodeHook, type AnomalyModel, type InputSpec, type SaveOptions, type ScoreOptions } from '@skelflow/model';
+import { nodeHook, poseSegmentInput, type AnomalyModel, type InputSpec, type SaveOptions, type ScoreOptions } from '@skelflow/model';
 import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
 import { ppcaLogDensity, type PpcaParams } from './ppca.js';
 import type { writePcaGaussian } from './persist.js';
@@ -13,7 +13,7 @@ import type { writePcaGaussian } from './persist.js';
 export class PcaGaussianModel implements AnomalyModel {
   /** `pca-gaussian`. */
   readonly kind = PCA_GAUSSIAN_KIND;
-  /** `[2, segLen, 18]` OpenPose-18 segments, as STG-NF. */
+  /** `[C, segLen, V]` pose segments: STG-NF's `[2, segLen, 18]` by default; 3-D and COCO-17 by `--dims`/`--layout`. */
   readonly input: InputSpec;
   private fitted: PpcaParams | null;
 
@@ -22,7 +22,7 @@ export class PcaGaussianModel implements AnomalyModel {
     readonly config: PcaGaussianConfig,
     params: PpcaParams | null = null,
   ) {
-    this.input = { layout: 'openpose18', dims: 2, channels: 2, segLen: config.segLen, joints: 18 };
+    this.input = poseSegmentInput(config);
     this.fitted = null;
     if (params) this.setParams(params);
   }

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, WeightsError } from '@skelflow/base';
 import { replaceFolder, resolveFolder } from '@skelflow/base/node';
-import { MODEL_FORMAT_VERSION, type SaveOptions } from '@skelflow/model';
+import { MODEL_FORMAT_VERSION, poseSegmentInput, type SaveOptions } from '@skelflow/model';
 import { readModelConfig } from '@skelflow/model/node';
 import { PCA_GAUSSIAN_KIND, type PcaGaussianConfig } from './config.js';
 import type { PpcaParams } from './ppca.js';
@@ -64,9 +64,16 @@ export async function readPcaGaussian(location: string): Promise<{ config: PcaGa
   if (!config || typeof config.segLen !== 'number' || dim === null || k === null || typeof fit?.sigma2 !== 'number' || !(fit.sigma2 > 0)) {
     throw new InputError('config.json lacks config.segLen or ppca { dim, k, sigma2 }', { source: where });
   }
-  // The declared segment length must be the one the parameters were fitted on (D = 2 · T · 18).
-  if (dim !== 2 * config.segLen * 18) {
-    throw new WeightsError(`config.segLen ${config.segLen} needs D = ${2 * config.segLen * 18}, the fit has D = ${dim}`, { source: where, location: 'config.segLen' });
+  // The declared segment shape must be the one the parameters were fitted on (D = C · T · V).
+  let input;
+  try {
+    input = poseSegmentInput(config);
+  } catch (e) {
+    throw new InputError(`config: ${(e as Error).message}`, { source: where, location: 'config.dims' });
+  }
+  const expected = input.channels * input.segLen * input.joints;
+  if (dim !== expected) {
+    throw new WeightsError(`config [${input.channels}, ${input.segLen}, ${input.joints}] (dims, segLen, layout) needs D = ${expected}, the fit has D = ${dim}`, { source: where, location: 'config.segLen' });
   }
   if (k > dim) throw new WeightsError(`k = ${k} components exceed D = ${dim}`, { source: where, location: 'ppca.k' });
   const file = path.join(dir, PARAMS);

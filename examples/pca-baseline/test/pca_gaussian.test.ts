@@ -117,13 +117,44 @@ describe('pcaGaussianFamily', () => {
     fs.writeFileSync(path.join(dir, 'params.bin'), bin);
     const edited = { ...cfg, config: { ...cfg.config, segLen: 12 } };
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(edited));
-    await expect(pcaGaussianFamily.load(dir)).rejects.toThrow(/config\.json: config\.segLen: config\.segLen 12 needs D = 432, the fit has D = 864/);
+    await expect(pcaGaussianFamily.load(dir)).rejects.toThrow(/config\.json: config\.segLen: config \[2, 12, 18\] \(dims, segLen, layout\) needs D = 432, the fit has D = 864/);
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
     const broken = new PcaGaussianModel(model.config, { ...model.params!, mean: Float64Array.from(model.params!.mean, (v, i) => (i === 5 ? Infinity : v)) });
     await expect(broken.save(path.join(dir, 'x'))).rejects.toThrow(/mean: refusing to save a non-finite parameter: mean\[5\] = Infinity/);
     expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
     fs.truncateSync(path.join(dir, 'params.bin'), 100);
     await expect(pcaGaussianFamily.load(dir)).rejects.toThrow(/params\.bin: expected \d+ bytes/);
+  });
+
+  it('takes 3-D segments with --dims 3: [3, T, 18] input, save → load keeps the shape and the scores', async () => {
+    // The demo's 2-D tracks lifted to 3-D (z = a joint-dependent depth), in the 3-D track format.
+    const lift = (split: typeof ds.train): PoseClip[] =>
+      split.map((c) => {
+        const persons = JSON.parse(JSON.stringify(c.persons)) as Record<string, Record<string, { keypoints: number[]; scores: number }>>;
+        for (const frames of Object.values(persons)) {
+          for (const det of Object.values(frames)) {
+            const kp: number[] = [];
+            for (let j = 0; j < 17; j++) kp.push(det.keypoints[3 * j]!, det.keypoints[3 * j + 1]!, 0.01 * j + 0.001 * det.keypoints[3 * j]!, det.keypoints[3 * j + 2]!);
+            det.keypoints = kp;
+          }
+        }
+        return { name: c.name, dims: 3, tracks: parsePoseTrackJson(JSON.stringify(persons), `${c.name}_tracked_person_3d.json`, { dims: 3 }) } as PoseClip;
+      });
+    const config = pcaGaussianFamily.configure({ dims: 3, 'max-components': 8 });
+    const data = pcaGaussianFamily.trainingData({ normal: { clips: lift(ds.train), source: 'train3d' } }, config);
+    const { model } = await pcaGaussianFamily.train(config, data);
+    expect(model.input).toMatchObject({ dims: 3, channels: 3, joints: 18 });
+    expect(model.params!.dim).toBe(3 * 24 * 18);
+    const test = pcaGaussianFamily.evalSegments(lift(ds.test), model.input);
+    const scores = model.scoreSegments(test.data);
+    expect(scores.every(Number.isFinite)).toBe(true);
+    // 2-D clips are refused for this model, naming the folder.
+    expect(() => pcaGaussianFamily.trainingData({ normal: { clips: clips(ds.train), source: 'train2d' } }, config)).toThrow(/train2d/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-pca3d-'));
+    await model.save(path.join(dir, 'm'));
+    const again = await pcaGaussianFamily.load(path.join(dir, 'm'));
+    expect(again.input).toEqual(model.input);
+    expect(Array.from(again.scoreSegments(test.data))).toEqual(Array.from(scores));
   });
 
   it('refuses abnormal poses (unsupervised) and scoring before training', () => {
