@@ -134,6 +134,9 @@ async function train(target: DsnfAnomalyModel | DsnfFamilyConfig, data: TrainDat
       adaptive: config.weights === 'adaptive',
       directions: config.directions,
       ...(config.engine ? { engine: config.engine } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
       ...(onBatch ? { onBatch } : {}),
     });
   });
