@@ -174,6 +174,9 @@ async function train(
       flowEpochs: config.epochs,
       flowLr: config.lr,
       ...(config.engine ? { engine: config.engine } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
       ...(onProgress
         ? {
             onProgress: (p) =>

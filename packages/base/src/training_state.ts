@@ -33,6 +33,11 @@ export interface TrainingState {
    */
   stage?: string;
   /**
+   * The positions (`RngState`) of the random streams the model's modules draw from while training
+   * (dropout masks, codebook resets), by module path; absent when the model has none.
+   */
+  streams?: Record<string, unknown>;
+  /**
    * Plain-JSON state the model's trainer keeps beside the loop's (e.g. DSNF's mass-direction
    * stream, MSG-Flow's finished stages' histories); absent when it keeps none.
    */

@@ -72,6 +72,11 @@ export interface TrainLoopOptions {
   loss: (idx: number[]) => tf.Scalar;
   /** Train on this typed-array engine instead of tensors (its variables follow after every epoch). */
   fused?: FusedTraining | null;
+  /**
+   * The random streams the model's modules draw from while training (`Module.namedRandomStreams()`,
+   * e.g. dropout masks): saved in every checkpoint and restored on resume.
+   */
+  streams?: Iterable<readonly [string, Rng]>;
   /** The stage written into every checkpoint; a resume must be in the same stage. */
   stage?: string;
   /** State of the model's trainer kept in checkpoints (e.g. a random stream its loss draws from). */
@@ -125,6 +130,14 @@ export async function trainLoop(options: TrainLoopOptions): Promise<number[]> {
   if (resume && (resume.stage ?? null) !== (options.stage ?? null)) {
     throw new WeightsError(`the checkpoint is in stage '${resume.stage ?? 'none'}', this loop runs stage '${options.stage ?? 'none'}'`, { source: 'training state', location: 'stage' });
   }
+  const streams = [...(options.streams ?? [])];
+  if (resume) {
+    for (const [name, r] of streams) {
+      const saved = resume.streams?.[name];
+      if (!saved) throw new WeightsError(`training state has no position for the random stream '${name}'`, { source: 'training state', location: `streams.${name}` });
+      r.restore(saved as RngState);
+    }
+  }
   if (resume && options.extra) {
     if (!resume.extra) throw new WeightsError('training state has no trainer state (extra)', { source: 'training state', location: 'extra' });
     options.extra.restore(resume.extra);
@@ -154,6 +167,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<number[]> {
     t,
     arrays,
     ...(options.stage !== undefined ? { stage: options.stage } : {}),
+    ...(streams.length ? { streams: Object.fromEntries(streams.map(([k, r]) => [k, r.state()])) } : {}),
     ...(options.extra ? { extra: options.extra.save() } : {}),
   });
   const maxAbs = { ...DIVERGENCE_RULE, ...options.rule }.maxAbs;
