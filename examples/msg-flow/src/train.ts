@@ -363,7 +363,7 @@ export async function trainMsgFlow(model: MsgFlow, data: Float32Array, options: 
   const extra: TrainerExtraState = { save: () => ({ completed }), restore: () => undefined };
   const run = (stage: MsgFlowStage): MsgFlowStageRun => ({ ...(resume && resume.stage === stage ? { resume } : {}), extra });
   const tokenizer = from <= 0 ? await trainTokenizer(model, data, options, run('tokenizer')) : completed.tokenizer!;
-  completed = { tokenizer };
+  completed = { ...completed, tokenizer };
   const prior = from <= 1 ? await trainPrior(model, data, options, run('prior')) : completed.prior!;
   completed = { tokenizer, prior };
   const flow = await trainFlow(model, data, options, run('flow'));
