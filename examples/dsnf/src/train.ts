@@ -83,6 +83,7 @@ export async function trainDsnf(model: Dsnf, data: Float32Array, labels: Int8Arr
     clipNorm: options.clipNorm ?? 100,
     params: model.parameters(),
     named: model.stateDict(),
+    streams: model.namedRandomStreams(),
     extra: {
       save: () => ({ mass: massRng.state() }),
       restore: (saved) => {

@@ -86,6 +86,7 @@ export async function trainStgNf(
     clipNorm: options.clipNorm ?? 100,
     params: model.parameters(),
     named: model.stateDict(),
+    streams: model.namedRandomStreams(),
     loss: (idx) => {
       const b = idx.length;
       for (let i = 0; i < b; i++) {

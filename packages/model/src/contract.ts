@@ -221,6 +221,12 @@ export interface ModelFamily<M extends AnomalyModel = AnomalyModel, C extends Re
   readonly kind: string;
   /** One line saying what the model is. */
   readonly summary: string;
+  /**
+   * True when {@link ModelFamily.train} honours `onCheckpoint`, `resume` and `shouldStop` (an
+   * iterative trainer on `@skelflow/core`'s `trainLoop`): front ends offer checkpoints and
+   * `--resume` only then. Closed-form fits leave it unset.
+   */
+  readonly resumable?: boolean;
   /** The input of a model built from {@link ModelFamily.recipe}. */
   readonly input: InputSpec;
   /** The default config: recipe and family fields. */
