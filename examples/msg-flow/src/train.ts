@@ -124,6 +124,7 @@ export async function trainTokenizer(model: MsgFlow, data: Float32Array, options
     lr: options.vqLr ?? 1e-3,
     seed: options.seed ?? 0,
     stage: 'tokenizer',
+    prefix: 'tokenizer',
     ...loopHooks(options, run),
     ...(onProgress ? { onBatch: (p: { epoch: number; batch: number; batches: number; loss: number }) => onProgress({ stage: 'tokenizer', ...p }) } : {}),
     ...(options.onVqEpoch ? { onEpoch: options.onVqEpoch } : {}),

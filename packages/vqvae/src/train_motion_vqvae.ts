@@ -34,6 +34,8 @@ export interface TrainMotionVqVaeOptions {
   resume?: TrainingState;
   /** Asked after every batch; non-null (e.g. `'SIGINT'`) checkpoints and stops (`TrainingInterruptedError`). */
   shouldStop?: () => string | null;
+  /** The model's path inside a larger model (e.g. `tokenizer`): prefixes the tensor and stream names of errors and checkpoints. */
+  prefix?: string;
   /** The stage written into checkpoints (a trainer running several loops, e.g. MSG-Flow's `tokenizer`). */
   stage?: string;
   /** The calling trainer's own state, kept in checkpoints beside the tokenizer's statistics. */
@@ -66,6 +68,7 @@ export async function trainMotionVqVae(model: MotionVqVae, data: Float32Array, f
     throw new InputError(`${frames} frames do not divide by 2^downT = ${2 ** model.config.downT}`, { source: 'trainMotionVqVae', location: 'frames' });
   }
   const batchSize = options.batchSize ?? 256;
+  const pre = options.prefix ? `${options.prefix}.` : '';
   const k = model.config.numCodes;
   const t = frames;
   // The epoch's token usage and reconstruction sum (kept in checkpoints: a resume mid-epoch
@@ -86,8 +89,8 @@ export async function trainMotionVqVae(model: MotionVqVae, data: Float32Array, f
       optimizer: 'adam',
       ...(options.clipNorm !== undefined ? { clipNorm: options.clipNorm } : {}),
       params: model.parameters(),
-      named: model.stateDict(),
-      streams: model.namedRandomStreams(),
+      named: [...model.stateDict()].map(([k, v]) => [pre + k, v] as const),
+      streams: model.namedRandomStreams(pre),
       ...(options.stage !== undefined ? { stage: options.stage } : {}),
       extra: {
         save: () => ({ ...(options.extra?.save() ?? {}), vq: { usage: Array.from(usage), reconSum, stats: out.map((s) => ({ ...s })) } }),
