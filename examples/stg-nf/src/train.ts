@@ -36,7 +36,9 @@ export interface TrainStgNfOptions {
  * Trains STG-NF on normalised segments with the original's recipe: Adamax (PyTorch semantics),
  * lr 5e-4 decayed by 0.99 per epoch, gradient-norm clip 100, shuffled batches of 256, 8 epochs.
  * `labels` (+1 normal, −1 abnormal) enable the supervised mode: abnormal segments are pushed to
- * the prior's N(−R, I) component. ActNorm initialises itself from the first batch.
+ * the prior's N(−R, I) component. ActNorm initialises itself from the first batch. The loop is
+ * `@skelflow/core`'s `trainLoop` (checkpoints, resume, stop requests, the divergence rule); this
+ * function supplies the batch's loss on tensors and on the fused engine.
  *
  * References: Hirschorn & Avidan, STG-NF, ICCV 2023 (`models/training.py`).
  *
