@@ -134,6 +134,9 @@ async function train(target: DsnfAnomalyModel | DsnfFamilyConfig, data: TrainDat
       adaptive: config.weights === 'adaptive',
       directions: config.directions,
       ...(config.engine ? { engine: config.engine } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
       ...(onBatch ? { onBatch } : {}),
     });
   });
@@ -153,6 +156,7 @@ async function train(target: DsnfAnomalyModel | DsnfFamilyConfig, data: TrainDat
  */
 export const dsnfFamily: ModelFamily<DsnfAnomalyModel, DsnfFamilyConfig> = {
   kind: DSNF_KIND,
+  resumable: true,
   summary: 'DSNF (Leng et al., TIP 2025): STG-NF with a Euclidean ‖ hyperbolic GCN conditioner and the AWAM loss; score = −NLL bits/dim',
   ...poseSegmentFamily(RECIPE, FLAGS),
   create: (config) => new DsnfAnomalyModel(build(config)),

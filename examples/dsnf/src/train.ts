@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Adamax, checkFiniteLoss, clipGradNormInPlace, exponentialDecay, fit, FusedAdamax, runEpochs, type BatchProgress } from '@skelflow/core';
-import { InputError, Rng } from '@skelflow/base';
+import { trainLoop, type BatchProgress } from '@skelflow/core';
+import { InputError, Rng, WeightsError, type RngState, type TrainingState } from '@skelflow/base';
 import type { Dsnf, DsnfObjectiveOptions } from './model.js';
 
 /** Options of {@link trainDsnf}: STG-NF's recipe plus the objective. */
@@ -21,6 +21,16 @@ export interface TrainDsnfOptions extends DsnfObjectiveOptions {
   engine?: 'auto' | 'fused' | 'tfjs';
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (epoch: number, meanLoss: number) => void;
+  /**
+   * Called before the first step, after every epoch and when stopping on request, with the state to
+   * continue from (the mass-direction stream included, as `extra.mass`); the model's variables hold
+   * the weights at that point. Awaited.
+   */
+  onCheckpoint?: (state: TrainingState) => Promise<void>;
+  /** Continue from a checkpoint's state (the model must hold the checkpoint's weights). */
+  resume?: TrainingState;
+  /** Asked after every batch; non-null (e.g. `'SIGINT'`) checkpoints and stops (`TrainingInterruptedError`). */
+  shouldStop?: () => string | null;
 }
 
 /**
@@ -28,6 +38,8 @@ export interface TrainDsnfOptions extends DsnfObjectiveOptions {
  * of 256, 8 epochs; the model card §3.4) on the chosen objective (default AWAM). Every parameter —
  * including the gates, the curvatures (softplus raw values) and the hyperbolic weights — is
  * Euclidean, so the optimiser is the ordinary one (HGCN's choice; no Riemannian optimiser needed).
+ * The loop is `@skelflow/core`'s `trainLoop` (checkpoints, resume, stop requests, the divergence
+ * rule over every parameter and buffer); the mass terms' direction stream is part of the checkpoint.
  *
  * @param model - the model (put in train mode here).
  * @param data - float32 `[N, 2, T, 18]`, normalised (and augmented).
@@ -45,91 +57,71 @@ export async function trainDsnf(model: Dsnf, data: Float32Array, labels: Int8Arr
   if (!Number.isInteger(n) || n === 0) throw new InputError(`training data must hold at least one [${channels}, ${segLen}, ${joints}] segment`, { source: 'trainDsnf' });
   if (labels && labels.length !== n) throw new InputError(`${labels.length} labels for ${n} segments`, { source: 'trainDsnf', location: 'labels' });
   const batchSize = options.batchSize ?? 256;
-  const lr = options.lr ?? 5e-4;
   const seed = options.seed ?? 0;
-  const rng = new Rng(seed);
-  const massRng = new Rng(`${seed}/mass`);
+  // The mass terms' random directions: a stream of its own, saved in every checkpoint.
+  let massRng = new Rng(`${seed}/mass`);
   const engine = options.engine ?? 'auto';
   const loss = options.loss ?? 'awam';
-  const epochs = options.epochs ?? 8;
-  const clipNorm = options.clipNorm ?? 100;
-  const schedule = exponentialDecay(lr, options.lrDecay ?? 0.99);
-  const batches = () => {
-    const order = rng.permutation(n);
-    const out: number[][] = [];
-    for (let s = 0; s < n; s += batchSize) out.push(order.slice(s, s + batchSize));
-    return out;
-  };
-  if (engine !== 'tfjs') {
-    const fused = loss === 'nll' ? model.fused() : null;
-    if (engine === 'fused' && !fused) {
-      const why = loss === 'nll' ? model.fusedUnavailableReason : `the '${loss}' objective needs the tensor path`;
-      throw new InputError(`this model has no fused training: ${why}`, { source: 'trainDsnf', location: 'engine' });
-    }
-    if (fused) {
-      const optimizer = new FusedAdamax(fused.params.length, { lr });
-      const batchBuf = new Float64Array(batchSize * per);
-      const labelBuf = new Float64Array(batchSize);
-      model.train();
-      try {
-        return await runEpochs<number[]>({
-          epochs,
-          batches,
-          lrFor: (epoch) => (optimizer.lr = schedule(epoch)),
-          step: (idx) => {
-            const b = idx.length;
-            for (let k = 0; k < b; k++) {
-              batchBuf.set(data.subarray(idx[k]! * per, (idx[k]! + 1) * per), k * per);
-              if (labels) labelBuf[k] = labels[idx[k]!]!;
-            }
-            const value = fused.lossAndGrad(batchBuf.subarray(0, b * per), labels ? labelBuf.subarray(0, b) : undefined);
-            checkFiniteLoss(value);
-            const gradNorm = clipGradNormInPlace(fused.grads, clipNorm);
-            optimizer.step(fused.params, fused.grads);
-            return { loss: value, gradNorm };
-          },
-          ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-          onEpoch: (epoch, mean) => {
-            fused.push();
-            options.onEpoch?.(epoch, mean);
-          },
-        });
-      } finally {
-        fused.push();
-      }
-    }
+  const fused = engine !== 'tfjs' && loss === 'nll' ? model.fused() : null;
+  if (engine === 'fused' && !fused) {
+    const why = loss === 'nll' ? model.fusedUnavailableReason : `the '${loss}' objective needs the tensor path`;
+    throw new InputError(`this model has no fused training: ${why}`, { source: 'trainDsnf', location: 'engine' });
   }
-  const params = model.parameters();
-  const optimizer = new Adamax(params, { lr });
-  model.train();
   const batchBuf = new Float32Array(batchSize * per);
   const labelBuf = new Float32Array(batchSize);
-  try {
-    return await fit<number[]>({
-      params,
-      optimizer,
-      epochs,
-      clipNorm,
-      schedule,
-      batches,
-      loss: (idx) => {
-        const b = idx.length;
-        for (let i = 0; i < b; i++) {
-          batchBuf.set(data.subarray(idx[i]! * per, (idx[i]! + 1) * per), i * per);
-          if (labels) labelBuf[i] = labels[idx[i]!]!;
-        }
-        const x = tf.tensor4d(batchBuf.subarray(0, b * per), [b, channels, segLen, joints]);
-        const y = labels ? tf.tensor1d(labelBuf.subarray(0, b)) : undefined;
-        try {
-          return model.objective(x, y, massRng, options).loss;
-        } finally {
-          tf.dispose([x, y ?? []]);
-        }
+  const flatBuf = new Float64Array(batchSize * per);
+  const flatLabels = new Float64Array(batchSize);
+  model.train();
+  return trainLoop({
+    source: 'trainDsnf',
+    n,
+    batchSize,
+    seed,
+    epochs: options.epochs ?? 8,
+    lr: options.lr ?? 5e-4,
+    lrDecay: options.lrDecay ?? 0.99,
+    clipNorm: options.clipNorm ?? 100,
+    params: model.parameters(),
+    named: model.stateDict(),
+    streams: model.namedRandomStreams(),
+    extra: {
+      save: () => ({ mass: massRng.state() }),
+      restore: (saved) => {
+        if (!saved.mass) throw new WeightsError('training state has no mass-direction stream (extra.mass)', { source: 'training state', location: 'extra.mass' });
+        massRng = new Rng(`${seed}/mass`, saved.mass as RngState);
       },
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-      ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
-    });
-  } finally {
-    optimizer.dispose();
-  }
+    },
+    loss: (idx) => {
+      const b = idx.length;
+      for (let i = 0; i < b; i++) {
+        batchBuf.set(data.subarray(idx[i]! * per, (idx[i]! + 1) * per), i * per);
+        if (labels) labelBuf[i] = labels[idx[i]!]!;
+      }
+      const x = tf.tensor4d(batchBuf.subarray(0, b * per), [b, channels, segLen, joints]);
+      const y = labels ? tf.tensor1d(labelBuf.subarray(0, b)) : undefined;
+      try {
+        return model.objective(x, y, massRng, options).loss;
+      } finally {
+        tf.dispose([x, y ?? []]);
+      }
+    },
+    fused: fused
+      ? {
+          engine: fused,
+          lossAndGrad: (idx) => {
+            const b = idx.length;
+            for (let k = 0; k < b; k++) {
+              flatBuf.set(data.subarray(idx[k]! * per, (idx[k]! + 1) * per), k * per);
+              if (labels) flatLabels[k] = labels[idx[k]!]!;
+            }
+            return fused.lossAndGrad(flatBuf.subarray(0, b * per), labels ? flatLabels.subarray(0, b) : undefined);
+          },
+        }
+      : null,
+    ...(options.resume ? { resume: options.resume } : {}),
+    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+  });
 }

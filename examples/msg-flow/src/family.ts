@@ -174,6 +174,9 @@ async function train(
       flowEpochs: config.epochs,
       flowLr: config.lr,
       ...(config.engine ? { engine: config.engine } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
       ...(onProgress
         ? {
             onProgress: (p) =>
@@ -205,6 +208,7 @@ async function train(
  */
 export const msgFlowFamily: ModelFamily<MsgFlowAnomalyModel, MsgFlowFamilyConfig> = {
   kind: MSGFLOW_KIND,
+  resumable: true,
   summary: 'MSG-Flow (Liu et al., ICME 2026; card design): VQ-VAE motion tokens, a causal Transformer prior, a token-conditioned STG-NF flow; score = z(token NLL) + z(flow NLL)',
   ...poseSegmentFamily(RECIPE, FLAGS),
   create: (config) => new MsgFlowAnomalyModel(new MsgFlow(modelConfig(config))),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, Rng } from '@skelflow/base';
-import { Adam, Adamax, checkFiniteLoss, clipGradNormInPlace, exponentialDecay, fit, FusedAdamax, runEpochs, type BatchProgress } from '@skelflow/core';
+import { InputError, WeightsError, type TrainingState } from '@skelflow/base';
+import { trainLoop, type BatchProgress, type TrainerExtraState } from '@skelflow/core';
 import { symmetricEigen } from '@skelflow/linalg';
 import { trainMotionVqVae, type VqEpochStats } from '@skelflow/vqvae';
 import type { MsgFlow } from './model.js';
@@ -37,6 +37,39 @@ export interface TrainMsgFlowOptions {
   onProgress?: (p: MsgFlowProgress) => void;
   /** Tokenizer statistics after every epoch (perplexity, active codes). */
   onVqEpoch?: (s: VqEpochStats) => void;
+  /**
+   * Called before the first step of every stage, after every epoch and when stopping on request,
+   * with the state to continue from (its `stage`, and the finished stages' histories in `extra`);
+   * the model's variables hold the weights of every stage at that point. Awaited.
+   */
+  onCheckpoint?: (state: TrainingState) => Promise<void>;
+  /** Continue from a checkpoint's state: its stage, after the earlier stages (whose weights the model holds). */
+  resume?: TrainingState;
+  /** Asked after every batch; non-null (e.g. `'SIGINT'`) checkpoints and stops (`TrainingInterruptedError`). */
+  shouldStop?: () => string | null;
+}
+
+/** How {@link trainMsgFlow} runs one stage's loop: the checkpoint to continue from and its own state. */
+export interface MsgFlowStageRun {
+  /** The checkpoint's state when it is in this stage. */
+  resume?: TrainingState;
+  /** The finished stages' histories, kept in every checkpoint. */
+  extra?: TrainerExtraState;
+}
+
+/** The loop options every stage shares: checkpoints, stop requests, resume. */
+function loopHooks(options: TrainMsgFlowOptions, run: MsgFlowStageRun) {
+  return {
+    ...(run.resume ? { resume: run.resume } : {}),
+    ...(run.extra ? { extra: run.extra } : {}),
+    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+  };
+}
+
+/** `[name, variable]` of a stage's module, named from the model's root (`prior.…`). */
+function prefixed<T>(prefix: string, named: Iterable<readonly [string, T]>): [string, T][] {
+  return [...named].map(([k, v]) => [`${prefix}.${k}`, v]);
 }
 
 /** What {@link trainMsgFlow} returns: every stage's per-epoch history. */
@@ -52,13 +85,6 @@ function segmentsCount(model: MsgFlow, data: Float32Array, source: string): numb
     throw new InputError(`training data must hold at least one [2, ${model.config.segLen}, ${model.config.joints}] segment`, { source });
   }
   return n;
-}
-
-function epochBatches(rng: Rng, n: number, batchSize: number): number[][] {
-  const order = rng.permutation(n);
-  const out: number[][] = [];
-  for (let s = 0; s < n; s += batchSize) out.push(order.slice(s, s + batchSize));
-  return out;
 }
 
 /** Maps `fn` over batches of segments `[N, 2, T, V]` as tensors, in eval mode. */
@@ -82,7 +108,7 @@ function forBatches(model: MsgFlow, data: Float32Array, batch: number, fn: (x: t
  * codebook from the first batch, EMA with dead-code reset), reporting perplexity and active codes.
  * Leaves it in eval mode: later stages never change it.
  */
-export async function trainTokenizer(model: MsgFlow, data: Float32Array, options: TrainMsgFlowOptions = {}): Promise<VqEpochStats[]> {
+export async function trainTokenizer(model: MsgFlow, data: Float32Array, options: TrainMsgFlowOptions = {}, run: MsgFlowStageRun = {}): Promise<VqEpochStats[]> {
   const n = segmentsCount(model, data, 'trainTokenizer');
   const { segLen, joints } = model.config;
   const seqs = new Float32Array(n * segLen * 2 * joints);
@@ -97,6 +123,9 @@ export async function trainTokenizer(model: MsgFlow, data: Float32Array, options
     batchSize: options.batchSize ?? 256,
     lr: options.vqLr ?? 1e-3,
     seed: options.seed ?? 0,
+    stage: 'tokenizer',
+    prefix: 'tokenizer',
+    ...loopHooks(options, run),
     ...(onProgress ? { onBatch: (p: { epoch: number; batch: number; batches: number; loss: number }) => onProgress({ stage: 'tokenizer', ...p }) } : {}),
     ...(options.onVqEpoch ? { onEpoch: options.onVqEpoch } : {}),
   });
@@ -121,24 +150,29 @@ export function segmentTokens(model: MsgFlow, data: Float32Array): Int32Array {
  * NLL per token, Adam), then fits the context projection: the whitened first Cc principal axes of
  * the prior's hidden states over the training tokens. Leaves the prior in eval mode.
  */
-export async function trainPrior(model: MsgFlow, data: Float32Array, options: TrainMsgFlowOptions = {}): Promise<number[]> {
+export async function trainPrior(model: MsgFlow, data: Float32Array, options: TrainMsgFlowOptions = {}, run: MsgFlowStageRun = {}): Promise<number[]> {
   const n = segmentsCount(model, data, 'trainPrior');
   model.tokenizer.eval();
   const L = model.tokensPerSegment;
   const tokens = segmentTokens(model, data);
-  const rng = new Rng(options.seed ?? 0);
   const batchSize = options.batchSize ?? 256;
-  const params = model.prior.parameters();
-  const opt = new Adam(params, { lr: options.priorLr ?? 1e-3 });
   const buf = new Int32Array(batchSize * L);
   model.prior.train();
   const onProgress = options.onProgress;
   try {
-    const history = await fit<number[]>({
-      params,
-      optimizer: opt,
+    const history = await trainLoop({
+      source: 'trainPrior',
+      n,
+      batchSize,
+      seed: options.seed ?? 0,
       epochs: options.priorEpochs ?? 20,
-      batches: () => epochBatches(rng, n, batchSize),
+      lr: options.priorLr ?? 1e-3,
+      optimizer: 'adam',
+      params: model.prior.parameters(),
+      named: prefixed('prior', model.prior.stateDict()),
+      streams: prefixed('prior', model.prior.namedRandomStreams()),
+      stage: 'prior',
+      ...loopHooks(options, run),
       loss: (idx) => {
         idx.forEach((r, i) => buf.set(tokens.subarray(r * L, (r + 1) * L), i * L));
         const t = tf.tensor2d(buf.subarray(0, idx.length * L), [idx.length, L], 'int32');
@@ -152,7 +186,6 @@ export async function trainPrior(model: MsgFlow, data: Float32Array, options: Tr
     fitContextProjection(model, tokens, n);
     return history;
   } finally {
-    opt.dispose();
     model.prior.eval();
   }
 }
@@ -228,7 +261,7 @@ export function frozenContexts(model: MsgFlow, data: Float32Array): { context: F
  * once: tokenizer and prior are not touched), STG-NF's recipe (Adamax, lr ×0.99 per epoch, clip
  * 100), on the fused engine when the flow has one. Then fits the score statistics.
  */
-export async function trainFlow(model: MsgFlow, data: Float32Array, options: TrainMsgFlowOptions = {}): Promise<number[]> {
+export async function trainFlow(model: MsgFlow, data: Float32Array, options: TrainMsgFlowOptions = {}, run: MsgFlowStageRun = {}): Promise<number[]> {
   const n = segmentsCount(model, data, 'trainFlow');
   model.tokenizer.eval();
   model.prior.eval();
@@ -236,77 +269,58 @@ export async function trainFlow(model: MsgFlow, data: Float32Array, options: Tra
   const per = model.segmentSize;
   const K = model.config.contextChannels * model.config.segLen;
   const batchSize = options.batchSize ?? 256;
-  const lr = options.flowLr ?? 5e-4;
-  const schedule = exponentialDecay(lr, 0.99);
-  const rng = new Rng(options.seed ?? 0);
-  const epochs = options.flowEpochs ?? 8;
   const engine = options.engine ?? 'auto';
   const onProgress = options.onProgress;
-  const onBatch = onProgress ? (p: BatchProgress) => onProgress({ stage: 'flow', epoch: p.epoch, batch: p.batch, batches: p.batches, loss: p.loss }) : undefined;
   const fused = engine === 'tfjs' ? null : model.fused();
   if (engine === 'fused' && !fused) throw new InputError(`this model has no fused engine: ${model.fusedUnavailableReason}`, { source: 'trainFlow', location: 'engine' });
+  const { segLen, joints, contextChannels } = model.config;
+  const xb = new Float32Array(batchSize * per);
+  const cb = new Float32Array(batchSize * K);
+  const xf = new Float64Array(batchSize * per);
+  const cf = new Float64Array(batchSize * K);
   model.flow.train();
-  let history: number[];
-  if (fused) {
-    const opt = new FusedAdamax(fused.params.length, { lr });
-    const xb = new Float64Array(batchSize * per);
-    const cb = new Float64Array(batchSize * K);
-    try {
-      history = await runEpochs<number[]>({
-        epochs,
-        batches: () => epochBatches(rng, n, batchSize),
-        lrFor: (epoch) => (opt.lr = schedule(epoch)),
-        step: (idx) => {
-          const b = idx.length;
-          for (let i = 0; i < b; i++) {
-            const r = idx[i]!;
-            for (let j = 0; j < per; j++) xb[i * per + j] = data[r * per + j]!;
-            for (let j = 0; j < K; j++) cb[i * K + j] = context[r * K + j]!;
-          }
-          const loss = fused.lossAndGrad(xb.subarray(0, b * per), undefined, cb.subarray(0, b * K));
-          checkFiniteLoss(loss);
-          const gradNorm = clipGradNormInPlace(fused.grads, 100);
-          opt.step(fused.params, fused.grads);
-          return { loss, gradNorm };
-        },
-        ...(onBatch ? { onBatch } : {}),
-        onEpoch: () => fused.push(),
+  const history = await trainLoop({
+    source: 'trainFlow',
+    n,
+    batchSize,
+    seed: options.seed ?? 0,
+    epochs: options.flowEpochs ?? 8,
+    lr: options.flowLr ?? 5e-4,
+    lrDecay: 0.99,
+    clipNorm: 100,
+    params: model.flow.parameters(),
+    named: prefixed('flow', model.flow.stateDict()),
+    streams: prefixed('flow', model.flow.namedRandomStreams()),
+    stage: 'flow',
+    ...loopHooks(options, run),
+    loss: (idx) => {
+      const b = idx.length;
+      idx.forEach((r, i) => {
+        xb.set(data.subarray(r * per, (r + 1) * per), i * per);
+        cb.set(context.subarray(r * K, (r + 1) * K), i * K);
       });
-    } finally {
-      fused.push();
-    }
-  } else {
-    const params = model.flow.parameters();
-    const opt = new Adamax(params, { lr });
-    const { segLen, joints, contextChannels } = model.config;
-    const xb = new Float32Array(batchSize * per);
-    const cb = new Float32Array(batchSize * K);
-    try {
-      history = await fit<number[]>({
-        params,
-        optimizer: opt,
-        epochs,
-        clipNorm: 100,
-        schedule,
-        batches: () => epochBatches(rng, n, batchSize),
-        loss: (idx) => {
-          const b = idx.length;
-          idx.forEach((r, i) => {
-            xb.set(data.subarray(r * per, (r + 1) * per), i * per);
-            cb.set(context.subarray(r * K, (r + 1) * K), i * K);
-          });
-          return tf.tidy(() => {
-            const x = tf.tensor4d(xb.subarray(0, b * per), [b, 2, segLen, joints]);
-            const c = tf.tensor4d(cb.subarray(0, b * K), [b, contextChannels, segLen, 1]);
-            return tf.mean(model.detailNll(x, c)) as tf.Scalar;
-          });
-        },
-        ...(onBatch ? { onBatch } : {}),
+      return tf.tidy(() => {
+        const x = tf.tensor4d(xb.subarray(0, b * per), [b, 2, segLen, joints]);
+        const c = tf.tensor4d(cb.subarray(0, b * K), [b, contextChannels, segLen, 1]);
+        return tf.mean(model.detailNll(x, c)) as tf.Scalar;
       });
-    } finally {
-      opt.dispose();
-    }
-  }
+    },
+    fused: fused
+      ? {
+          engine: fused,
+          lossAndGrad: (idx) => {
+            const b = idx.length;
+            for (let i = 0; i < b; i++) {
+              const r = idx[i]!;
+              for (let j = 0; j < per; j++) xf[i * per + j] = data[r * per + j]!;
+              for (let j = 0; j < K; j++) cf[i * K + j] = context[r * K + j]!;
+            }
+            return fused.lossAndGrad(xf.subarray(0, b * per), undefined, cf.subarray(0, b * K));
+          },
+        }
+      : null,
+    ...(onProgress ? { onBatch: (p: BatchProgress) => onProgress({ stage: 'flow', epoch: p.epoch, batch: p.batch, batches: p.batches, loss: p.loss }) } : {}),
+  });
   model.flow.eval();
   return history;
 }
@@ -342,10 +356,30 @@ export function fitScoreStats(model: MsgFlow, data: Float32Array, options: { eng
  */
 export async function trainMsgFlow(model: MsgFlow, data: Float32Array, options: TrainMsgFlowOptions = {}): Promise<MsgFlowHistory> {
   segmentsCount(model, data, 'trainMsgFlow');
-  const tokenizer = await trainTokenizer(model, data, options);
-  const prior = await trainPrior(model, data, options);
-  const flow = await trainFlow(model, data, options);
+  const resume = options.resume;
+  const from = resume ? STAGES.indexOf(resume.stage as MsgFlowStage) : 0;
+  if (from < 0) throw new WeightsError(`training state stage '${resume!.stage}' is not one of ${STAGES.join(', ')}`, { source: 'training state', location: 'stage' });
+  // The finished stages' histories travel in every later checkpoint.
+  let completed: Partial<Pick<MsgFlowHistory, 'tokenizer' | 'prior'>> = resume ? completedStages(resume, from) : {};
+  const extra: TrainerExtraState = { save: () => ({ completed }), restore: () => undefined };
+  const run = (stage: MsgFlowStage): MsgFlowStageRun => ({ ...(resume && resume.stage === stage ? { resume } : {}), extra });
+  const tokenizer = from <= 0 ? await trainTokenizer(model, data, options, run('tokenizer')) : completed.tokenizer!;
+  completed = { ...completed, tokenizer };
+  const prior = from <= 1 ? await trainPrior(model, data, options, run('prior')) : completed.prior!;
+  completed = { tokenizer, prior };
+  const flow = await trainFlow(model, data, options, run('flow'));
   fitScoreStats(model, data, options.engine ? { engine: options.engine } : {});
   model.eval();
   return { tokenizer, prior, flow };
+}
+
+const STAGES: readonly MsgFlowStage[] = ['tokenizer', 'prior', 'flow'];
+
+/** The histories of the stages before `from` that a checkpoint carries (`extra.completed`). */
+function completedStages(state: TrainingState, from: number): Partial<Pick<MsgFlowHistory, 'tokenizer' | 'prior'>> {
+  const c = (state.extra?.completed ?? {}) as Partial<Pick<MsgFlowHistory, 'tokenizer' | 'prior'>>;
+  if ((from > 0 && !Array.isArray(c.tokenizer)) || (from > 1 && !Array.isArray(c.prior))) {
+    throw new WeightsError(`training state in stage '${state.stage}' lacks the earlier stages' histories (extra.completed)`, { source: 'training state', location: 'extra.completed' });
+  }
+  return c;
 }

@@ -122,6 +122,7 @@ async function train(
  */
 export const stgNfFamily: ModelFamily<StgNfAnomalyModel, StgNfFamilyConfig> = {
   kind: STGNF_KIND,
+  resumable: true,
   summary: 'STG-NF (Hirschorn & Avidan, ICCV 2023): a normalizing flow with ST-GCN couplings; score = −NLL bits/dim',
   ...poseSegmentFamily(RECIPE, FLAGS),
   create: (config) => new StgNfAnomalyModel(createStgNf({ segLen: config.segLen, R: config.R, K: config.K, seed: config.seed })),

@@ -21,7 +21,7 @@ export interface RngState {
  * ```
  */
 export class Rng {
-  private readonly prng: seedrandom.PRNG;
+  private prng: seedrandom.PRNG;
   private spare: number | null = null;
   readonly seed: string;
 
@@ -42,6 +42,15 @@ export class Rng {
    */
   state(): RngState {
     return { arc4: JSON.parse(JSON.stringify((this.prng as seedrandom.PRNG & { state(): unknown }).state())), spare: this.spare };
+  }
+
+  /**
+   * Moves this stream to a {@link Rng.state} (in place: every holder of this `Rng` continues from
+   * there — what a resumed training run does with the streams its modules draw from).
+   */
+  restore(state: RngState): void {
+    this.prng = seedrandom('', { state: state.arc4 as seedrandom.State.Arc4 });
+    this.spare = state.spare;
   }
 
   /** Uniform in [0, 1). */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { WeightsError } from '@skelflow/base';
+import { WeightsError, type Rng } from '@skelflow/base';
 
 /**
  * A tree of named tensors, as PyTorch's `nn.Module` organises them: trainable parameters, buffers
@@ -23,6 +23,7 @@ export class Module {
   private readonly params = new Map<string, tf.Variable>();
   private readonly buffers = new Map<string, tf.Variable>();
   private readonly children = new Map<string, Module>();
+  private readonly streams = new Map<string, Rng>();
 
   /** Registers a trainable parameter; the module owns `init` from now on. */
   protected addParameter(name: string, init: tf.Tensor): tf.Variable {
@@ -47,6 +48,24 @@ export class Module {
     this.checkName(name);
     this.children.set(name, m);
     return m;
+  }
+
+  /**
+   * Registers a random stream the module draws from while training (dropout masks, codebook
+   * resets): a checkpoint saves its position and a resumed run restores it, so training resumes bit
+   * for bit. Returns `rng`.
+   */
+  protected addRandomStream(name: string, rng: Rng): Rng {
+    this.streams.set(name, rng);
+    return rng;
+  }
+
+  /** The random streams of this module and its descendants, with dotted names (one `Rng` may appear under several). */
+  namedRandomStreams(prefix = ''): [string, Rng][] {
+    const out: [string, Rng][] = [];
+    for (const [n, r] of this.streams) out.push([prefix + n, r]);
+    for (const [n, c] of this.children) out.push(...c.namedRandomStreams(`${prefix}${n}.`));
+    return out;
   }
 
   private checkName(name: string): void {

@@ -1,4 +1,5 @@
 import type { PoseClip, PoseSegments, SegmentNormalization } from '@skelflow/pose';
+import type { TrainingState as BaseTrainingState } from '@skelflow/base';
 
 /**
  * Keypoint layout of a model's input joints: `openpose18` (COCO-17 plus the neck, OpenPose order —
@@ -228,32 +229,8 @@ export interface TrainProgress {
   message?: string;
 }
 
-/**
- * A training run's state at a checkpoint, beyond the model's own weights: where the epoch loop is,
- * the batch-order stream, the optimiser and exact copies of whatever the saved weights round (the
- * fused engine's float64 buffers). A run resumed from it ends with the same weights, bit for bit,
- * as the uninterrupted run. Plain data: `arrays` are written as float64, the rest as JSON.
- */
-export interface TrainingState {
-  /** The epoch to run next or to continue (0-based). */
-  epoch: number;
-  /** Batches of `epoch` already done. */
-  batch: number;
-  /** Sum of their losses. */
-  lossSum: number;
-  /** Mean loss of every finished epoch. */
-  history: number[];
-  /** The divergence rule's window of recent losses. */
-  recent: number[];
-  /** The batch-order stream's state at the start of `epoch` (`@skelflow/base` `RngState`). */
-  rng: unknown;
-  /** The training engine the state belongs to (e.g. `fused`, `tfjs`). */
-  engine: string;
-  /** The optimiser's step count. */
-  t: number;
-  /** Named float64 arrays: optimiser moments, exact parameter and buffer copies. */
-  arrays: Record<string, Float64Array>;
-}
+/** @see the foundation's {@link BaseTrainingState} (defined there so `@skelflow/core`'s trainer and this contract share it). */
+export type TrainingState = BaseTrainingState;
 
 /** Options of {@link ModelFamily.train}. */
 export interface TrainOptions<C> {
@@ -300,6 +277,12 @@ export interface ModelFamily<M extends AnomalyModel = AnomalyModel, C extends Re
   readonly kind: string;
   /** One line saying what the model is. */
   readonly summary: string;
+  /**
+   * True when {@link ModelFamily.train} honours `onCheckpoint`, `resume` and `shouldStop` (an
+   * iterative trainer on `@skelflow/core`'s `trainLoop`): front ends offer checkpoints and
+   * `--resume` only then. Closed-form fits leave it unset.
+   */
+  readonly resumable?: boolean;
   /** The input of a model built from {@link ModelFamily.recipe}. */
   readonly input: InputSpec;
   /** The default config: recipe and family fields. */

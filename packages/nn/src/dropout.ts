@@ -31,7 +31,7 @@ export class Dropout extends Module {
     super();
     if (!(p >= 0 && p <= 1)) throw new InputError(`dropout probability must be in [0, 1], got ${p}`, { source: 'Dropout' });
     this.p = p;
-    this.rng = resolveRng(options);
+    this.rng = this.addRandomStream('rng', resolveRng(options));
   }
 
   /** `x` of any shape; the output has the shape of `x`. */

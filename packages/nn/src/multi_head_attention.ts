@@ -100,7 +100,9 @@ export class MultiHeadAttention extends Module {
     this.outProj = this.addModule('outProj', new Linear(embedDim, embedDim, { rng, bias }));
     const outBias = this.outProj.bias;
     if (outBias) tf.tidy(() => outBias.assign(tf.zerosLike(outBias))); // PyTorch zeroes it in _reset_parameters
-    this.dropout = new Dropout(p, { rng: rng.fork() }); // no state: not a named child (PyTorch has none either)
+    const dropoutRng = rng.fork();
+    this.dropout = new Dropout(p, { rng: dropoutRng }); // no state: not a named child (PyTorch has none either)
+    this.addRandomStream('dropout', dropoutRng); // …but its masks' stream goes into training checkpoints
   }
 
   override train(mode = true): this {

@@ -265,7 +265,7 @@ export class VectorQuantizerEma extends Module {
     if (!(this.deadCodeThreshold >= 0)) throw new InputError(`deadCodeThreshold must be ≥ 0, got ${this.deadCodeThreshold}`, { source: src });
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
-    this.rng = options.rng ?? new Rng(0);
+    this.rng = this.addRandomStream('rng', options.rng ?? new Rng(0));
     const init = initCodebook(this.rng, numEmbeddings, embeddingDim);
     this.embedAvg = this.addBuffer('embedAvg', tf.clone(init));
     this.embeddings = this.addBuffer('embeddings', init);

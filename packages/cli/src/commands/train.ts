@@ -198,6 +198,9 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   for (const f of family.flags) if (f.type === 'poses' && typeof typed[f.name] === 'string') folders[f.name] = typed[f.name] as string;
   const out = values.out!;
   const resume = !!values.resume;
+  if (resume && !family.resumable) {
+    throw new UsageError(`--model ${family.kind} trains in one step and writes no checkpoint, so it cannot --resume; train it again (with --force to replace --out)`, { source: 'skelflow train' });
+  }
   await checkTrainOut(out, !!values.force, resume);
   await initBackend(backendFlag('train', values.backend));
   const t0 = Date.now();
