@@ -11,6 +11,7 @@ import type { PoseTracksJson } from '@skelflow/pose';
 import { lookAtCamera, simulatePoseEstimator } from '@skelflow/pose';
 import { clipTarget, projectClip } from './camera.js';
 import { checkManifestRanges, type MocapManifest } from './manifest.js';
+import { cameraMask } from './scene_labels.js';
 import { resampleClip } from './resample.js';
 import { maxRootStep, sliceClip, spliceClips, type SpliceSegment } from './splice.js';
 import type { MotionClip3D } from './clip.js';
@@ -37,7 +38,7 @@ export interface MocapClipInfo {
   /** Person ids the tracker used. */
   persons: number;
   /** The source pieces and where they start in the output clip (test clips only list labels). */
-  segments: { clip: string; from: number; to: number; label: 'normal' | 'abnormal'; start: number; nFrames: number }[];
+  segments: { clip: string; from: number; to: number; label: 'normal' | 'abnormal'; start: number; nFrames: number; normalCameras?: number[] }[];
   /** Abnormal frames (test clips). */
   abnormalFrames: number;
   /**
@@ -171,14 +172,24 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
     const seed = String(e.seed ?? `${manifest.name}/test/${i}`);
     const cams = e.cameras ?? allCams;
     film(spliced.clip, cams, seed, k, loc, test, {
-      segments: e.segments.map((s, j) => ({ clip: s.clip, from: s.from, to: s.to, label: s.label, start: spliced.starts[j]!, nFrames: segs[j]!.clip.nFrames })),
+      segments: e.segments.map((s, j) => ({
+        clip: s.clip, from: s.from, to: s.to, label: s.label, start: spliced.starts[j]!, nFrames: segs[j]!.clip.nFrames,
+        ...(s.normalCameras ? { normalCameras: [...s.normalCameras] } : {}),
+      })),
       abnormalFrames: abnormal,
       rootStep: { cut, normal },
     });
-    for (const c of cams) gt.push({ name: mocapClipName(c, k), mask: spliced.labels.slice() });
+    for (const c of cams) gt.push({ name: mocapClipName(c, k), mask: cameraMask(spliced.labels, spliced.starts, segs, e.segments, c) });
     options.onProgress?.(manifest.train.length + i + 1, total);
   });
 
+  // Scene-dependent segments: a clip's abnormal frames are those of its own camera's mask.
+  for (const g of gt) {
+    const info = infos.find((c) => c.name === g.name)!;
+    let n = 0;
+    for (let f = 0; f < g.mask.length; f++) n += g.mask[f]!;
+    info.abnormalFrames = n;
+  }
   const sum = (xs: MocapClipInfo[], f: (c: MocapClipInfo) => number) => xs.reduce((s, c) => s + f(c), 0);
   const trainInfo = infos.filter((c) => c.entry.startsWith('train'));
   const testInfo = infos.filter((c) => c.entry.startsWith('test'));

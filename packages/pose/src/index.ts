@@ -85,6 +85,7 @@ export type {
   DemoDatasetOptions,
   DemoDatasetStats,
   DemoScale,
+  SceneRule,
   SplitStats,
 } from './synthetic/dataset.js';
 export { ANOMALY_KINDS } from './synthetic/motion.js';
