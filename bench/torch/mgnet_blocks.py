@@ -19,6 +19,10 @@ Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
   golden: /usr/bin/python3 bench/torch/mgnet_blocks.py golden --in weights.json --out fixture.json
           reads weights and inputs exported from @skelflow (bench/torch/mgnet_blocks_fixture.ts
           writes them and calls this), computes in float64, writes inputs + outputs as JSON.
+  bench:  /usr/bin/python3 bench/torch/mgnet_blocks.py bench --batch 32 --channels 64 --queries 2048 \
+              --dim 64 --items 10 --threads 2 --reps 5
+          prints one JSON line of median seconds (float32): LSTA forward + backward on
+          [batch, channels, 12, 4, 4], and memory read + separateness forward + backward.
 """
 import argparse, json, os, sys
 import torch
@@ -26,7 +30,7 @@ from torch import nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twin_common import arr  # noqa: E402
+from twin_common import arr, median_seconds  # noqa: E402
 
 
 class LKA3d(nn.Module):
@@ -148,15 +152,46 @@ def golden(args):
         json.dump({**spec, 'torch': out}, f)
 
 
+def bench(args):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    lsta = LSTA()
+    x = torch.randn(args.batch, args.channels, 12, 4, 4, requires_grad=True)
+
+    def lsta_step():
+        lsta.zero_grad()
+        x.grad = None
+        lsta(x).square().mean().backward()
+
+    items = F.normalize(torch.rand(args.items, args.dim), dim=1)
+    q = torch.randn(args.queries, args.dim, requires_grad=True)
+
+    def memory_step():
+        q.grad = None
+        w = address(q, items)
+        ((w @ items).square().mean() + spread_loss(q, items, 1.0)).backward()
+
+    print(json.dumps({
+        'torch': torch.__version__, 'threads': args.threads,
+        'lstaStepSeconds': median_seconds(lsta_step, 1, args.reps),
+        'memoryStepSeconds': median_seconds(memory_step, 1, args.reps),
+    }))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='cmd', required=True)
     g = sub.add_parser('golden')
     g.add_argument('--in', dest='inp', required=True)
     g.add_argument('--out', required=True)
+    b = sub.add_parser('bench')
+    for k, v in [('batch', 32), ('channels', 64), ('queries', 2048), ('dim', 64), ('items', 10), ('threads', 2), ('reps', 5)]:
+        b.add_argument(f'--{k}', type=int, default=v)
     args = p.parse_args()
     if args.cmd == 'golden':
         golden(args)
+    else:
+        bench(args)
 
 
 if __name__ == '__main__':

@@ -70,11 +70,11 @@ export function separatenessTerms(queries: tf.Tensor, items: tf.Tensor, margin =
     const score = tf.matMul(q, items, false, true); // [N, M]
     const first = tf.oneHot(tf.argMax(score, 1), m);
     const second = tf.oneHot(tf.argMax(tf.sub(score, tf.mul(first, 1e9)), 1), m);
-    // Pairwise distances [N, M] from (q − m)² summed over D, via broadcasting [N, 1, D] − [1, M, D].
-    const diff = tf.sub(tf.expandDims(q, 1), tf.expandDims(items, 0));
-    const dist = tf.sqrt(tf.add(tf.sum(tf.square(diff), -1), NORM_EPS));
-    const d1 = tf.sum(tf.mul(dist, first), 1);
-    const d2 = tf.sum(tf.mul(dist, second), 1);
+    // The two chosen items per query by one-hot matMuls ([N, M]·[M, D]: no gather, whose gradient
+    // wasm lacks, and no [N, M, D] difference tensor), then exact distances.
+    const dist = (pick: tf.Tensor) => tf.sqrt(tf.add(tf.sum(tf.square(tf.sub(q, tf.matMul(pick, items))), 1), NORM_EPS));
+    const d1 = dist(first);
+    const d2 = dist(second);
     return tf.relu(tf.add(tf.sub(d1, d2), margin));
   });
 }

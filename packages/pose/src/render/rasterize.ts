@@ -86,6 +86,8 @@ export function pointSegmentDistance(px: number, py: number, ax: number, ay: num
 // Scratch for one frame's joints in crop coordinates (NaN = not drawn).
 let ju = new Float64Array(0);
 let jv = new Float64Array(0);
+let heat = new Float64Array(0);
+let line = new Float64Array(0);
 
 /**
  * Rasterises one detection's 2-D skeleton into an `H × W × C` crop (row-major, channels last),
@@ -94,7 +96,7 @@ let jv = new Float64Array(0);
  * - the crop is {@link cropBox} of the visible joints (keypoint box + margin, the crop's aspect), or
  *   `box` when given;
  * - each visible joint adds a Gaussian heat map `h = exp(−d²/(2σ²))` (d in crop pixels from the
- *   joint to the pixel centre), each bone with two visible ends an anti-aliased line of coverage
+ *   joint to the pixel centre; cut off beyond 5σ, where h < 4e-6), each bone with two visible ends an anti-aliased line of coverage
  *   `l = clamp(w/2 + ½ − d, 0, 1)` (d from the pixel centre to the segment); per pixel the maximum
  *   over joints (bones) is taken;
  * - composited over the background: `out = lerp(lerp(bg, limbColor, l), jointColor, h)`, with
@@ -169,36 +171,63 @@ export function renderSkeletonFrame(
     ju.fill(NaN, 0, V);
     jv.fill(NaN, 0, V);
   }
-  const inv2s2 = 1 / (2 * opts.jointSigma * opts.jointSigma);
-  const half = opts.lineWidth / 2 + 0.5;
-  const edges = skeleton.edges;
-  for (let r = 0; r < H; r++) {
-    const py = r + 0.5;
-    for (let c = 0; c < W; c++) {
-      const px = c + 0.5;
-      let heat = 0;
-      let line = 0;
-      if (b !== null) {
-        for (let v = 0; v < V; v++) {
-          const u = ju[v];
-          if (u !== u) continue; // NaN: not visible
-          const du = px - u;
-          const dv = py - jv[v];
+  // Heat and line coverage maps of this frame: each joint splats its Gaussian into the pixels
+  // within 5σ (beyond that it is below 4e-6 and is dropped), each bone touches only the pixels of
+  // its bounding box widened by the line's half width.
+  const n = H * W;
+  if (heat.length < n) {
+    heat = new Float64Array(n);
+    line = new Float64Array(n);
+  }
+  heat.fill(0, 0, n);
+  line.fill(0, 0, n);
+  if (b !== null) {
+    const inv2s2 = 1 / (2 * opts.jointSigma * opts.jointSigma);
+    const rad = 5 * opts.jointSigma;
+    for (let v = 0; v < V; v++) {
+      const u = ju[v];
+      if (u !== u) continue; // NaN: not visible
+      const w = jv[v];
+      const c0 = Math.max(0, Math.floor(u - rad));
+      const c1 = Math.min(W - 1, Math.ceil(u + rad));
+      const r0 = Math.max(0, Math.floor(w - rad));
+      const r1 = Math.min(H - 1, Math.ceil(w + rad));
+      for (let r = r0; r <= r1; r++) {
+        const dv = r + 0.5 - w;
+        for (let c = c0; c <= c1; c++) {
+          const du = c + 0.5 - u;
           const h = Math.exp(-(du * du + dv * dv) * inv2s2);
-          if (h > heat) heat = h;
-        }
-        for (let e = 0; e < edges.length; e++) {
-          const [i, j] = edges[e];
-          if (ju[i] !== ju[i] || ju[j] !== ju[j]) continue;
-          const l = half - pointSegmentDistance(px, py, ju[i], jv[i], ju[j], jv[j]);
-          if (l > line) line = l > 1 ? 1 : l;
+          if (h > heat[r * W + c]) heat[r * W + c] = h;
         }
       }
-      const o = outOffset + (r * W + c) * C;
+    }
+    const half = opts.lineWidth / 2 + 0.5;
+    for (const [i, j] of skeleton.edges) {
+      if (ju[i] !== ju[i] || ju[j] !== ju[j]) continue;
+      const c0 = Math.max(0, Math.floor(Math.min(ju[i], ju[j]) - half));
+      const c1 = Math.min(W - 1, Math.ceil(Math.max(ju[i], ju[j]) + half));
+      const r0 = Math.max(0, Math.floor(Math.min(jv[i], jv[j]) - half));
+      const r1 = Math.min(H - 1, Math.ceil(Math.max(jv[i], jv[j]) + half));
+      for (let r = r0; r <= r1; r++) {
+        for (let c = c0; c <= c1; c++) {
+          let l = half - pointSegmentDistance(c + 0.5, r + 0.5, ju[i], jv[i], ju[j], jv[j]);
+          if (l > 1) l = 1;
+          if (l > line[r * W + c]) line[r * W + c] = l;
+        }
+      }
+    }
+  }
+  const useBg = background !== null && b !== null;
+  const sx = b === null ? 0 : b.width / W;
+  const sy = b === null ? 0 : b.height / H;
+  for (let r = 0; r < H; r++) {
+    for (let c = 0; c < W; c++) {
+      const p = r * W + c;
+      const o = outOffset + p * C;
       for (let ch = 0; ch < C; ch++) {
-        let val = background === null || b === null ? 0 : background.valueAt(b.x0 + px / (W / b.width), b.y0 + py / (H / b.height), ch);
-        val += (opts.limbColor[ch] - val) * line;
-        val += (opts.jointColor[ch] - val) * heat;
+        let val = useBg ? background.valueAt(b.x0 + (c + 0.5) * sx, b.y0 + (r + 0.5) * sy, ch) : 0;
+        val += (opts.limbColor[ch] - val) * line[p];
+        val += (opts.jointColor[ch] - val) * heat[p];
         out[o + ch] = val;
       }
     }
