@@ -113,13 +113,16 @@ if (!flags['no-reference']) {
   else console.error('mgnet_blocks.bench: the PyTorch twin did not run (python3-torch missing?); reference skipped');
 }
 
-const row = (name: string, k: 'lstaStepSeconds' | 'memoryStepSeconds') =>
+type Key = 'lstaStepSeconds' | 'memoryStepSeconds' | 'lstaStepCpuSeconds' | 'memoryStepCpuSeconds';
+const row = (name: string, k: Key) =>
   `| ${name} | ${(['wasm', 'cpu', 'torch'] as const).map((b) => ((result[b] as Record<string, number> | undefined)?.[k] ?? NaN).toFixed(4)).join(' | ')} |`;
 const rr = result.render as { windowsPerSecond: number; windowsPerCpuSecond: number };
 console.log(`render: ${rr.windowsPerSecond.toFixed(1)} windows/s, ${rr.windowsPerCpuSecond.toFixed(1)} per CPU second (24 × 32 × 32 × 3, background)`);
-console.log('| step (median wall s; ours also CPU s in the JSON) | wasm | cpu | torch (2 threads) |\n| --- | --- | --- | --- |');
-console.log(row(`LSTA fwd+bwd [${BATCH}, ${CHANNELS}, 12, 4, 4]`, 'lstaStepSeconds'));
-console.log(row(`memory read + separateness fwd+bwd [${QUERIES}, ${DIM}]`, 'memoryStepSeconds'));
+console.log('| step (median seconds) | wasm | cpu | torch (2 threads) |\n| --- | --- | --- | --- |');
+console.log(row(`LSTA fwd+bwd [${BATCH}, ${CHANNELS}, 12, 4, 4], wall`, 'lstaStepSeconds'));
+console.log(row(`LSTA fwd+bwd, CPU`, 'lstaStepCpuSeconds'));
+console.log(row(`memory read + separateness fwd+bwd [${QUERIES}, ${DIM}], wall`, 'memoryStepSeconds'));
+console.log(row(`memory read + separateness, CPU`, 'memoryStepCpuSeconds'));
 const json = JSON.stringify({ reps: REPS, batch: BATCH, channels: CHANNELS, queries: QUERIES, dim: DIM, ...result });
 console.log(json);
 fs.mkdirSync(path.join(repoRoot, '.cache/bench'), { recursive: true });

@@ -21,10 +21,10 @@ Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
           writes them and calls this), computes in float64, writes inputs + outputs as JSON.
   bench:  /usr/bin/python3 bench/torch/mgnet_blocks.py bench --batch 32 --channels 64 --queries 2048 \
               --dim 64 --items 10 --threads 2 --reps 5
-          prints one JSON line of median seconds (float32): LSTA forward + backward on
-          [batch, channels, 12, 4, 4], and memory read + separateness forward + backward.
+          prints one JSON line of median wall and CPU seconds (float32): LSTA forward + backward
+          on [batch, channels, 12, 4, 4], and memory read + separateness forward + backward.
 """
-import argparse, json, os, sys
+import argparse, json, os, sys, time
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -171,10 +171,22 @@ def bench(args):
         w = address(q, items)
         ((w @ items).square().mean() + spread_loss(q, items, 1.0)).backward()
 
+    def cpu_seconds(fn):
+        # Process CPU time summed over PyTorch's threads: comparable with ours on a shared machine.
+        fn()
+        ts = []
+        for _ in range(args.reps):
+            c0 = time.process_time()
+            fn()
+            ts.append(time.process_time() - c0)
+        return sorted(ts)[len(ts) // 2]
+
     print(json.dumps({
         'torch': torch.__version__, 'threads': args.threads,
         'lstaStepSeconds': median_seconds(lsta_step, 1, args.reps),
         'memoryStepSeconds': median_seconds(memory_step, 1, args.reps),
+        'lstaStepCpuSeconds': cpu_seconds(lsta_step),
+        'memoryStepCpuSeconds': cpu_seconds(memory_step),
     }))
 
 
