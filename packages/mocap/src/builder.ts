@@ -11,6 +11,7 @@ import type { PoseTracksJson } from '@skelflow/pose';
 import { lookAtCamera, simulatePoseEstimator } from '@skelflow/pose';
 import { clipTarget, projectClip } from './camera.js';
 import { checkManifestRanges, type MocapManifest } from './manifest.js';
+import { cameraMask } from './scene_labels.js';
 import { resampleClip } from './resample.js';
 import { tracks3dFor } from './tracks3d.js';
 import { rotateArm, type ArmRotationLabels } from './arm_rotation.js';
@@ -44,7 +45,7 @@ export interface MocapClipInfo {
   /** Person ids the tracker used. */
   persons: number;
   /** The source pieces and where they start in the output clip (test clips only list labels). */
-  segments: { clip: string; from: number; to: number; label: 'normal' | 'abnormal'; start: number; nFrames: number }[];
+  segments: { clip: string; from: number; to: number; label: 'normal' | 'abnormal'; start: number; nFrames: number; normalCameras?: number[] }[];
   /** Abnormal frames (test clips). */
   abnormalFrames: number;
   /** The attribution clip's rotated arm and frame range (test entries with `armRotation`). */
@@ -201,16 +202,26 @@ export function buildMocapDataset(manifest: MocapManifest, sources: ReadonlyMap<
     const seed = String(e.seed ?? `${manifest.name}/test/${i}`);
     const cams = e.cameras ?? allCams;
     film(spliced.clip, cams, seed, k, loc, test, {
-      segments: e.segments.map((s, j) => ({ clip: s.clip, from: s.from, to: s.to, label: s.label, start: spliced.starts[j]!, nFrames: segs[j]!.clip.nFrames })),
+      segments: e.segments.map((s, j) => ({
+        clip: s.clip, from: s.from, to: s.to, label: s.label, start: spliced.starts[j]!, nFrames: segs[j]!.clip.nFrames,
+        ...(s.normalCameras ? { normalCameras: [...s.normalCameras] } : {}),
+      })),
       abnormalFrames: abnormal,
       rootStep: { cut, normal },
       ...(arm ? { armRotation: { arm: arm.arm, from: arm.from, to: arm.to } } : {}),
     });
-    for (const c of cams) gt.push({ name: mocapClipName(c, k), mask: spliced.labels.slice() });
+    for (const c of cams) gt.push({ name: mocapClipName(c, k), mask: cameraMask(spliced.labels, spliced.starts, segs, e.segments, c) });
     if (arm) for (const c of cams) jointLabels.push({ name: mocapClipName(c, k), labels: arm });
     options.onProgress?.(manifest.train.length + i + 1, total);
   });
 
+  // Scene-dependent segments: a clip's abnormal frames are those of its own camera's mask.
+  for (const g of gt) {
+    const info = infos.find((c) => c.name === g.name)!;
+    let n = 0;
+    for (let f = 0; f < g.mask.length; f++) n += g.mask[f]!;
+    info.abnormalFrames = n;
+  }
   const sum = (xs: MocapClipInfo[], f: (c: MocapClipInfo) => number) => xs.reduce((s, c) => s + f(c), 0);
   const trainInfo = infos.filter((c) => c.entry.startsWith('train'));
   const testInfo = infos.filter((c) => c.entry.startsWith('test'));

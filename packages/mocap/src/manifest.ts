@@ -57,6 +57,13 @@ export interface ManifestSegment {
   /** End source frame (exclusive). */
   to: number;
   label: 'normal' | 'abnormal';
+  /**
+   * Scene-dependent anomaly (`abnormal` segments only): camera indices — the scenes of the clip
+   * names — under which this segment is normal. Its frames are marked 0 in those cameras' masks
+   * and 1 in the others' (running allowed in scene 02 = camera 1, abnormal in scene 01 = camera 0).
+   * A training entry filmed by those cameras is how a model learns it (see docs/mocap.md).
+   */
+  normalCameras?: number[];
 }
 
 /**
@@ -254,13 +261,15 @@ export function parseMocapManifest(text: string, source: string): MocapManifest 
     const segments = (e.segments as Json[]).map((s, k): ManifestSegment => {
       const sl = `${loc}.segments[${k}]`;
       if (!isObject(s)) return fail(sl, 'must be an object { clip, from, to, label }');
-      for (const key of Object.keys(s)) if (!['clip', 'from', 'to', 'label', 'note'].includes(key)) fail(`${sl}.${key}`, 'unknown field');
+      for (const key of Object.keys(s)) if (!['clip', 'from', 'to', 'label', 'note', 'normalCameras'].includes(key)) fail(`${sl}.${key}`, 'unknown field');
       const clip = checkClip(s.clip, `${sl}.clip`);
       const from = checkFrame(s.from, `${sl}.from`, true)!;
       const to = checkFrame(s.to, `${sl}.to`, true)!;
       if (to <= from) fail(sl, `empty frame range [${from}, ${to})`);
       if (s.label !== 'normal' && s.label !== 'abnormal') fail(`${sl}.label`, `must be "normal" or "abnormal", got ${jsonPreview(s.label ?? null)}`);
-      return { clip, from, to, label: s.label as 'normal' | 'abnormal' };
+      const normalCameras = checkCameras(s.normalCameras, `${sl}.normalCameras`);
+      if (normalCameras && s.label !== 'abnormal') fail(`${sl}.normalCameras`, 'applies to abnormal segments only');
+      return { clip, from, to, label: s.label as 'normal' | 'abnormal', ...(normalCameras ? { normalCameras } : {}) };
     });
     const cams = checkCameras(e.cameras, `${loc}.cameras`);
     const seed = checkSeed(e.seed, `${loc}.seed`);

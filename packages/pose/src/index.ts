@@ -89,8 +89,19 @@ export type {
   DemoDatasetOptions,
   DemoDatasetStats,
   DemoScale,
+  SceneRule,
   SplitStats,
 } from './synthetic/dataset.js';
 export { ANOMALY_KINDS } from './synthetic/motion.js';
 export type { AnomalyKind } from './synthetic/motion.js';
 export { DEMO_FPS } from './synthetic/scene.js';
+
+// Rendering: pose tracks → pseudo-RGB person crops (MGNet's second modality).
+export { cropBox, isVisible } from './render/crop_box.js';
+export type { CropBox, CropBoxOptions } from './render/crop_box.js';
+export { pointSegmentDistance, renderSkeletonFrame, resolveRenderOptions } from './render/rasterize.js';
+export type { ResolvedRenderOptions, SkeletonRenderOptions } from './render/rasterize.js';
+export { sceneIdFromClipName, sceneTexture } from './render/scene_background.js';
+export type { SceneTexture } from './render/scene_background.js';
+export { renderSkeletonSequence, renderTrackWindows } from './render/render_windows.js';
+export type { RenderedWindows, RenderWindowsOptions } from './render/render_windows.js';

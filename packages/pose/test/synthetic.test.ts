@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { InputError, Rng } from '@skelflow/base';
 import { COCO17, FRAME_HEIGHT, FRAME_WIDTH, demoDatasetStats, eventMask, generateDemoDataset, type ClipTracks, type DemoDataset } from '../src/index.js';
 import { type ActorPlan, gaitAngles, sampleStyle, simulateActor } from '../src/synthetic/motion.js';
@@ -378,5 +379,56 @@ describe('synthetic demo dataset: ground truth', () => {
     expect(st.train.segmentsContinuous).toBe(3);
     expect(st.train.segmentsEstimate).toBe(Math.round(16 / 6 + 6 / 6));
     expect(st.train.detections).toBe(70);
+  });
+});
+
+describe('scene-dependent anomalies (sceneRules)', () => {
+  const sha = (x: unknown) => createHash('sha256').update(JSON.stringify(x, (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v))).digest('hex');
+  it('without rules the datasets are bit-identical to the generator before the option (sha256 pins)', () => {
+    // Pinned from the generator at main 498edf1, before sceneRules existed.
+    expect(sha(tiny)).toBe('44b00be170f30dd188c418140a6555ad678dcd22d6832f4ea93969aef3480646');
+    expect(sha(generateDemoDataset({ seed: 3, scale: 'tiny', sceneRules: [] }))).toBe('60104ffa008b0d598e8d4cb2a7bba76f55507c8bd697ac54d70066d943e17866');
+    expect(sha(generateDemoDataset({ seed: 7, scale: 'demo', trainClips: 16, testClips: 16 }))).toBe(
+      '4950148e07217a4aa4221061f9c231a7a3754ae56c0c7deeab2937a9f2004f65',
+    );
+  });
+
+  it('running normal in scene 02: test masks drop exactly the running frames there, and nothing else changes', () => {
+    const opts = { seed: 1, scale: 'tiny' as const, trainClips: 6, testClips: 12 };
+    const base = generateDemoDataset(opts);
+    const ruled = generateDemoDataset({ ...opts, sceneRules: [{ kind: 'running', normalScenes: [2] }] });
+    expect(ruled.meta.sceneRules).toEqual([{ kind: 'running', normalScenes: [2] }]);
+    let dropped = 0;
+    let kept = 0;
+    base.test.forEach((c, i) => {
+      const r = ruled.test[i];
+      expect(r.persons).toEqual(c.persons); // the same people, only the labels differ
+      if (c.name.startsWith('02_')) {
+        expect(r.events).toEqual(c.events.filter((e) => e.kind !== 'running'));
+        // Expected mask by hand: the frames of the remaining events only.
+        const want = new Uint8Array(c.nFrames);
+        for (const e of c.events) if (e.kind !== 'running') want.fill(1, e.from, e.to + 1);
+        expect(ruled.gt[i].mask).toEqual(want);
+        dropped += c.events.filter((e) => e.kind === 'running').length;
+      } else {
+        expect(r.events).toEqual(c.events);
+        expect(ruled.gt[i].mask).toEqual(base.gt[i].mask);
+        kept += c.events.filter((e) => e.kind === 'running').length;
+      }
+    });
+    expect(dropped).toBeGreaterThan(0);
+    expect(kept).toBeGreaterThan(0);
+    // Training clips of scene 02 may show running people (no labels); other scenes are unchanged.
+    ruled.train.forEach((c, i) => {
+      expect(c.events).toEqual([]);
+      if (!c.name.startsWith('02_')) expect(c.persons).toEqual(base.train[i].persons);
+    });
+    expect(ruled.train.some((c, i) => c.name.startsWith('02_') && JSON.stringify(c.persons) !== JSON.stringify(base.train[i].persons))).toBe(true);
+  });
+
+  it('rejects bad rules with InputError', () => {
+    for (const sceneRules of [[{ kind: 'flying', normalScenes: [1] }], [{ kind: 'running', normalScenes: [9] }], [{ kind: 'running', normalScenes: [] }]]) {
+      expect(() => generateDemoDataset({ scale: 'tiny', sceneRules: sceneRules as never })).toThrow(InputError);
+    }
   });
 });

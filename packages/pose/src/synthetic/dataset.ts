@@ -49,6 +49,31 @@ export interface DemoDatasetOptions {
   trainClips?: number;
   /** Test clips (default 40 for `demo`, 6 for `tiny`). */
   testClips?: number;
+  /**
+   * Scene-dependent anomalies: each rule makes one behaviour normal in the listed scenes (1-based,
+   * the `SS` of clip names) and leaves it abnormal in every other scene. In a listed scene the
+   * behaviour is not labelled in test clips (their tracks are unchanged, only events and masks
+   * drop it), and about half of the training clips get one extra person doing it — so a model can
+   * learn that it belongs there. Absent or empty: the dataset is bit-identical to one made without
+   * the option. See {@link SceneRule}.
+   */
+  sceneRules?: readonly SceneRule[];
+}
+
+/**
+ * A behaviour that is normal in some scenes only (MGNet's behaviour–scene anomalies: running is
+ * allowed in scene 02, abnormal in scene 01).
+ *
+ * @example
+ * ```ts
+ * generateDemoDataset({ scale: 'tiny', sceneRules: [{ kind: 'running', normalScenes: [2] }] });
+ * ```
+ */
+export interface SceneRule {
+  /** The behaviour. */
+  kind: AnomalyKind;
+  /** Scenes (1-based) where it is normal. */
+  normalScenes: readonly number[];
 }
 
 /** Counts of one split (see {@link demoDatasetStats}). */
@@ -93,6 +118,8 @@ export interface DemoDatasetMeta {
   scenes: { id: number; focal: number; cameraHeight: number; horizonY: number }[];
   /** Statistics at segment length 24, stride 6. */
   stats: DemoDatasetStats;
+  /** The scene rules the dataset was made with (present only when some were given). */
+  sceneRules?: SceneRule[];
 }
 
 /** The generated dataset: pose tracks of both splits, per-test-clip frame masks, metadata. */
@@ -152,6 +179,9 @@ export function generateDemoDataset(options: DemoDatasetOptions = {}): DemoDatas
   for (const [k, v] of [['trainClips', nTrain], ['testClips', nTest]] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 9999) throw new InputError(`${k} must be an integer in [0, 9999], got ${v}`, { source: 'generateDemoDataset' });
   }
+  const rules = checkSceneRules(options.sceneRules ?? [], cfg.scenes);
+  /** Kinds that are normal in scene s (0-based). */
+  const normalKinds = (s: number): AnomalyKind[] => rules.filter((r) => r.normalScenes.includes(s + 1)).map((r) => r.kind);
   const scenes = Array.from({ length: cfg.scenes }, (_, s) => sampleScene(new Rng(`${seed}/${scale}/scene/${s + 1}`), s + 1));
 
   // Test-set plan: which clips are fully normal, and a balanced list of anomaly kinds.
@@ -181,7 +211,17 @@ export function generateDemoDataset(options: DemoDatasetOptions = {}): DemoDatas
       const name = `${String(s + 1).padStart(2, '0')}_${String(perScene[s]).padStart(4, '0')}`;
       const rng = new Rng(`${seed}/${scale}/${split}/${i}`);
       const anomalies = split === 'test' ? kindsPerClip[i] : [];
-      clips.push(generateClip(name, scenes[s], cfg, anomalies, rng));
+      const allowed = normalKinds(s);
+      if (allowed.length === 0) {
+        clips.push(generateClip(name, scenes[s], cfg, anomalies, rng));
+        continue;
+      }
+      // A scene where some behaviours are normal: training clips show them (drawn after every
+      // other draw of the clip), test clips do not label them.
+      const extra = split === 'train' ? allowed.filter(() => rng.uniform() < 0.5) : [];
+      const clip = generateClip(name, scenes[s], cfg, [...anomalies, ...extra], rng);
+      clip.events = clip.events.filter((e) => !allowed.includes(e.kind));
+      clips.push(clip);
     }
     return clips;
   };
@@ -205,8 +245,24 @@ export function generateDemoDataset(options: DemoDatasetOptions = {}): DemoDatas
       horizonY: Math.round(c.horizonY * 10) / 10,
     })),
     stats: demoDatasetStats(base),
+    ...(rules.length > 0 ? { sceneRules: rules.map((r) => ({ kind: r.kind, normalScenes: [...r.normalScenes] })) } : {}),
   };
   return { ...base, meta };
+}
+
+function checkSceneRules(rules: readonly SceneRule[], nScenes: number): readonly SceneRule[] {
+  const source = 'generateDemoDataset';
+  if (!Array.isArray(rules)) throw new InputError('sceneRules must be an array of { kind, normalScenes }', { source });
+  rules.forEach((r, i) => {
+    const location = `sceneRules[${i}]`;
+    if (!ANOMALY_KINDS.includes(r?.kind)) throw new InputError(`kind must be one of ${ANOMALY_KINDS.join(', ')}, got ${String(r?.kind)}`, { source, location });
+    if (!Array.isArray(r.normalScenes) || r.normalScenes.length === 0) throw new InputError('normalScenes must be a non-empty array of scene numbers', { source, location });
+    for (const sc of r.normalScenes) {
+      if (!(Number.isInteger(sc) && sc >= 1 && sc <= nScenes)) throw new InputError(`scene ${sc} is not in [1, ${nScenes}]`, { source, location });
+    }
+    if (rules.findIndex((q) => q.kind === r.kind) !== i) throw new InputError(`kind ${r.kind} has two rules`, { source, location });
+  });
+  return rules;
 }
 
 /**
