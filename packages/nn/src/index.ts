@@ -22,3 +22,4 @@ export {
   type HiddenAlignment,
   type TokenSampleOptions,
 } from './autoregressive_token_model.js';
+export { MaskedAutoencoder, jointMask, maskedMse, type MaskedAutoencoderOptions } from './masked_autoencoder.js';
