@@ -28,3 +28,13 @@ export { awamLoss, type AwamOptions, type AwamResult, massWeights, type MassSpac
 export { ContextMlpConditioner, type ContextMlpOptions } from './conditioners/context_mlp.js';
 export { contextMlpKernel, type ContextMlpPlan } from './kernels/context_mlp_kernel.js';
 export { classConditionalGaussianPriorKernel, diagonalPriorKernel, type ClassConditionalGaussianPriorPlan, type DiagonalPriorPlan } from './kernels/prior_kernels.js';
+export { InvertibleLinearLU } from './invertible_linear_lu.js';
+export { ConcatContextMlp, type ConcatContextMlpOptions } from './conditioners/concat_context_mlp.js';
+export { ConditionalAffineCoupling, type ConditionalAffineCouplingOptions } from './conditional_affine_coupling.js';
+export {
+  ConditionalGlow,
+  type ConditionalGlowOptions,
+  type GlowForwardResult,
+  type GlowInverseResult,
+  type GlowMixing,
+} from './conditional_glow.js';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { channelMatMul } from '@skelflow/nn';
 import { Module } from '@skelflow/core';
-import { Rng } from '@skelflow/base';
 import type { Bijector, ForwardResult, InverseResult } from './bijector.js';
-import { luDecompose, matrixInverse, randomOrthogonal } from './linalg.js';
+import { matrixInverse } from './linalg.js';
+import { luInitFromOrthogonal, luWeight } from './lu_weight.js';
 import { checkChannelsFirst, positionsPerChannel, repeatPerSample } from './tensor_utils.js';
 
 /**
@@ -43,45 +43,18 @@ export class InvertibleConv1x1LU extends Module implements Bijector {
     super();
     const n = channels;
     this.channels = n;
-    const lu = luDecompose(randomOrthogonal(n, new Rng(seed)));
-    const lower = new Float32Array(n * n);
-    const upper = new Float32Array(n * n);
-    const logS = new Float32Array(n);
-    const signS = new Float32Array(n);
-    const p = new Float32Array(n * n);
-    this.strictlyLowerMask = new Float32Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const v = lu.packed[i * n + j]!;
-        if (j < i) {
-          lower[i * n + j] = v;
-          this.strictlyLowerMask[i * n + j] = 1;
-        } else if (j > i) upper[i * n + j] = v;
-      }
-      const s = lu.packed[i * n + i]!;
-      logS[i] = Math.log(Math.abs(s));
-      signS[i] = s < 0 ? -1 : 1;
-      // Rows were permuted as (P_r · W)[i] = W[perm[i]], so W = P_rᵀ · L · U.
-      p[lu.perm[i]! * n + i] = 1;
-    }
-    this.lower = this.addParameter('lower', tf.tensor2d(lower, [n, n]));
-    this.upper = this.addParameter('upper', tf.tensor2d(upper, [n, n]));
-    this.logS = this.addParameter('logS', tf.tensor1d(logS));
-    this.p = this.addBuffer('p', tf.tensor2d(p, [n, n]));
-    this.signS = this.addBuffer('signS', tf.tensor1d(signS));
+    const init = luInitFromOrthogonal(n, seed);
+    this.strictlyLowerMask = init.strictlyLowerMask;
+    this.lower = this.addParameter('lower', tf.tensor2d(init.lower, [n, n]));
+    this.upper = this.addParameter('upper', tf.tensor2d(init.upper, [n, n]));
+    this.logS = this.addParameter('logS', tf.tensor1d(init.logS));
+    this.p = this.addBuffer('p', tf.tensor2d(init.p, [n, n]));
+    this.signS = this.addBuffer('signS', tf.tensor1d(init.signS));
   }
 
   /** The assembled matrix W `[C, C]`, differentiable in `lower`, `upper` and `logS`. */
   weight(): tf.Tensor {
-    return tf.tidy(() => {
-      const n = this.channels;
-      const lowerMask = tf.tensor2d(this.strictlyLowerMask, [n, n]);
-      const eye = tf.eye(n);
-      const l = tf.add(tf.mul(this.lower, lowerMask), eye);
-      const diag = tf.mul(eye, tf.reshape(tf.mul(this.signS, tf.exp(this.logS)), [1, n]));
-      const u = tf.add(tf.mul(this.upper, tf.transpose(lowerMask)), diag);
-      return tf.matMul(this.p, tf.matMul(l, u));
-    });
+    return luWeight(this, this.strictlyLowerMask);
   }
 
   forward(x: tf.Tensor): ForwardResult {

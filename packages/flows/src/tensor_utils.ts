@@ -50,3 +50,10 @@ export function splitChannels(x: tf.Tensor, c1: number): [tf.Tensor, tf.Tensor] 
   const c = x.shape[1]!;
   return [sliceChannels(x, 0, c1), sliceChannels(x, c1, c - c1)];
 }
+
+/** Throws unless `x` is a batch of vectors `[B, dim]`. `location` names the argument in the error. */
+export function checkVectors(x: tf.Tensor, source: string, dim: number, location = 'input'): void {
+  if (x.rank !== 2 || x.shape[1] !== dim) {
+    throw new ShapeError(`expected vectors [B, ${dim}], got [${x.shape}]`, { source, location });
+  }
+}
