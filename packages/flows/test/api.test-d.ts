@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@skelflow/core';
 import { describe, expectTypeOf, it } from 'vitest';
-import { ActNorm, AdditiveCoupling, AffineCoupling, Chain, DiagonalGaussianPrior, ClassConditionalGaussianPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions, type Bijector, type BijectorModule, type Conditioner, type ConditionerModule, type FlowForwardResult, type FlowInputs, type ForwardResult, type InverseResult, type Prior, type PriorInputs, type PriorModule } from '../src/index.js';
+import { ActNorm, ConcatContextMlp, ConditionalAffineCoupling, ConditionalGlow, InvertibleLinearLU, type ConditionalGlowOptions, type GlowForwardResult, type GlowInverseResult, AdditiveCoupling, AffineCoupling, Chain, DiagonalGaussianPrior, ClassConditionalGaussianPrior, InvertibleConv1x1, InvertibleConv1x1LU, NormalizingFlow, ReverseChannels, ShuffleChannels, type AffineCouplingOptions, type Bijector, type BijectorModule, type Conditioner, type ConditionerModule, type FlowForwardResult, type FlowInputs, type ForwardResult, type InverseResult, type Prior, type PriorInputs, type PriorModule } from '../src/index.js';
 
 describe('public API of @skelflow/flows', () => {
   it('keeps the bijector contracts', () => {
@@ -65,5 +65,19 @@ describe('public API of @skelflow/flows', () => {
     expectTypeOf<NormalizingFlow['forwardWithLogProb']>().returns.toEqualTypeOf<FlowForwardResult>();
     expectTypeOf<FlowForwardResult>().toEqualTypeOf<{ z: tf.Tensor; logDet: tf.Tensor; logPz: tf.Tensor; logProb: tf.Tensor }>();
     expectTypeOf<NormalizingFlow['sample']>().toEqualTypeOf<(n: number, seed: number | string, inputs?: FlowInputs) => tf.Tensor>();
+  });
+
+  it('types the conditional Glow on vectors', () => {
+    expectTypeOf<InvertibleLinearLU>().toExtend<BijectorModule>();
+    expectTypeOf<ConditionalAffineCoupling>().toExtend<BijectorModule>();
+    expectTypeOf<ConcatContextMlp>().toExtend<ConditionerModule>();
+    expectTypeOf<ConditionalGlow>().toExtend<NormalizingFlow>();
+    expectTypeOf(InvertibleLinearLU).constructorParameters.toEqualTypeOf<[number, number | string]>();
+    expectTypeOf(ConditionalGlow).constructorParameters.toEqualTypeOf<[ConditionalGlowOptions]>();
+    expectTypeOf<ConditionalGlow['forward']>().toEqualTypeOf<(h: tf.Tensor, context?: tf.Tensor) => GlowForwardResult>();
+    expectTypeOf<ConditionalGlow['inverse']>().toEqualTypeOf<(z: tf.Tensor, context?: tf.Tensor) => GlowInverseResult>();
+    expectTypeOf<GlowForwardResult>().toEqualTypeOf<{ z: tf.Tensor; logDet: tf.Tensor }>();
+    expectTypeOf<GlowInverseResult>().toEqualTypeOf<{ h: tf.Tensor; logDet: tf.Tensor }>();
+    expectTypeOf<ConditionalGlow['config']>().toEqualTypeOf<Required<ConditionalGlowOptions>>();
   });
 });

@@ -82,6 +82,37 @@ forEachBackend('conditional Glow on vectors', () => {
       glow.dispose();
     });
 
+    it('log-det = log|det J| of a central finite-difference Jacobian (d = 6, no autodiff)', () => {
+      const glow = trainedGlow({}, 0.15);
+      glow.eval();
+      const rng = new Rng('fd');
+      const h = normalTensor(rng, [2, D]);
+      const c = normalTensor(rng, [2, K]);
+      const eps = 3e-3; // truncation O(ε²) vs float32 rounding O(1e-7/ε)
+      const hs = rows(h);
+      // All 2·D perturbed copies of each sample in one batch (the same context row for each).
+      const pert: number[][] = [];
+      const ctx: number[][] = [];
+      const cs = rows(c);
+      hs.forEach((row, b) => {
+        for (let j = 0; j < D; j++) {
+          for (const sgn of [1, -1]) {
+            pert.push(row.map((v, k) => (k === j ? v + sgn * eps : v)));
+            ctx.push(cs[b]!);
+          }
+        }
+      });
+      const zs = tf.tidy(() => rows(glow.forward(tf.tensor2d(pert), tf.tensor2d(ctx)).z));
+      const logDet = tf.tidy(() => values(glow.forward(h, c).logDet));
+      hs.forEach((_, b) => {
+        // Column j of J: (f(h + ε e_j) − f(h − ε e_j)) / 2ε; log|det J| = log|det Jᵀ|.
+        const jt = Array.from({ length: D }, (_, j) => zs[b * 2 * D + 2 * j]!.map((v, i) => (v - zs[b * 2 * D + 2 * j + 1]![i]!) / (2 * eps)));
+        expect(Math.abs(logAbsDetJs(jt) - logDet[b]!)).toBeLessThan(2e-3);
+      });
+      tf.dispose([h, c]);
+      glow.dispose();
+    });
+
     it('log p(h | c) = log N(z; 0, I) + log-det, in nats; bits per dim divide by D·ln 2', () => {
       const glow = trainedGlow();
       const rng = new Rng('lp');
