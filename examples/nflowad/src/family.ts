@@ -49,7 +49,7 @@ const RECIPE: NflowadFamilyConfig = {
   batchSize: 256,
   lr: 1e-3,
   seed: 999,
-  maeEpochs: 20,
+  maeEpochs: 10,
   maeLr: 1e-3,
   lrDecay: 0.99,
   dModel: 64,
