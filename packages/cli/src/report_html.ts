@@ -1,9 +1,15 @@
 import { rocCurve } from '@skelflow/metrics';
+import type { DecisionThresholds } from '@skelflow/model';
 import { OPENPOSE18 } from '@skelflow/pose';
+import type { ClipExplanationReport, ClipLevelMetrics } from './report_explain.js';
+import { niceTicks } from './chart_ticks.js';
+import { explanationSection } from './report_heatmap.js';
 
 // The HTML report of `skelflow eval --html` and `skelflow demo`: one self-contained page (inline
 // SVG, no script) a person reads — summary, ROC with the operating point, per-clip charts on one
 // shared y-scale with the threshold, and the most anomalous segments drawn as skeletons.
+
+export { niceTicks };
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -27,7 +33,15 @@ export interface ReportData {
     nFrames: number;
     frameScores: { raw: number[]; smoothed: number[] | null };
     segments: { person: string; start: number; score: number }[];
+    /** Models with `explainSegments` only: the frames × joints anomaly and the decisions of this clip. */
+    explanation?: ClipExplanationReport;
   }[];
+  /** Models with `explainSegments` only: the layout's joint names (the columns of `jointScores`). */
+  jointNames?: string[];
+  /** Models with `explainSegments` only: the decision thresholds (null when the model has none). */
+  thresholds?: DecisionThresholds | null;
+  /** Models with `explainSegments` and thresholds only: clip-level precision, recall and AUC. */
+  clipLevel?: ClipLevelMetrics | null;
 }
 
 /** A y-range of a chart. */
@@ -65,17 +79,6 @@ export interface ReportHtmlOptions {
   perClipScale?: boolean;
   /** The most anomalous segments, drawn as skeletons (see `mostAnomalousSegments`). */
   skeletons?: SegmentSkeleton[];
-}
-
-/** About `count` round tick values covering [lo, hi] (1, 2, 5 × 10^k steps). */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / Math.max(1, count - 1);
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
-  return out;
 }
 
 const tickLabel = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
@@ -328,7 +331,7 @@ export function reportHtml(report: ReportData, gtAbnormal: Map<string, ArrayLike
     .join('\n');
   const scoreWord = report.kind === 'stg-nf' ? 'normality = −NLL in bits/dim' : 'normality score';
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(options.title)}</title>
-<style>body{font-family:sans-serif;margin:24px;max-width:860px;color:#222}td{padding:2px 10px}h2{margin-top:28px}.top{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.top table{flex:1 1 420px}.segment{margin:10px 0}.caption{font-size:13px;margin-bottom:3px}.note{color:#555;font-size:13px}svg{display:block}</style></head><body>
+<style>body{font-family:sans-serif;margin:24px;max-width:860px;color:#222}td{padding:2px 10px}h2{margin-top:28px}.top{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.top table{flex:1 1 420px}.segment{margin:10px 0}.caption{font-size:13px;margin-bottom:3px}.note{color:#555;font-size:13px}svg{display:block}.explained{margin:14px 0}.decision{font-size:13px;margin:4px 0}.top-joints{font-size:12px;border-collapse:collapse}.top-joints th{text-align:left;padding:2px 10px;color:#555}</style></head><body>
 <h1>${esc(options.title)}</h1>
 <div class="top"><table>
 <tr><td>frame AUC (smoothed)</td><td><b>${report.auc.smoothed?.toFixed(4) ?? 'n/a'}</b></td></tr>
@@ -343,6 +346,7 @@ ${hasBoth ? rocSvg(abnormal, scores, auc, op) : ''}</div>
 <p class="note">${esc(scoreWord)}, higher = more normal. The threshold is the operating point of the ROC (largest TPR − FPR); the strip under each chart marks the frames it flags.</p>
 ${legendSvg(perClip, shared)}
 ${clips}
+${explanationSection(report.clips, report.jointNames, report.thresholds, report.clipLevel)}
 ${segs.length ? `<h2>Most anomalous segments</h2>\n<p class="note">The ${segs.length} lowest-scoring segments (at most one per person and overlap), ${PANELS} frames each and, on the right, the segment playing at 30 fps. OpenPose-18 bones.</p>\n${skeletons}` : ''}
 </body></html>
 `;

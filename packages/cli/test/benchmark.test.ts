@@ -6,7 +6,7 @@ import { initBackend } from '@skelflow/core';
 import { runCli } from '@skelflow/cli';
 import { readGtDir, readPoseDir } from '@skelflow/pose/node';
 import { hasShared, sharedDir } from '@skelflow/testing';
-import { summarize } from '../src/commands/benchmark.js';
+import { benchmarkMarkdown, clipSummaries, summarize, type BenchmarkReport, type BenchmarkRun } from '../src/commands/benchmark.js';
 import { capture, expectUsageFailure } from './helpers.js';
 
 
@@ -73,6 +73,48 @@ describe('skelflow mocap-dataset and benchmark: usage', () => {
     expect(s.mean).toBeCloseTo(0.9, 12);
     expect(s.std).toBeCloseTo(0.1, 12);
     expect(summarize([0.7]).std).toBe(0);
+  });
+});
+
+describe('benchmark rows gain clip-level columns only for models that decide clips', () => {
+  const run = (seed: number, clipLevel?: BenchmarkRun['clipLevel']): BenchmarkRun => ({
+    seed, aucSmoothed: 0.9, aucRaw: 0.8, trainSeconds: 1, finalLoss: 0.5, nTrainSegments: 10, nTestSegments: 20, scoringSegmentsPerSecond: 100,
+    ...(clipLevel ? { clipLevel } : {}),
+  });
+  const model = (name: string, runs: BenchmarkRun[]): BenchmarkReport['models'][number] => ({
+    model: name,
+    config: { segLen: 24, trainStride: 6, flipHorizontal: false, epochs: 1, batchSize: 8, lr: 1e-3, seed: 0 },
+    aucSmoothed: summarize([0.9, 0.9]), aucRaw: summarize([0.8, 0.8]), trainSeconds: summarize([1, 1]), scoringSegmentsPerSecond: summarize([100, 100]),
+    ...clipSummaries(runs),
+    runs,
+  });
+  const report = (models: BenchmarkReport['models']): BenchmarkReport => ({
+    data: 'ds', dataset: null,
+    settings: { epochs: 1, batch: 8, lr: 1e-3, segLen: 24, seeds: [1, 2], backend: 'cpu', flags: {} },
+    machine: { cpus: 2, cpuModel: 'cpu', node: 'v22', platform: 'linux-x64' }, models, totalSeconds: 3,
+  });
+
+  it('clipSummaries: mean ± std over the runs where each value is defined; nothing for models without', () => {
+    const s = clipSummaries([run(1, { precision: 0.5, recall: 1, auc: 0.75 }), run(2, { precision: null, recall: 0.5, auc: 0.25 })]);
+    expect(s.clipPrecision).toEqual({ mean: 0.5, std: 0, values: [0.5] });
+    expect(s.clipRecall!.mean).toBe(0.75);
+    expect(s.clipRecall!.std).toBeCloseTo(Math.SQRT1_2 / 2, 15); // values 1, 0.5: sample std √(2·0.25²/1) = 0.3536
+    expect(s.clipAuc!.mean).toBe(0.5);
+    expect(clipSummaries([run(1), run(2)])).toEqual({});
+  });
+
+  it('the Markdown has clip columns when one model decides clips, "—" for the others; none otherwise', () => {
+    const withClip = model('nflowad', [run(1, { precision: 0.5, recall: 1, auc: 0.75 }), run(2, { precision: 1, recall: 1, auc: 1 })]);
+    const plain = model('stg-nf', [run(1), run(2)]);
+    const md = benchmarkMarkdown(report([plain, withClip]));
+    expect(md).toMatch(/\| seeds \| clip precision \| clip recall \| clip AUC \(max S_t\) \|\n\| --- \| --- \| --- \| --- \| --- \| --- \| --- \| --- \| --- \|/);
+    expect(md).toMatch(/\| stg-nf \| [^\n]* \| 2 \| — \| — \| — \|/);
+    expect(md).toMatch(/\| nflowad \| [^\n]* \| 2 \| 0\.750 ± 0\.354 \| 1\.000 ± 0\.000 \| 0\.875 ± 0\.177 \|/);
+    expect(md).toMatch(/\| nflowad \| 1 \| [^\n]* \| 0\.500 \| 1\.000 \| 0\.750 \|/);
+    expect(md).toMatch(/\| stg-nf \| 2 \| [^\n]* \| — \| — \| — \|/);
+    const only = benchmarkMarkdown(report([plain]));
+    expect(only).not.toMatch(/clip/);
+    expect(only).toMatch(/\| model \| AUC smoothed \(mean ± std\) \| AUC raw \(mean ± std\) \| train time \(s\) \| scoring \(segments\/s\) \| seeds \|\n/);
   });
 });
 

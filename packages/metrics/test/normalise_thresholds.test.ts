@@ -50,6 +50,11 @@ describe('calibrationStats / zNormalise', () => {
 });
 
 describe('percentile (numpy linear)', () => {
+  it('NFlowAD card §4.7 (6): the 97th percentile of 1…100 is 97.03, as np.percentile(np.arange(1, 101), 97) prints', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(values, 97)).toBeCloseTo(97.03, 12);
+    expect(percentileThreshold(values, 97)).toBeCloseTo(97.03, 12);
+  });
   it('numpy documentation example: percentile([[10, 7, 4], [3, 2, 1]], 50) = 3.5', () => {
     expect(percentile([10, 7, 4, 3, 2, 1], 50)).toBe(3.5);
   });

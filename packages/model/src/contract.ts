@@ -46,6 +46,38 @@ export interface SaveOptions {
 }
 
 /**
+ * Per-frame and per-joint anomaly of segments (higher = more anomalous), what
+ * {@link AnomalyModel.explainSegments} returns. NFlowAD (Choueb et al., card §4.3): `frames` holds
+ * S_t = α·standardised MSE_t − β·standardised log p(h_t | c) of every frame t of every segment,
+ * `joints` the joint term S_{j,t} (the flow term is per frame and cannot be split over joints).
+ * Both are on the model's anomaly scale, the one its {@link DecisionThresholds} are on.
+ */
+export interface SegmentExplanation {
+  /** `[N, T]` flattened: S_t of frame t of segment n (T = the input's `segLen`). */
+  frames: Float64Array;
+  /** `[N, T, V]` flattened: S_{j,t} of joint j (the input's layout order) at frame t of segment n. */
+  joints: Float64Array;
+}
+
+/**
+ * Decision thresholds on the anomaly scale of {@link SegmentExplanation} (NFlowAD: 97th
+ * percentiles of normal validation data held out from training, card §4.3). A value is flagged
+ * when it is strictly above its threshold; a clip is anomalous when
+ * `max_t S_t > frame ∨ mean_t S_t > sequence ∨ S_frac ≥ clipFraction` (Table 2's caption rule),
+ * S_frac = #{t : S_t > frame} / T.
+ */
+export interface DecisionThresholds {
+  /** τ_joint: joint j at frame t is flagged when S_{j,t} > joint. */
+  joint: number;
+  /** τ_frame: frame t is flagged when S_t > frame. */
+  frame: number;
+  /** τ_seq: a person track (sequence) is flagged when mean_t S_t > sequence. */
+  sequence: number;
+  /** τ_frac in (0, 1]: the fraction of flagged frames at which a clip is anomalous (paper: 0.1). */
+  clipFraction: number;
+}
+
+/**
  * A trained pose anomaly detector, whatever its family. Scores are normality scores: higher means
  * more normal (e.g. a log-likelihood), so every model plugs into the same segment → frame → AUC
  * protocol of `@skelflow/pose`.
@@ -62,6 +94,16 @@ export interface AnomalyModel {
   scoreSegments(data: Float32Array, options?: ScoreOptions): Float64Array | Float32Array;
   /** Optional per-joint normality `[N, V]` flattened, for models that can attribute a score to joints. */
   scoreJoints?(data: Float32Array, options?: ScoreOptions): Float64Array | Float32Array;
+  /**
+   * Optional: per-frame and per-joint ANOMALY (higher = more anomalous, unlike
+   * {@link AnomalyModel.scoreSegments}) of each segment of `data`, for models that decide at joint,
+   * frame, sequence and clip level and name the joints behind an alarm (NFlowAD). Front ends map
+   * the per-window values to clip frames (`@skelflow/model` `explainClip`) and decide with
+   * {@link AnomalyModel.thresholds}.
+   */
+  explainSegments?(data: Float32Array, options?: ScoreOptions): SegmentExplanation;
+  /** Decision thresholds on the scale of {@link AnomalyModel.explainSegments}; present with it. */
+  readonly thresholds?: DecisionThresholds;
   /**
    * Saves the model to a folder whose `config.json` carries at least `kind` and `formatVersion`
    * (see {@link SavedModelConfig}); the family's `load` reads it back.

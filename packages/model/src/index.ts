@@ -4,6 +4,7 @@
 export {
   MODEL_FORMAT_VERSION,
   type AnomalyModel,
+  type DecisionThresholds,
   type FlagSpec,
   type FlagType,
   type FlagValue,
@@ -17,6 +18,7 @@ export {
   type SaveOptions,
   type SavedModelConfig,
   type ScoreOptions,
+  type SegmentExplanation,
   type TrainData,
   type TrainOptions,
   type TrainProgress,
@@ -39,3 +41,17 @@ export { PoseEstimatorScorer, type ScoredPose } from './estimator_scorer.js';
 export { StreamingScorer, type StreamingFrame, type StreamingModel, type StreamingScorerOptions } from './streaming.js';
 export { nodeHook, registerNodeHook } from './node_hooks.js';
 export { epochBatchProgress, trainFamilyModel, type EpochBatch, type FamilyTrainingResult, type FamilyTrainingRun } from './family_training.js';
+export { explainClips, type ClipExplanation, type PersonExplanation } from './explain_frames.js';
+export {
+  checkDecisionThresholds,
+  clipRule,
+  decideClip,
+  layoutJointNames,
+  topJoints,
+  type ClipDecisions,
+  type ClipReason,
+  type ClipStats,
+  type FrameJoints,
+  type RankedJoint,
+  type SequenceDecision,
+} from './decisions.js';

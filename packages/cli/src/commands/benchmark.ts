@@ -73,6 +73,12 @@ export interface BenchmarkRun {
   nTestSegments: number;
   /** Scoring throughput of the model on the test segments (steady state, after the first batch). */
   scoringSegmentsPerSecond: number;
+  /**
+   * Models with `explainSegments` and thresholds only: clip-level precision and recall of the clip
+   * rule (max_t S_t > τ_frame ∨ mean_t S_t > τ_seq ∨ S_frac ≥ τ_frac) and the ROC AUC of max_t S_t
+   * (the eval report's `clipLevel`; null where undefined).
+   */
+  clipLevel?: { precision: number | null; recall: number | null; auc: number | null };
 }
 
 /** `benchmark.json`. */
@@ -90,6 +96,10 @@ export interface BenchmarkReport {
     aucRaw: Summary;
     trainSeconds: Summary;
     scoringSegmentsPerSecond: Summary;
+    /** Models with clip-level decisions only: clip precision, recall and AUC over the seeds (runs where defined). */
+    clipPrecision?: Summary;
+    clipRecall?: Summary;
+    clipAuc?: Summary;
     runs: BenchmarkRun[];
   }[];
   totalSeconds: number;
@@ -152,6 +162,7 @@ async function runFamily(family: AnyModelFamily, config: Recipe, seed: number, c
     nTrainSegments: nSegments,
     nTestSegments: report.nSegments,
     scoringSegmentsPerSecond: rate,
+    ...(report.clipLevel ? { clipLevel: { precision: report.clipLevel.precision, recall: report.clipLevel.recall, auc: report.clipLevel.auc } } : {}),
   };
 }
 
@@ -181,6 +192,10 @@ export function summarize(values: number[]): Summary {
  */
 export function benchmarkMarkdown(r: BenchmarkReport): string {
   const pm = (s: Summary, d = 4) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}` : 'n/a');
+  // Clip-level columns only when some model decides clips (models with explainSegments); '—' for the others.
+  const clip = r.models.some((m) => m.clipPrecision !== undefined);
+  const pmOpt = (s: Summary | undefined) => (s === undefined ? '—' : s.values.length === 0 ? 'n/a' : pm(s, 3));
+  const one = (v: number | null | undefined) => (v === undefined ? '—' : v === null ? 'n/a' : v.toFixed(3));
   const lines = [
     `# skelflow benchmark`,
     '',
@@ -188,28 +203,44 @@ export function benchmarkMarkdown(r: BenchmarkReport): string {
     '',
     `Settings: seeds ${r.settings.seeds.join(', ')}, backend ${r.settings.backend}; ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}. Models: ${r.models.map((m) => `${m.model} (${describeConfig(m.config)})`).join('; ')}.`,
     '',
-    '| model | AUC smoothed (mean ± std) | AUC raw (mean ± std) | train time (s) | scoring (segments/s) | seeds |',
-    '| --- | --- | --- | --- | --- | --- |',
+    `| model | AUC smoothed (mean ± std) | AUC raw (mean ± std) | train time (s) | scoring (segments/s) | seeds |${clip ? ' clip precision | clip recall | clip AUC (max S_t) |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- |${clip ? ' --- | --- | --- |' : ''}`,
     ...r.models.map(
       (m) =>
-        `| ${m.model} | ${pm(m.aucSmoothed)} | ${pm(m.aucRaw)} | ${pm(m.trainSeconds, 1)} | ${m.scoringSegmentsPerSecond.mean.toFixed(0)} ± ${m.scoringSegmentsPerSecond.std.toFixed(0)} | ${m.runs.length} |`,
+        `| ${m.model} | ${pm(m.aucSmoothed)} | ${pm(m.aucRaw)} | ${pm(m.trainSeconds, 1)} | ${m.scoringSegmentsPerSecond.mean.toFixed(0)} ± ${m.scoringSegmentsPerSecond.std.toFixed(0)} | ${m.runs.length} |${
+          clip ? ` ${pmOpt(m.clipPrecision)} | ${pmOpt(m.clipRecall)} | ${pmOpt(m.clipAuc)} |` : ''
+        }`,
     ),
     '',
     'Per run:',
     '',
-    '| model | seed | AUC smoothed | AUC raw | train time (s) | final loss | train segments | test segments | scoring (segments/s) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| model | seed | AUC smoothed | AUC raw | train time (s) | final loss | train segments | test segments | scoring (segments/s) |${clip ? ' clip precision | clip recall | clip AUC |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${clip ? ' --- | --- | --- |' : ''}`,
     ...r.models.flatMap((m) =>
       m.runs.map(
         (u) =>
-          `| ${m.model} | ${u.seed} | ${u.aucSmoothed === null ? 'n/a' : u.aucSmoothed.toFixed(4)} | ${u.aucRaw.toFixed(4)} | ${u.trainSeconds.toFixed(1)} | ${u.finalLoss.toFixed(3)} | ${u.nTrainSegments} | ${u.nTestSegments} | ${u.scoringSegmentsPerSecond.toFixed(0)} |`,
+          `| ${m.model} | ${u.seed} | ${u.aucSmoothed === null ? 'n/a' : u.aucSmoothed.toFixed(4)} | ${u.aucRaw.toFixed(4)} | ${u.trainSeconds.toFixed(1)} | ${u.finalLoss.toFixed(3)} | ${u.nTrainSegments} | ${u.nTestSegments} | ${u.scoringSegmentsPerSecond.toFixed(0)} |${
+            clip ? ` ${one(u.clipLevel?.precision)} | ${one(u.clipLevel?.recall)} | ${one(u.clipLevel?.auc)} |` : ''
+          }`,
       ),
     ),
     '',
-    `Std is the sample standard deviation over seeds; training time includes reading and segmenting the training poses; scoring throughput is measured after the first batch. Total ${r.totalSeconds.toFixed(0)} s.`,
+    `Std is the sample standard deviation over seeds; training time includes reading and segmenting the training poses; scoring throughput is measured after the first batch.${
+      clip ? ' Clip columns (models that decide clips): a test clip is anomalous when any of its frames is; the clip rule is max_t S_t > τ_frame ∨ mean_t S_t > τ_seq ∨ S_frac ≥ τ_frac; their mean ± std is over the seeds where they are defined.' : ''
+    } Total ${r.totalSeconds.toFixed(0)} s.`,
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The clip-level summaries of a model's runs: present only when its runs carry clip-level
+ * decisions; each over the runs where the value is defined.
+ */
+export function clipSummaries(runs: readonly BenchmarkRun[]): { clipPrecision?: Summary; clipRecall?: Summary; clipAuc?: Summary } {
+  if (!runs.some((r) => r.clipLevel)) return {};
+  const defined = (k: 'precision' | 'recall' | 'auc') => runs.map((r) => r.clipLevel?.[k]).filter((v): v is number => typeof v === 'number');
+  return { clipPrecision: summarize(defined('precision')), clipRecall: summarize(defined('recall')), clipAuc: summarize(defined('auc')) };
 }
 
 function describeConfig(c: Recipe): string {
@@ -298,6 +329,7 @@ export async function runBenchmark(
       aucRaw: summarize(runs.map((r) => r.aucRaw)),
       trainSeconds: summarize(runs.map((r) => r.trainSeconds)),
       scoringSegmentsPerSecond: summarize(runs.map((r) => r.scoringSegmentsPerSecond)),
+      ...clipSummaries(runs),
       runs,
     });
   }

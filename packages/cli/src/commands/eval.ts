@@ -13,6 +13,7 @@ import { checkModelInput } from '../load_model.js';
 import { htmlReportFromFolders } from '../report_files.js';
 import type { ReportData } from '../report_html.js';
 import { registry } from '../registry.js';
+import { explainReport } from '../report_explain.js';
 import { backendFlag, intFlag, parseFlags, refuseExisting, UsageError, type Io } from '../usage_error.js';
 
 export const EVAL_USAGE = `Usage: skelflow eval --model <saved model dir | STG-NF checkpoint .tar/.pth/.json> --poses <dir> --gt <mask dir> --out <report.json>
@@ -27,6 +28,9 @@ AUC, raw and smoothed, per-clip frame scores and per-segment scores; with --html
 person reads (shared-scale per-clip charts, ROC with the operating point, the most anomalous
 segments drawn as skeletons).
 Scores are normality scores (STG-NF: −NLL in bits/dim; pca-gaussian: log-density): higher = more normal.
+A model that explains its scores (NFlowAD) also reports, per clip, the frames × joints anomaly
+(higher = more anomalous), its joint/frame/sequence/clip decisions and the top-3 joints of each
+flagged frame, and clip-level precision/recall/AUC; --html draws a heat map per clip (docs/cli.md).
 
 ${columns([
   ['--model <path>', "a folder saved by 'skelflow train' (its config.json names the model kind; a\nfolder without kind is a legacy STG-NF one), or a released STG-NF checkpoint: the original\ntorch.save file as it is (ShanghaiTech_85_9.tar; no Python) or its .json export; the run's args\n(seg_len, K, R, permutation) configure the model"],
@@ -68,6 +72,7 @@ export async function evaluateModel(
   options: { model: string; poses: string; gt: string; convention: GroundTruthConvention; segLen?: number; smooth: boolean; batch: number; strict?: boolean },
   onProgress?: (done: number, total: number) => void,
   onWarning?: (message: string) => void,
+  onExplainProgress?: (done: number, total: number) => void,
 ): Promise<EvalReport> {
   const { kind } = await readModelKind(options.model);
   const family = registry.get(kind, `${options.model}: config.json: kind`);
@@ -138,6 +143,18 @@ export async function evaluateModel(
     for (const [what, v] of [['raw', ev.aucRaw], ['smoothed', ev.aucSmoothed ?? 0]] as const) {
       if (!Number.isFinite(v)) throw new InputError(`the ${what} AUC is ${v}`, { source: options.model, location: `scores of ${options.poses}` });
     }
+    // Models that explain their scores (NFlowAD) add the frames × joints anomaly, the decisions at
+    // every level and the clip-level metrics; other models' reports are unchanged.
+    const explained = model.explainSegments
+      ? explainReport(model, segs.data, segs.meta, gt.map((g) => ({ name: g.name, nFrames: g.nFrames, gtAbnormal: g.gtAbnormal })), {
+          batch: options.batch,
+          source: options.model,
+          ...(onExplainProgress ? { onProgress: onExplainProgress } : {}),
+        })
+      : null;
+    if (explained && !explained.thresholds) {
+      warn('the model explains segments but has no decision thresholds; the report has the frames × joints matrices without decisions', options.model, 'thresholds');
+    }
     const perClipSegments = new Map<string, { person: string; start: number; score: number }[]>(gt.map((g) => [g.name, []]));
     for (let s = 0; s < scores.length; s++) {
       const clip = segs.meta.clipNames[segs.meta.clip[s]!]!;
@@ -161,7 +178,9 @@ export async function evaluateModel(
         nFrames: g.nFrames,
         frameScores: { raw: Array.from(ev.perClip[i]!.raw), smoothed: ev.perClip[i]!.smoothed ? Array.from(ev.perClip[i]!.smoothed!) : null },
         segments: perClipSegments.get(g.name)!,
+        ...(explained ? { explanation: explained.clips[i]! } : {}),
       })),
+      ...(explained ? { jointNames: explained.jointNames, thresholds: explained.thresholds, clipLevel: explained.clipLevel } : {}),
     };
   } finally {
     model.dispose();
@@ -224,6 +243,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   if (values.html !== undefined) await refuseExisting('eval', values.html, !!values.force);
   await initBackend(backendFlag('eval', values.backend));
   const bar = new ProgressBar('scoring', 1, io.stderr, undefined, { unit: 'segments' });
+  let explainBar: ProgressBar | null = null;
   const report = await evaluateModel(
     {
       model: values.model!,
@@ -237,8 +257,17 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     },
     (done, total) => bar.setTotal(total).update(done),
     (message) => io.stderr(`skelflow eval: warning: ${message}\n`),
+    // Models that explain their scores make a second pass (per-frame and per-joint anomaly).
+    (done, total) => {
+      if (!explainBar) {
+        bar.done();
+        explainBar = new ProgressBar('explaining', total, io.stderr, undefined, { unit: 'segments' });
+      }
+      explainBar.setTotal(total).update(done);
+    },
   );
-  bar.done();
+  if (explainBar) (explainBar as ProgressBar).done();
+  else bar.done();
   // The report names the model relative to its own folder, so the pair can be moved together.
   report.model = relativePath(path.dirname(out), values.model!);
   await fs.mkdir(path.dirname(path.resolve(out)), { recursive: true });
@@ -256,6 +285,8 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     `evaluated ${report.clips.length} clips, ${report.nFrames} frames (${report.nAbnormalFrames} abnormal), ${report.nSegments} segments` +
       `${report.warnings.length > 0 ? `, ${report.warnings.length} warning(s) (${report.clipsWithoutPoses.length} mask(s) without poses)` : ''}\n`,
   );
-  io.stdout(`AUC smoothed ${fmt(report.auc.smoothed)}  raw ${fmt(report.auc.raw)}  → ${displayPath(out)}${values.html !== undefined ? `, ${displayPath(values.html)}` : ''}\n`);
+  const cl = report.clipLevel;
+  const clipLine = cl ? `  clips: precision ${fmt(cl.precision)} recall ${fmt(cl.recall)} AUC ${fmt(cl.auc)} (${cl.nFlagged} of ${cl.nClips} flagged)` : '';
+  io.stdout(`AUC smoothed ${fmt(report.auc.smoothed)}  raw ${fmt(report.auc.raw)}${clipLine}  → ${displayPath(out)}${values.html !== undefined ? `, ${displayPath(values.html)}` : ''}\n`);
   return 0;
 }
