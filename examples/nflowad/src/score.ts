@@ -1,5 +1,6 @@
 import { InputError } from '@skelflow/base';
 import { percentile } from '@skelflow/metrics';
+import type { DecisionThresholds, SegmentExplanation } from '@skelflow/model';
 
 /**
  * The raw per-frame terms of segments, before standardisation (higher err = worse fit; higher
@@ -20,21 +21,11 @@ export type NflowadScoreStats = readonly [number, number, number, number];
 /** No standardisation (the hand case of card §4.7 item 5). */
 export const IDENTITY_STATS: NflowadScoreStats = [0, 1, 0, 1];
 
-/** Per-frame and per-joint anomaly (higher = more anomalous), the shape of `AnomalyModel.explainSegments`. */
-export interface NflowadExplanation {
-  /** `[N, T]` S_t. */
-  frames: Float64Array;
-  /** `[N, T, V]` S_{j,t}. */
-  joints: Float64Array;
-}
+/** Per-frame S_t `[N, T]` and per-joint S_{j,t} `[N, T, V]` anomaly (higher = more anomalous): the contract's `SegmentExplanation`. */
+export type NflowadExplanation = SegmentExplanation;
 
-/** NFlowAD's decision thresholds (`DecisionThresholds` of `@skelflow/model`). */
-export interface NflowadThresholds {
-  joint: number;
-  frame: number;
-  sequence: number;
-  clipFraction: number;
-}
+/** τ_joint, τ_frame, τ_seq and τ_frac: the contract's `DecisionThresholds`. */
+export type NflowadThresholds = DecisionThresholds;
 
 /**
  * The frame score `S_t = α·(MSE_t − μ_mse)/σ_mse − β·(log p_t − μ_logp)/σ_logp` (NFlowAD's
