@@ -71,6 +71,12 @@ describe('skelflow stream', () => {
     models['msg-flow'] = path.join(root, 'msg');
     await mf.save(models['msg-flow']);
     mf.dispose();
+    // An untrained NFlowAD at a small size.
+    const nfl = registry.get('nflowad');
+    const nf = nfl.create(nfl.configure({ 'seg-len': SEG_LEN, 'd-model': 8, heads: 2, layers: 1, 'flow-steps': 2, 'flow-hidden': 8 }));
+    models['nflowad'] = path.join(root, 'nfl');
+    await nf.save(models['nflowad']);
+    nf.dispose();
   });
 
   it('--help, and it is listed in the command table', async () => {
@@ -82,7 +88,7 @@ describe('skelflow stream', () => {
     expect(top.out.join('')).toMatch(/^ {2}stream\s+replay one pose-track file/m);
   });
 
-  it.each(['pca-gaussian', 'stg-nf', 'msg-flow'])('%s: one JSON line per complete window, each equal to the batch score of that window', async (kind) => {
+  it.each(['pca-gaussian', 'stg-nf', 'msg-flow', 'nflowad'])('%s: one JSON line per complete window, each equal to the batch score of that window', async (kind) => {
     const out = path.join(root, `${kind}.jsonl`);
     const { out: stdout, err } = await run(['stream', '--model', models[kind]!, '--poses', poses, '--out', out]);
     expect(stdout).toBe('');

@@ -27,3 +27,4 @@ export { LargeKernelAttention3d, Lsta, type LargeKernelAttention3dOptions } from
 export { MemoryModule, l2NormalizeRows, memoryAddress, memoryUpdate, separatenessLoss, separatenessTerms, type MemoryModuleOptions } from './memory.js';
 export { cosineDistance, cosineDistillationLoss } from './cosine_distillation.js';
 export { applyPatchMask, complementMask, drawPatchMask } from './patch_mask.js';
+export { MaskedAutoencoder, jointMask, maskedMse, type MaskedAutoencoderOptions } from './masked_autoencoder.js';

@@ -1,0 +1,171 @@
+// Benchmark of @skelflow/nflowad (not a test) against its PyTorch twin (bench/torch/nflowad_model.py
+// bench) in one run, at the small-scale sizes of model-cards §4.6 (d 64, 2 layers, 4 heads, linear
+// decoder, 4 Glow steps of hidden 128, T 24, OpenPose-18 2-D). Run from the repository root:
+//   node --import tsx bench/nflowad.bench.ts [--reps 3] [--batch 256] [--channels 2] [--threads 2]
+//        [--backend wasm|cpu] [--no-reference] [--profile]
+// Interleaved (reference, ours) so machine noise hits both: median seconds of one training step of
+// each stage (autoencoder: masked loss + backward + Adam on a batch of segments; flow: NLL of the
+// batch's B·T frame embeddings + backward + Adam) and of scoring the batch (normalise, encode,
+// decode, flow log p, S_t). --profile prints our per-kernel time of one step of each stage.
+// Prints a table, then one JSON line (also written to .cache/bench/nflowad.json).
+// Ratios are ours ÷ reference (below 1 = we are faster).
+import * as tf from '@tensorflow/tfjs-core';
+import { Adam, initBackend, type BackendName } from '@skelflow/core';
+import { Rng } from '@skelflow/base';
+import { ActNorm } from '@skelflow/flows';
+import { jointMask } from '@skelflow/nn';
+import { Nflowad } from '@skelflow/nflowad';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+
+function usage(message: string): never {
+  console.error(`nflowad.bench: ${message}`);
+  process.exit(2);
+}
+
+const flags = (() => {
+  try {
+    return parseArgs({
+      options: {
+        reps: { type: 'string' },
+        batch: { type: 'string' },
+        channels: { type: 'string' },
+        threads: { type: 'string' },
+        backend: { type: 'string' },
+        'no-reference': { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    return usage(`${(e as Error).message} (see --help)`);
+  }
+})();
+if (flags.help) {
+  console.log('usage: node --import tsx bench/nflowad.bench.ts [--reps N] [--batch 256] [--channels 2|3] [--threads 2] [--backend wasm|cpu] [--no-reference] [--profile]');
+  process.exit(0);
+}
+const posInt = (name: string, text: string | undefined, fallback: number): number => {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) usage(`--${name} must be a positive integer, got '${text}'`);
+  return v;
+};
+const REPS = posInt('reps', flags.reps, 3);
+const BATCH = posInt('batch', flags.batch, 256);
+const CHANNELS = posInt('channels', flags.channels, 2);
+const REF_THREADS = posInt('threads', flags.threads, 2);
+const BACKEND = (flags.backend ?? 'wasm') as BackendName;
+if (!['wasm', 'cpu'].includes(BACKEND)) usage(`--backend must be wasm or cpu, got '${flags.backend}'`);
+const SIZES = { segLen: 24, joints: 18, dModel: 64, heads: 4, layers: 2, flowSteps: 4, flowHidden: 128 };
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const refScript = path.join(repoRoot, 'bench', 'torch', 'nflowad_model.py');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+type Times = { maeStep: number; flowStep: number; score: number };
+
+function reference(): (Times & { torch?: string }) | null {
+  if (flags['no-reference']) return null;
+  const r = spawnSync('/usr/bin/python3', [refScript, 'bench', '--batch', String(BATCH), '--channels', String(CHANNELS), '--threads', String(REF_THREADS), '--reps', '1', '--warmup', '1'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`nflowad.bench: reference failed (${r.status}): ${r.stderr.trim().split('\n').pop()}`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+await initBackend(BACKEND);
+const model = new Nflowad({ ...SIZES, channels: CHANNELS, dropout: 0, seed: 0 });
+for (const [, m] of model.flow.transform.namedChildren()) if (m instanceof ActNorm) m.markInitialized();
+const rng = new Rng(1);
+const data = Float32Array.from({ length: BATCH * CHANNELS * SIZES.segLen * SIZES.joints }, () => rng.normal());
+const xn = model.normalise(data);
+const x = tf.tensor4d(xn, [BATCH, CHANNELS, SIZES.segLen, SIZES.joints]);
+const mask = tf.tensor3d(jointMask(new Rng(2), BATCH, SIZES.segLen, SIZES.joints, 0.3), [BATCH, SIZES.segLen, SIZES.joints]);
+const h = model.mae.encode(x);
+const maeParams = model.mae.parameters();
+const flowParams = model.flow.parameters();
+const opt1 = new Adam(maeParams, { lr: 1e-3 });
+const opt2 = new Adam(flowParams, { lr: 1e-3 });
+const step = (params: tf.Variable[], opt: Adam, loss: () => tf.Scalar) => () => {
+  const { value, grads } = tf.variableGrads(loss, params);
+  opt.step(params.map((p) => grads[p.name]!));
+  value.dataSync();
+  tf.dispose([value, ...Object.values(grads)]);
+};
+const maeStep = step(maeParams, opt1, () => {
+  model.mae.train();
+  return model.mae.maskedLoss(x, mask);
+});
+const flowStep = step(flowParams, opt2, () => {
+  model.flow.train();
+  return tf.neg(tf.mean(model.frameLogProb(h))) as tf.Scalar;
+});
+const score = () => {
+  model.explainSegments(data, { batchSize: BATCH });
+};
+const timed = (fn: () => void) => {
+  const t0 = performance.now();
+  fn();
+  return (performance.now() - t0) / 1000;
+};
+
+console.log(`NFlowAD: batch ${BATCH} segments [${CHANNELS}, 24, 18], d 64, 2 layers, 4 heads, 4 Glow steps (hidden 128); ours on ${tf.getBackend()}, PyTorch ${REF_THREADS} threads; ${REPS} reps`);
+maeStep();
+flowStep();
+score();
+if (flags.profile) {
+  for (const [name, fn] of [['autoencoder step', maeStep], ['flow step', flowStep], ['scoring', score]] as const) {
+    const info = await tf.profile(fn);
+    const m = new Map<string, { ms: number; n: number }>();
+    for (const k of info.kernels) {
+      const key = k.name === 'BatchMatMul' ? `BatchMatMul ${k.inputShapes.map((s) => `[${s}]`).join('×')}` : k.name;
+      const e = m.get(key) ?? { ms: 0, n: 0 };
+      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      e.n += 1;
+      m.set(key, e);
+    }
+    console.log(`  ${name}: ${info.kernels.length} kernels; top 8 by time:`);
+    for (const [k, e] of [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) console.log(`    ${k.padEnd(44)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
+  }
+}
+const t = { ours: { maeStep: [] as number[], flowStep: [] as number[], score: [] as number[] }, ref: { maeStep: [] as number[], flowStep: [] as number[], score: [] as number[] } };
+let torchVersion: string | null = null;
+for (let r = 0; r < REPS; r++) {
+  const ref = reference();
+  if (ref) {
+    t.ref.maeStep.push(ref.maeStep);
+    t.ref.flowStep.push(ref.flowStep);
+    t.ref.score.push(ref.score);
+    torchVersion = ref.torch ?? null;
+  }
+  t.ours.maeStep.push(timed(maeStep));
+  t.ours.flowStep.push(timed(flowStep));
+  t.ours.score.push(timed(score));
+}
+const rows = (['maeStep', 'flowStep', 'score'] as const).map((k) => ({
+  what: k,
+  oursS: median(t.ours[k]),
+  refS: t.ref[k].length ? median(t.ref[k]) : null,
+}));
+for (const r of rows) {
+  const ratio = r.refS ? (r.oursS / r.refS).toFixed(2) : '—';
+  console.log(`${r.what.padEnd(9)} ours ${r.oursS.toFixed(3)} s, PyTorch ${r.refS?.toFixed(3) ?? '—'} s (ratio ${ratio})`);
+}
+tf.dispose([x, mask, h]);
+opt1.dispose();
+opt2.dispose();
+model.dispose();
+const summary = { bench: 'nflowad', backend: BACKEND, batch: BATCH, channels: CHANNELS, reps: REPS, refThreads: REF_THREADS, torch: torchVersion, rows };
+fs.mkdirSync(path.join(repoRoot, '.cache', 'bench'), { recursive: true });
+fs.writeFileSync(path.join(repoRoot, '.cache', 'bench', 'nflowad.json'), JSON.stringify(summary, null, 2));
+console.log(JSON.stringify(summary));
