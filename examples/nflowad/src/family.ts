@@ -1,5 +1,5 @@
 import { Rng } from '@skelflow/base';
-import { nodeHook, poseSegmentFamily, recipeFlags, recipeSegments, trainFamilyModel, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
+import { nodeHook, poseSegmentFamily, poseSegmentInput, recipeFlags, segmentOptionsFor, recipeSegments, trainFamilyModel, type AnomalyModel, type FlagSpec, type InputSpec, type ModelFamily, type PoseTrainingSet, type Recipe, type SaveOptions, type TrainData, type TrainOptions, type TrainResult } from '@skelflow/model';
 import { segmentTracks } from '@skelflow/pose';
 import type { NflowadConfig, NflowadNormalisation } from './config.js';
 import { NFLOWAD_KIND } from './files.js';
@@ -70,6 +70,7 @@ const RECIPE: NflowadFamilyConfig = {
 };
 
 const FLAGS: readonly FlagSpec[] = [
+  ...recipeFlags(RECIPE, ['dims', 'layout']),
   ...recipeFlags(RECIPE, ['seg-len', 'epochs', 'batch', 'lr', 'seed']).map((f) =>
     f.name === 'epochs' ? { ...f, help: 'flow (stage 2) epochs' } : f.name === 'lr' ? { ...f, help: 'flow (stage 2) Adam learning rate' } : f,
   ),
@@ -94,7 +95,12 @@ const FLAGS: readonly FlagSpec[] = [
 ];
 
 function modelConfig(c: NflowadFamilyConfig): NflowadConfig {
+  // The segments' shape: 2-D OpenPose-18 by default, 3-D (`--dims 3`) and COCO-17 (`--layout coco17`) by flag.
+  const input = poseSegmentInput(c);
   return {
+    channels: input.channels,
+    joints: input.joints,
+    layout: input.layout,
     segLen: c.segLen,
     dModel: c.dModel,
     heads: c.heads,
@@ -176,7 +182,7 @@ function trainingData(set: PoseTrainingSet, config: NflowadFamilyConfig, onWarni
   const train = clips.filter((_, i) => !held.has(i));
   const val = clips.filter((_, i) => held.has(i));
   const segments = recipeSegments(train, config, set.normal.source, onWarning);
-  const validation = segmentTracks(val, { segLen: config.segLen, stride: config.trainStride }).data;
+  const validation = segmentTracks(val, { segLen: config.segLen, stride: config.trainStride, ...segmentOptionsFor(val, config, set.normal.source) }).data;
   if (validation.length === 0) {
     onWarning?.('nflowad: the held-out clips give no segment; the scores are calibrated on the training segments');
     return { segments };

@@ -84,3 +84,22 @@ describe('nflowadFamily', () => {
     expectThrows(() => resolveNflowadConfig({ channels: 0 }), InputError, /channels/);
   });
 });
+
+describe('nflowadFamily input shapes', () => {
+  it('--dims 3 and --layout coco17 set the model input and the network; 2-D clips are refused for a 3-D model, naming the folder', () => {
+    const three = nflowadFamily.create(nflowadFamily.configure({ dims: 3, 'd-model': 8, heads: 2, layers: 1, 'flow-hidden': 8 }));
+    const coco = nflowadFamily.create(nflowadFamily.configure({ layout: 'coco17', 'd-model': 8, heads: 2, layers: 1, 'flow-hidden': 8 }));
+    try {
+      expect(three.input).toMatchObject({ dims: 3, channels: 3, joints: 18, layout: 'openpose18' });
+      expect(three.net.config).toMatchObject({ channels: 3, joints: 18 });
+      expect(coco.input).toMatchObject({ dims: 2, channels: 2, joints: 17, layout: 'coco17' });
+      expect(coco.net.config).toMatchObject({ channels: 2, joints: 17 });
+      const ds = generateDemoDataset({ seed: 3, scale: 'tiny' });
+      const clips: PoseClip[] = ds.train.map((c) => ({ name: c.name, tracks: poseTracksFromJson(c.persons, c.name) }));
+      expect(() => nflowadFamily.trainingData({ normal: { clips, source: 'pose/train2d' } }, nflowadFamily.configure({ dims: 3 }))).toThrow(/pose\/train2d.*2-D pose tracks/);
+    } finally {
+      three.dispose();
+      coco.dispose();
+    }
+  });
+});
