@@ -89,3 +89,27 @@ export function writeReport(file: string, summary: unknown): void {
   fs.writeFileSync(path.join(repoRoot, '.cache', 'bench', file), JSON.stringify(summary, null, 2));
   console.log(JSON.stringify(summary));
 }
+
+/** One kernel of a `tf.profile` run (the fields the per-kernel tables read). */
+export interface ProfiledKernel {
+  name: string;
+  kernelTimeMs: unknown;
+  inputShapes: number[][];
+}
+
+/**
+ * Kernel time of a `tf.profile` run summed by `key` (null skips a kernel), the `top` largest
+ * first: `[key, { ms, n }]` with n the number of kernels summed.
+ */
+export function topKernels<K extends ProfiledKernel>(kernels: readonly K[], key: (k: K) => string | null, top: number): [string, { ms: number; n: number }][] {
+  const m = new Map<string, { ms: number; n: number }>();
+  for (const k of kernels) {
+    const name = key(k);
+    if (name === null) continue;
+    const e = m.get(name) ?? { ms: 0, n: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.n += 1;
+    m.set(name, e);
+  }
+  return [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
+}

@@ -15,7 +15,7 @@ import { Adam, initBackend, normalTensor, type BackendName } from '@skelflow/cor
 import { Rng } from '@skelflow/base';
 import { ConditionalGlow } from '@skelflow/flows';
 import { FusedFlow } from '@skelflow/fused';
-import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, writeReport } from './common.js';
+import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
 const BENCH = 'conditional_glow.bench';
@@ -92,18 +92,7 @@ function ours(dim: number) {
     }),
     profile: async () => {
       const info = await tf.profile(step);
-      const by = (key: (k: (typeof info.kernels)[number]) => string | null) => {
-        const m = new Map<string, { ms: number; n: number }>();
-        for (const k of info.kernels) {
-          const name = key(k);
-          if (name === null) continue;
-          const e = m.get(name) ?? { ms: 0, n: 0 };
-          e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-          e.n += 1;
-          m.set(name, e);
-        }
-        return [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10);
-      };
+      const by = (key: (k: (typeof info.kernels)[number]) => string | null) => topKernels(info.kernels, key, 10);
       console.log(`  per-kernel time of one training step (d ${dim}; ${info.kernels.length} kernels):`);
       for (const [name, e] of by((k) => k.name)) console.log(`    ${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
       console.log('  BatchMatMul by input shapes:');

@@ -15,7 +15,7 @@ import { Rng } from '@skelflow/base';
 import { ActNorm } from '@skelflow/flows';
 import { jointMask } from '@skelflow/nn';
 import { Nflowad } from '@skelflow/nflowad';
-import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, writeReport } from './common.js';
+import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
 const BENCH = 'nflowad.bench';
@@ -90,16 +90,9 @@ score();
 if (flags.profile) {
   for (const [name, fn] of [['autoencoder step', maeStep], ['flow step', flowStep], ['scoring', score]] as const) {
     const info = await tf.profile(fn);
-    const m = new Map<string, { ms: number; n: number }>();
-    for (const k of info.kernels) {
-      const key = k.name === 'BatchMatMul' ? `BatchMatMul ${k.inputShapes.map((s) => `[${s}]`).join('×')}` : k.name;
-      const e = m.get(key) ?? { ms: 0, n: 0 };
-      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      e.n += 1;
-      m.set(key, e);
-    }
+    const top = topKernels(info.kernels, (k) => (k.name === 'BatchMatMul' ? `BatchMatMul ${k.inputShapes.map((s) => `[${s}]`).join('×')}` : k.name), 8);
     console.log(`  ${name}: ${info.kernels.length} kernels; top 8 by time:`);
-    for (const [k, e] of [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) console.log(`    ${k.padEnd(44)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
+    for (const [k, e] of top) console.log(`    ${k.padEnd(44)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
   }
 }
 const t = { ours: { maeStep: [] as number[], flowStep: [] as number[], score: [] as number[] }, ref: { maeStep: [] as number[], flowStep: [] as number[], score: [] as number[] } };

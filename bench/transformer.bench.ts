@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Adam, initBackend, type BackendName } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
 import { AutoregressiveTokenModel } from '@skelflow/nn';
-import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, writeReport } from './common.js';
+import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
 const BENCH = 'transformer.bench';
@@ -86,27 +86,12 @@ function ours(dim: number): Ours {
     forward: timed(fwd),
     profile: async () => {
       const info = await tf.profile(step);
-      const byKernel = new Map<string, { ms: number; n: number }>();
-      for (const k of info.kernels) {
-        const e = byKernel.get(k.name) ?? { ms: 0, n: 0 };
-        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-        e.n += 1;
-        byKernel.set(k.name, e);
-      }
-      const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+      const rows = topKernels(info.kernels, (k) => k.name, 12);
       console.log(`  per-kernel time of one training step (D ${dim}; ${info.kernels.length} kernels):`);
       for (const [name, e] of rows) console.log(`    ${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
-      const byShape = new Map<string, { ms: number; n: number }>();
-      for (const k of info.kernels) {
-        if (k.name !== 'BatchMatMul') continue;
-        const key = k.inputShapes.map((s) => `[${s}]`).join(' × ');
-        const e = byShape.get(key) ?? { ms: 0, n: 0 };
-        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-        e.n += 1;
-        byShape.set(key, e);
-      }
+      const byShape = topKernels(info.kernels, (k) => (k.name === 'BatchMatMul' ? k.inputShapes.map((s) => `[${s}]`).join(' × ') : null), 10);
       console.log('  BatchMatMul by input shapes:');
-      for (const [key, e] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) console.log(`    ${key.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
+      for (const [key, e] of byShape) console.log(`    ${key.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
     },
     dispose: () => {
       tokens.dispose();
