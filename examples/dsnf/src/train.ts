@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { trainLoop, type BatchProgress } from '@skelflow/core';
 import { InputError, Rng, WeightsError, type RngState, type TrainingState } from '@skelflow/base';
-import { segmentBatcher } from '@skelflow/stg-nf';
+import { segmentBatcher, stgNfRecipeLoopOptions } from '@skelflow/stg-nf';
 import type { Dsnf, DsnfObjectiveOptions } from './model.js';
 
 /** Options of {@link trainDsnf}: STG-NF's recipe plus the objective. */
@@ -75,10 +75,7 @@ export async function trainDsnf(model: Dsnf, data: Float32Array, labels: Int8Arr
     n,
     batchSize,
     seed,
-    epochs: options.epochs ?? 8,
-    lr: options.lr ?? 5e-4,
-    lrDecay: options.lrDecay ?? 0.99,
-    clipNorm: options.clipNorm ?? 100,
+    ...stgNfRecipeLoopOptions(options),
     params: model.parameters(),
     named: model.stateDict(),
     streams: model.namedRandomStreams(),
@@ -106,10 +103,5 @@ export async function trainDsnf(model: Dsnf, data: Float32Array, labels: Int8Arr
           },
         }
       : null,
-    ...(options.resume ? { resume: options.resume } : {}),
-    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-    ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
   });
 }

@@ -2,6 +2,7 @@ import { trainLoop, type BatchProgress } from '@skelflow/core';
 import { InputError, type TrainingState } from '@skelflow/base';
 import type { StgNf } from './model.js';
 import { segmentBatcher } from './segment_batcher.js';
+import { stgNfRecipeLoopOptions } from './train_recipe.js';
 
 /** Options of {@link trainStgNf}; defaults are the original's. */
 export interface TrainStgNfOptions {
@@ -79,10 +80,7 @@ export async function trainStgNf(
     n,
     batchSize,
     seed: options.seed ?? 0,
-    epochs: options.epochs ?? 8,
-    lr: options.lr ?? 5e-4,
-    lrDecay: options.lrDecay ?? 0.99,
-    clipNorm: options.clipNorm ?? 100,
+    ...stgNfRecipeLoopOptions(options),
     params: model.parameters(),
     named: model.stateDict(),
     streams: model.namedRandomStreams(),
@@ -99,10 +97,5 @@ export async function trainStgNf(
           },
         }
       : null,
-    ...(options.resume ? { resume: options.resume } : {}),
-    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-    ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
   });
 }
