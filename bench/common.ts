@@ -35,6 +35,14 @@ export function parseBenchFlags<T extends ParseArgsConfig>(bench: string, usageL
   return parsed.values as ReturnType<typeof parseArgs<T>>['values'];
 }
 
+/** The flags of the benchmarks that race a PyTorch twin: `--reps`, `--backend`, `--no-reference`, `--profile`. */
+export const REFERENCE_BENCH_OPTIONS = {
+  reps: { type: 'string' },
+  backend: { type: 'string' },
+  'no-reference': { type: 'boolean', default: false },
+  profile: { type: 'boolean', default: false },
+} as const;
+
 /** The value of `--<flag>` as a positive integer, `fallback` when absent; anything else is a usage error. */
 export function positiveInt(bench: string, flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;

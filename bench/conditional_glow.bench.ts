@@ -15,7 +15,7 @@ import { Adam, initBackend, normalTensor, type BackendName } from '@skelflow/cor
 import { Rng } from '@skelflow/base';
 import { ConditionalGlow } from '@skelflow/flows';
 import { FusedFlow } from '@skelflow/fused';
-import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
+import { REFERENCE_BENCH_OPTIONS, backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
 const BENCH = 'conditional_glow.bench';
@@ -24,15 +24,12 @@ const flags = parseBenchFlags(
   'usage: node --import tsx bench/conditional_glow.bench.ts [--reps N] [--dims 64,128] [--n 768] [--steps 4] [--hidden 128] [--threads 2] [--backend wasm|cpu] [--no-reference] [--profile]',
   {
     options: {
-      reps: { type: 'string' },
+      ...REFERENCE_BENCH_OPTIONS,
       dims: { type: 'string' },
       n: { type: 'string' },
       steps: { type: 'string' },
       hidden: { type: 'string' },
       threads: { type: 'string' },
-      backend: { type: 'string' },
-      'no-reference': { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
     },
     strict: true,
   },

@@ -15,7 +15,7 @@ import { Rng } from '@skelflow/base';
 import { ActNorm } from '@skelflow/flows';
 import { jointMask } from '@skelflow/nn';
 import { Nflowad } from '@skelflow/nflowad';
-import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
+import { REFERENCE_BENCH_OPTIONS, backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
 const BENCH = 'nflowad.bench';
@@ -24,13 +24,10 @@ const flags = parseBenchFlags(
   'usage: node --import tsx bench/nflowad.bench.ts [--reps N] [--batch 256] [--channels 2|3] [--threads 2] [--backend wasm|cpu] [--no-reference] [--profile]',
   {
     options: {
-      reps: { type: 'string' },
+      ...REFERENCE_BENCH_OPTIONS,
       batch: { type: 'string' },
       channels: { type: 'string' },
       threads: { type: 'string' },
-      backend: { type: 'string' },
-      'no-reference': { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
     },
     strict: true,
   },

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Adam, initBackend, type BackendName } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
 import { AutoregressiveTokenModel } from '@skelflow/nn';
-import { backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
+import { REFERENCE_BENCH_OPTIONS, backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
 const BENCH = 'transformer.bench';
@@ -21,16 +21,13 @@ const flags = parseBenchFlags(
   'usage: node --import tsx bench/transformer.bench.ts [--reps N] [--dims 128,256] [--layers 2] [--batch 256] [--tokens 12] [--codes 512] [--heads 4] [--backend wasm|cpu] [--no-reference] [--profile]',
   {
     options: {
-      reps: { type: 'string' },
+      ...REFERENCE_BENCH_OPTIONS,
       dims: { type: 'string' },
       layers: { type: 'string' },
       batch: { type: 'string' },
       tokens: { type: 'string' },
       codes: { type: 'string' },
       heads: { type: 'string' },
-      backend: { type: 'string' },
-      'no-reference': { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
     },
     strict: true,
   },
