@@ -15,75 +15,40 @@ import { Adam, initBackend, normalTensor, type BackendName } from '@skelflow/cor
 import { Rng } from '@skelflow/base';
 import { ConditionalGlow } from '@skelflow/flows';
 import { FusedFlow } from '@skelflow/fused';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import fs from 'node:fs';
+import { REFERENCE_BENCH_OPTIONS, backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
-function usage(message: string): never {
-  console.error(`conditional_glow.bench: ${message}`);
-  process.exit(2);
-}
-
-const flags = (() => {
-  try {
-    return parseArgs({
-      options: {
-        reps: { type: 'string' },
-        dims: { type: 'string' },
-        n: { type: 'string' },
-        steps: { type: 'string' },
-        hidden: { type: 'string' },
-        threads: { type: 'string' },
-        backend: { type: 'string' },
-        'no-reference': { type: 'boolean', default: false },
-        profile: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    return usage(`${(e as Error).message} (see --help)`);
-  }
-})();
-if (flags.help) {
-  console.log('usage: node --import tsx bench/conditional_glow.bench.ts [--reps N] [--dims 64,128] [--n 768] [--steps 4] [--hidden 128] [--threads 2] [--backend wasm|cpu] [--no-reference] [--profile]');
-  process.exit(0);
-}
-const posInt = (name: string, text: string | undefined, fallback: number): number => {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) usage(`--${name} must be a positive integer, got '${text}'`);
-  return v;
-};
+const BENCH = 'conditional_glow.bench';
+const flags = parseBenchFlags(
+  BENCH,
+  'usage: node --import tsx bench/conditional_glow.bench.ts [--reps N] [--dims 64,128] [--n 768] [--steps 4] [--hidden 128] [--threads 2] [--backend wasm|cpu] [--no-reference] [--profile]',
+  {
+    options: {
+      ...REFERENCE_BENCH_OPTIONS,
+      dims: { type: 'string' },
+      n: { type: 'string' },
+      steps: { type: 'string' },
+      hidden: { type: 'string' },
+      threads: { type: 'string' },
+    },
+    strict: true,
+  },
+);
+const posInt = (name: string, text: string | undefined, fallback: number): number => positiveInt(BENCH, name, text, fallback);
 const REPS = posInt('reps', flags.reps, 5);
 const DIMS = (flags.dims ?? '64,128').split(',').map((d) => posInt('dims', d, 64));
 const N = posInt('n', flags.n, 768);
 const STEPS = posInt('steps', flags.steps, 4);
 const HIDDEN = posInt('hidden', flags.hidden, 128);
 const REF_THREADS = posInt('threads', flags.threads, 2);
-const BACKEND = (flags.backend ?? 'wasm') as BackendName;
-if (!['wasm', 'cpu'].includes(BACKEND)) usage(`--backend must be wasm or cpu, got '${flags.backend}'`);
+const BACKEND = backendFlag(BENCH, flags.backend);
 const WARMUP = 1;
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const refScript = path.join(repoRoot, 'bench', 'torch', 'nflowad.py');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function reference(dim: number): { trainStep: number; score: number; torch?: string } | null {
   if (flags['no-reference']) return null;
-  const r = spawnSync('/usr/bin/python3', [refScript, 'bench', '--n', String(N), '--dim', String(dim), '--context', String(dim), '--steps', String(STEPS),
-    '--hidden', String(HIDDEN), '--threads', String(REF_THREADS), '--reps', '1', '--warmup', '1'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`conditional_glow.bench: reference failed (${r.status}): ${r.stderr.trim().split('\n').pop()}`);
-    return null;
-  }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return runReference(BENCH, refScript, ['bench', '--n', String(N), '--dim', String(dim), '--context', String(dim), '--steps', String(STEPS),
+    '--hidden', String(HIDDEN), '--threads', String(REF_THREADS), '--reps', '1', '--warmup', '1']);
 }
 
 function ours(dim: number) {
@@ -110,11 +75,7 @@ function ours(dim: number) {
   if (!(fused instanceof FusedFlow)) throw new Error(`conditional_glow.bench: not fusable: ${fused.reason}`);
   const hData = Float32Array.from(h.dataSync());
   const cData = Float32Array.from(c.dataSync());
-  const timed = (fn: () => void) => () => {
-    const t0 = performance.now();
-    fn();
-    return (performance.now() - t0) / 1000;
-  };
+  const timed = (fn: () => void) => () => seconds(fn);
   return {
     trainStep: timed(step),
     score: timed(score),
@@ -128,18 +89,7 @@ function ours(dim: number) {
     }),
     profile: async () => {
       const info = await tf.profile(step);
-      const by = (key: (k: (typeof info.kernels)[number]) => string | null) => {
-        const m = new Map<string, { ms: number; n: number }>();
-        for (const k of info.kernels) {
-          const name = key(k);
-          if (name === null) continue;
-          const e = m.get(name) ?? { ms: 0, n: 0 };
-          e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-          e.n += 1;
-          m.set(name, e);
-        }
-        return [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10);
-      };
+      const by = (key: (k: (typeof info.kernels)[number]) => string | null) => topKernels(info.kernels, key, 10);
       console.log(`  per-kernel time of one training step (d ${dim}; ${info.kernels.length} kernels):`);
       for (const [name, e] of by((k) => k.name)) console.log(`    ${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
       console.log('  BatchMatMul by input shapes:');
@@ -193,7 +143,7 @@ for (const dim of DIMS) {
     refScoreS: t.refScore.length ? median(t.refScore) : null,
     torch: torchVersion,
   };
-  const ratio = (a: number, b: number | null) => (b ? (a / b).toFixed(2) : '—');
+  const ratio = ratioText;
   console.log(
     `d ${String(dim).padStart(4)}: train step ours ${row.oursTrainS.toFixed(3)} s, PyTorch ${row.refTrainS?.toFixed(3) ?? '—'} s (ratio ${ratio(row.oursTrainS, row.refTrainS)}); ` +
       `score ours ${row.oursScoreS.toFixed(3)} s, PyTorch ${row.refScoreS?.toFixed(3) ?? '—'} s (ratio ${ratio(row.oursScoreS, row.refScoreS)}); ` +
@@ -202,6 +152,4 @@ for (const dim of DIMS) {
   results.push(row);
 }
 const summary = { bench: 'conditional-glow', backend: tf.getBackend(), n: N, steps: STEPS, hidden: HIDDEN, reps: REPS, refThreads: REF_THREADS, results };
-fs.mkdirSync(path.join(repoRoot, '.cache', 'bench'), { recursive: true });
-fs.writeFileSync(path.join(repoRoot, '.cache', 'bench', 'conditional_glow.json'), JSON.stringify(summary, null, 2));
-console.log(JSON.stringify(summary));
+writeReport('conditional_glow.json', summary);

@@ -15,72 +15,37 @@ import { Rng } from '@skelflow/base';
 import { ActNorm } from '@skelflow/flows';
 import { jointMask } from '@skelflow/nn';
 import { Nflowad } from '@skelflow/nflowad';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import fs from 'node:fs';
+import { REFERENCE_BENCH_OPTIONS, backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
-function usage(message: string): never {
-  console.error(`nflowad.bench: ${message}`);
-  process.exit(2);
-}
-
-const flags = (() => {
-  try {
-    return parseArgs({
-      options: {
-        reps: { type: 'string' },
-        batch: { type: 'string' },
-        channels: { type: 'string' },
-        threads: { type: 'string' },
-        backend: { type: 'string' },
-        'no-reference': { type: 'boolean', default: false },
-        profile: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    return usage(`${(e as Error).message} (see --help)`);
-  }
-})();
-if (flags.help) {
-  console.log('usage: node --import tsx bench/nflowad.bench.ts [--reps N] [--batch 256] [--channels 2|3] [--threads 2] [--backend wasm|cpu] [--no-reference] [--profile]');
-  process.exit(0);
-}
-const posInt = (name: string, text: string | undefined, fallback: number): number => {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) usage(`--${name} must be a positive integer, got '${text}'`);
-  return v;
-};
+const BENCH = 'nflowad.bench';
+const flags = parseBenchFlags(
+  BENCH,
+  'usage: node --import tsx bench/nflowad.bench.ts [--reps N] [--batch 256] [--channels 2|3] [--threads 2] [--backend wasm|cpu] [--no-reference] [--profile]',
+  {
+    options: {
+      ...REFERENCE_BENCH_OPTIONS,
+      batch: { type: 'string' },
+      channels: { type: 'string' },
+      threads: { type: 'string' },
+    },
+    strict: true,
+  },
+);
+const posInt = (name: string, text: string | undefined, fallback: number): number => positiveInt(BENCH, name, text, fallback);
 const REPS = posInt('reps', flags.reps, 3);
 const BATCH = posInt('batch', flags.batch, 256);
 const CHANNELS = posInt('channels', flags.channels, 2);
 const REF_THREADS = posInt('threads', flags.threads, 2);
-const BACKEND = (flags.backend ?? 'wasm') as BackendName;
-if (!['wasm', 'cpu'].includes(BACKEND)) usage(`--backend must be wasm or cpu, got '${flags.backend}'`);
+const BACKEND = backendFlag(BENCH, flags.backend);
 const SIZES = { segLen: 24, joints: 18, dModel: 64, heads: 4, layers: 2, flowSteps: 4, flowHidden: 128 };
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const refScript = path.join(repoRoot, 'bench', 'torch', 'nflowad_model.py');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 type Times = { maeStep: number; flowStep: number; score: number };
 
 function reference(): (Times & { torch?: string }) | null {
   if (flags['no-reference']) return null;
-  const r = spawnSync('/usr/bin/python3', [refScript, 'bench', '--batch', String(BATCH), '--channels', String(CHANNELS), '--threads', String(REF_THREADS), '--reps', '1', '--warmup', '1'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`nflowad.bench: reference failed (${r.status}): ${r.stderr.trim().split('\n').pop()}`);
-    return null;
-  }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return runReference(BENCH, refScript, ['bench', '--batch', String(BATCH), '--channels', String(CHANNELS), '--threads', String(REF_THREADS), '--reps', '1', '--warmup', '1']);
 }
 
 await initBackend(BACKEND);
@@ -113,11 +78,7 @@ const flowStep = step(flowParams, opt2, () => {
 const score = () => {
   model.explainSegments(data, { batchSize: BATCH });
 };
-const timed = (fn: () => void) => {
-  const t0 = performance.now();
-  fn();
-  return (performance.now() - t0) / 1000;
-};
+const timed = seconds;
 
 console.log(`NFlowAD: batch ${BATCH} segments [${CHANNELS}, 24, 18], d 64, 2 layers, 4 heads, 4 Glow steps (hidden 128); ours on ${tf.getBackend()}, PyTorch ${REF_THREADS} threads; ${REPS} reps`);
 maeStep();
@@ -126,16 +87,9 @@ score();
 if (flags.profile) {
   for (const [name, fn] of [['autoencoder step', maeStep], ['flow step', flowStep], ['scoring', score]] as const) {
     const info = await tf.profile(fn);
-    const m = new Map<string, { ms: number; n: number }>();
-    for (const k of info.kernels) {
-      const key = k.name === 'BatchMatMul' ? `BatchMatMul ${k.inputShapes.map((s) => `[${s}]`).join('×')}` : k.name;
-      const e = m.get(key) ?? { ms: 0, n: 0 };
-      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      e.n += 1;
-      m.set(key, e);
-    }
+    const top = topKernels(info.kernels, (k) => (k.name === 'BatchMatMul' ? `BatchMatMul ${k.inputShapes.map((s) => `[${s}]`).join('×')}` : k.name), 8);
     console.log(`  ${name}: ${info.kernels.length} kernels; top 8 by time:`);
-    for (const [k, e] of [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) console.log(`    ${k.padEnd(44)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
+    for (const [k, e] of top) console.log(`    ${k.padEnd(44)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
   }
 }
 const t = { ours: { maeStep: [] as number[], flowStep: [] as number[], score: [] as number[] }, ref: { maeStep: [] as number[], flowStep: [] as number[], score: [] as number[] } };
@@ -158,7 +112,7 @@ const rows = (['maeStep', 'flowStep', 'score'] as const).map((k) => ({
   refS: t.ref[k].length ? median(t.ref[k]) : null,
 }));
 for (const r of rows) {
-  const ratio = r.refS ? (r.oursS / r.refS).toFixed(2) : '—';
+  const ratio = ratioText(r.oursS, r.refS);
   console.log(`${r.what.padEnd(9)} ours ${r.oursS.toFixed(3)} s, PyTorch ${r.refS?.toFixed(3) ?? '—'} s (ratio ${ratio})`);
 }
 tf.dispose([x, mask, h]);
@@ -166,6 +120,4 @@ opt1.dispose();
 opt2.dispose();
 model.dispose();
 const summary = { bench: 'nflowad', backend: BACKEND, batch: BATCH, channels: CHANNELS, reps: REPS, refThreads: REF_THREADS, torch: torchVersion, rows };
-fs.mkdirSync(path.join(repoRoot, '.cache', 'bench'), { recursive: true });
-fs.writeFileSync(path.join(repoRoot, '.cache', 'bench', 'nflowad.json'), JSON.stringify(summary, null, 2));
-console.log(JSON.stringify(summary));
+writeReport('nflowad.json', summary);

@@ -15,53 +15,36 @@ import { pcaGaussianFamily } from '@skelflow/pca-gaussian';
 import { stgNfFamily, type StgNfAnomalyModel, type StgNfFamilyConfig } from '@skelflow/stg-nf';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseBenchFlags, positiveInt as positiveIntFlag, usageError } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Flags and configuration
 // ---------------------------------------------------------------------------------------------
 
-function usage(message: string): never {
-  console.error(`stgnf.bench: ${message}`);
-  process.exit(2);
-}
+const BENCH = 'stgnf.bench';
+const usage = (message: string): never => usageError(BENCH, message);
 
-const flags = (() => {
-  try {
-    return parseArgs({
-      options: {
-        reps: { type: 'string' },
-        quick: { type: 'boolean', default: false },
-        'no-reference': { type: 'boolean', default: false },
-        engine: { type: 'string' },
-        threads: { type: 'string' },
-        backend: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      allowPositionals: false,
-      strict: true,
-    }).values;
-  } catch (e) {
-    return usage(`${(e as Error).message} (see --help)`);
-  }
-})();
+const flags = parseBenchFlags(
+  BENCH,
+  'usage: node --import tsx bench/stgnf.bench.ts [--reps N] [--quick] [--no-reference] [--engine auto|fused|tfjs] [--threads N] [--backend wasm|cpu]',
+  {
+    options: {
+      reps: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'no-reference': { type: 'boolean', default: false },
+      engine: { type: 'string' },
+      threads: { type: 'string' },
+      backend: { type: 'string' },
+    },
+    allowPositionals: false,
+    strict: true,
+  },
+);
 
-if (flags.help) {
-  console.log(
-    'usage: node --import tsx bench/stgnf.bench.ts [--reps N] [--quick] [--no-reference] [--engine auto|fused|tfjs] [--threads N] [--backend wasm|cpu]',
-  );
-  process.exit(0);
-}
-
-function positiveInt(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) usage(`--${name} must be a positive integer, got '${text}'`);
-  return v;
-}
+const positiveInt = (name: string, text: string | undefined, fallback: number): number => positiveIntFlag(BENCH, name, text, fallback);
 
 const QUICK = flags.quick === true;
 const REPS = positiveInt('reps', flags.reps, QUICK ? 2 : 5);

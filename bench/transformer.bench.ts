@@ -12,49 +12,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Adam, initBackend, type BackendName } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
 import { AutoregressiveTokenModel } from '@skelflow/nn';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import fs from 'node:fs';
+import { REFERENCE_BENCH_OPTIONS, backendFlag, median, parseBenchFlags, positiveInt, ratioText, repoRoot, runReference, seconds, topKernels, writeReport } from './common.js';
 import path from 'node:path';
 
-function usage(message: string): never {
-  console.error(`transformer.bench: ${message}`);
-  process.exit(2);
-}
-
-const flags = (() => {
-  try {
-    return parseArgs({
-      options: {
-        reps: { type: 'string' },
-        dims: { type: 'string' },
-        layers: { type: 'string' },
-        batch: { type: 'string' },
-        tokens: { type: 'string' },
-        codes: { type: 'string' },
-        heads: { type: 'string' },
-        backend: { type: 'string' },
-        'no-reference': { type: 'boolean', default: false },
-        profile: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    return usage(`${(e as Error).message} (see --help)`);
-  }
-})();
-if (flags.help) {
-  console.log('usage: node --import tsx bench/transformer.bench.ts [--reps N] [--dims 128,256] [--layers 2] [--batch 256] [--tokens 12] [--codes 512] [--heads 4] [--backend wasm|cpu] [--no-reference] [--profile]');
-  process.exit(0);
-}
-const posInt = (name: string, text: string | undefined, fallback: number): number => {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) usage(`--${name} must be a positive integer, got '${text}'`);
-  return v;
-};
+const BENCH = 'transformer.bench';
+const flags = parseBenchFlags(
+  BENCH,
+  'usage: node --import tsx bench/transformer.bench.ts [--reps N] [--dims 128,256] [--layers 2] [--batch 256] [--tokens 12] [--codes 512] [--heads 4] [--backend wasm|cpu] [--no-reference] [--profile]',
+  {
+    options: {
+      ...REFERENCE_BENCH_OPTIONS,
+      dims: { type: 'string' },
+      layers: { type: 'string' },
+      batch: { type: 'string' },
+      tokens: { type: 'string' },
+      codes: { type: 'string' },
+      heads: { type: 'string' },
+    },
+    strict: true,
+  },
+);
+const posInt = (name: string, text: string | undefined, fallback: number): number => positiveInt(BENCH, name, text, fallback);
 const REPS = posInt('reps', flags.reps, 5);
 const DIMS = (flags.dims ?? '128,256').split(',').map((d) => posInt('dims', d, 128));
 const LAYERS = posInt('layers', flags.layers, 2);
@@ -62,28 +40,15 @@ const BATCH = posInt('batch', flags.batch, 256);
 const TOKENS = posInt('tokens', flags.tokens, 12);
 const CODES = posInt('codes', flags.codes, 512);
 const HEADS = posInt('heads', flags.heads, 4);
-const BACKEND = (flags.backend ?? 'wasm') as BackendName;
-if (!['wasm', 'cpu'].includes(BACKEND)) usage(`--backend must be wasm or cpu, got '${flags.backend}'`);
+const BACKEND = backendFlag(BENCH, flags.backend);
 const REF_THREADS = 2;
 const WARMUP = 2;
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const refScript = path.join(repoRoot, 'bench', 'torch', 'transformer.py');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function reference(dim: number): { trainStep: number; forward: number } | null {
   if (flags['no-reference']) return null;
-  const r = spawnSync('/usr/bin/python3', [refScript, 'bench', '--tokens', String(TOKENS), '--codes', String(CODES), '--dim', String(dim),
-    '--layers', String(LAYERS), '--heads', String(HEADS), '--batch', String(BATCH), '--threads', String(REF_THREADS), '--reps', '1', '--warmup', '1'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`transformer.bench: reference failed (${r.status}): ${r.stderr.trim().split('\n').pop()}`);
-    return null;
-  }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return runReference(BENCH, refScript, ['bench', '--tokens', String(TOKENS), '--codes', String(CODES), '--dim', String(dim),
+    '--layers', String(LAYERS), '--heads', String(HEADS), '--batch', String(BATCH), '--threads', String(REF_THREADS), '--reps', '1', '--warmup', '1']);
 }
 
 interface Ours {
@@ -112,37 +77,18 @@ function ours(dim: number): Ours {
     nll.dataSync();
     nll.dispose();
   };
-  const timed = (fn: () => void) => () => {
-    const t0 = performance.now();
-    fn();
-    return (performance.now() - t0) / 1000;
-  };
+  const timed = (fn: () => void) => () => seconds(fn);
   return {
     trainStep: timed(step),
     forward: timed(fwd),
     profile: async () => {
       const info = await tf.profile(step);
-      const byKernel = new Map<string, { ms: number; n: number }>();
-      for (const k of info.kernels) {
-        const e = byKernel.get(k.name) ?? { ms: 0, n: 0 };
-        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-        e.n += 1;
-        byKernel.set(k.name, e);
-      }
-      const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+      const rows = topKernels(info.kernels, (k) => k.name, 12);
       console.log(`  per-kernel time of one training step (D ${dim}; ${info.kernels.length} kernels):`);
       for (const [name, e] of rows) console.log(`    ${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
-      const byShape = new Map<string, { ms: number; n: number }>();
-      for (const k of info.kernels) {
-        if (k.name !== 'BatchMatMul') continue;
-        const key = k.inputShapes.map((s) => `[${s}]`).join(' × ');
-        const e = byShape.get(key) ?? { ms: 0, n: 0 };
-        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-        e.n += 1;
-        byShape.set(key, e);
-      }
+      const byShape = topKernels(info.kernels, (k) => (k.name === 'BatchMatMul' ? k.inputShapes.map((s) => `[${s}]`).join(' × ') : null), 10);
       console.log('  BatchMatMul by input shapes:');
-      for (const [key, e] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) console.log(`    ${key.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
+      for (const [key, e] of byShape) console.log(`    ${key.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.n}`);
     },
     dispose: () => {
       tokens.dispose();
@@ -183,7 +129,7 @@ for (const dim of DIMS) {
     refForwardS: t.refFwd.length ? median(t.refFwd) : null,
     torch: torchVersion,
   };
-  const ratio = (a: number, b: number | null) => (b ? (a / b).toFixed(2) : '—');
+  const ratio = ratioText;
   console.log(
     `D ${String(dim).padStart(4)}: train step ours ${row.oursTrainS.toFixed(3)} s, PyTorch ${row.refTrainS?.toFixed(3) ?? '—'} s (ratio ${ratio(row.oursTrainS, row.refTrainS)}); ` +
       `forward ours ${row.oursForwardS.toFixed(3)} s, PyTorch ${row.refForwardS?.toFixed(3) ?? '—'} s (ratio ${ratio(row.oursForwardS, row.refForwardS)})`,
@@ -191,6 +137,4 @@ for (const dim of DIMS) {
   results.push(row);
 }
 const summary = { bench: 'transformer', backend: tf.getBackend(), tokens: TOKENS, codes: CODES, layers: LAYERS, heads: HEADS, batch: BATCH, reps: REPS, refThreads: REF_THREADS, results };
-fs.mkdirSync(path.join(repoRoot, '.cache', 'bench'), { recursive: true });
-fs.writeFileSync(path.join(repoRoot, '.cache', 'bench', 'transformer.json'), JSON.stringify(summary, null, 2));
-console.log(JSON.stringify(summary));
+writeReport('transformer.json', summary);

@@ -1,5 +1,4 @@
-import { InputError } from '@skelflow/base';
-import { decodeIntoModule, parseModelJson, type ModelJson } from '@skelflow/core';
+import { moduleFromSavedFiles, type ModelJson } from '@skelflow/core';
 import { MODEL_FORMAT_VERSION } from '@skelflow/model';
 import type { MsgFlowConfig } from './config.js';
 import { MsgFlow } from './model.js';
@@ -13,20 +12,11 @@ export const MSGFLOW_KIND = 'msg-flow';
  * calls it).
  */
 export function msgFlowFromSavedFiles(modelJson: ModelJson | string, weights: Uint8Array, source = 'model.json', weightsSource = 'weights.bin'): MsgFlow {
-  const json = parseModelJson(modelJson, source, { firstLine: true });
-  const cfg = json?.config as { kind?: string; formatVersion?: number; model?: MsgFlowConfig } | undefined;
-  if (cfg?.kind !== MSGFLOW_KIND || typeof cfg?.model !== 'object' || cfg.model === null) {
-    throw new InputError(`model kind '${String(cfg?.kind)}' is not '${MSGFLOW_KIND}'`, { source });
-  }
-  if (cfg.formatVersion !== MODEL_FORMAT_VERSION) {
-    throw new InputError(`format version ${String(cfg.formatVersion)} is not the supported ${MODEL_FORMAT_VERSION}`, { source, location: 'formatVersion' });
-  }
-  const model = new MsgFlow(cfg.model);
-  try {
-    decodeIntoModule(model, json, weights, source, weightsSource);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model.eval();
+  return moduleFromSavedFiles(modelJson, weights, {
+    kind: MSGFLOW_KIND,
+    formatVersion: MODEL_FORMAT_VERSION,
+    create: (config: MsgFlowConfig) => new MsgFlow(config),
+    source,
+    weightsSource,
+  });
 }

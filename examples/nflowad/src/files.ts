@@ -1,5 +1,4 @@
-import { InputError } from '@skelflow/base';
-import { decodeIntoModule, parseModelJson, type ModelJson } from '@skelflow/core';
+import { moduleFromSavedFiles, type ModelJson } from '@skelflow/core';
 import { MODEL_FORMAT_VERSION } from '@skelflow/model';
 import type { NflowadConfig } from './config.js';
 import { Nflowad } from './model.js';
@@ -13,20 +12,11 @@ export const NFLOWAD_KIND = 'nflowad';
  * calls it).
  */
 export function nflowadFromSavedFiles(modelJson: ModelJson | string, weights: Uint8Array, source = 'model.json', weightsSource = 'weights.bin'): Nflowad {
-  const json = parseModelJson(modelJson, source, { firstLine: true });
-  const cfg = json?.config as { kind?: string; formatVersion?: number; model?: NflowadConfig } | undefined;
-  if (cfg?.kind !== NFLOWAD_KIND || typeof cfg?.model !== 'object' || cfg.model === null) {
-    throw new InputError(`model kind '${String(cfg?.kind)}' is not '${NFLOWAD_KIND}'`, { source });
-  }
-  if (cfg.formatVersion !== MODEL_FORMAT_VERSION) {
-    throw new InputError(`format version ${String(cfg.formatVersion)} is not the supported ${MODEL_FORMAT_VERSION}`, { source, location: 'formatVersion' });
-  }
-  const model = new Nflowad(cfg.model);
-  try {
-    decodeIntoModule(model, json, weights, source, weightsSource);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model.eval();
+  return moduleFromSavedFiles(modelJson, weights, {
+    kind: NFLOWAD_KIND,
+    formatVersion: MODEL_FORMAT_VERSION,
+    create: (config: NflowadConfig) => new Nflowad(config),
+    source,
+    weightsSource,
+  });
 }

@@ -1,7 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { trainLoop, type BatchProgress } from '@skelflow/core';
 import { InputError, type TrainingState } from '@skelflow/base';
 import type { StgNf } from './model.js';
+import { segmentBatcher } from './segment_batcher.js';
+import { stgNfRecipeLoopOptions } from './train_recipe.js';
 
 /** Options of {@link trainStgNf}; defaults are the original's. */
 export interface TrainStgNfOptions {
@@ -72,50 +73,29 @@ export async function trainStgNf(
   if (engine === 'fused' && !fused) {
     throw new InputError(`this model has no fused engine: ${model.fusedUnavailableReason}`, { source: 'trainStgNf', location: 'engine' });
   }
-  const batchBuf = new Float32Array(batchSize * per);
-  const labelBuf = new Float32Array(batchSize);
-  const flatBuf = new Float64Array(batchSize * per);
-  const flatLabels = new Float64Array(batchSize);
+  const batches = segmentBatcher(data, labels, model.config, batchSize);
   model.train();
   return trainLoop({
     source: 'trainStgNf',
     n,
     batchSize,
     seed: options.seed ?? 0,
-    epochs: options.epochs ?? 8,
-    lr: options.lr ?? 5e-4,
-    lrDecay: options.lrDecay ?? 0.99,
-    clipNorm: options.clipNorm ?? 100,
+    ...stgNfRecipeLoopOptions(options),
     params: model.parameters(),
     named: model.stateDict(),
     streams: model.namedRandomStreams(),
     loss: (idx) => {
-      const b = idx.length;
-      for (let i = 0; i < b; i++) {
-        batchBuf.set(data.subarray(idx[i]! * per, (idx[i]! + 1) * per), i * per);
-        if (labels) labelBuf[i] = labels[idx[i]!]!;
-      }
-      const x = tf.tensor4d(batchBuf.subarray(0, b * per), [b, channels, segLen, joints]);
-      const y = labels ? tf.tensor1d(labelBuf.subarray(0, b)) : undefined;
+      const { x, y } = batches.tensors(idx);
       return model.loss(x, y);
     },
     fused: fused
       ? {
           engine: fused,
           lossAndGrad: (idx) => {
-            const b = idx.length;
-            for (let k = 0; k < b; k++) {
-              flatBuf.set(data.subarray(idx[k]! * per, (idx[k]! + 1) * per), k * per);
-              if (labels) flatLabels[k] = labels[idx[k]!]!;
-            }
-            return fused.lossAndGrad(flatBuf.subarray(0, b * per), labels ? flatLabels.subarray(0, b) : undefined);
+            const batch = batches.flat(idx);
+            return fused.lossAndGrad(batch.x, batch.labels);
           },
         }
       : null,
-    ...(options.resume ? { resume: options.resume } : {}),
-    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-    ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
   });
 }

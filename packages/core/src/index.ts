@@ -24,3 +24,4 @@ export { checkpointFromObject, type CheckpointJson, type CheckpointTensor, parse
 export { checkpointFromTorch } from './io/torch_checkpoint.js';
 export { decodeIntoModule, encodeModule, type ModelJson } from './io/weights.js';
 export { parseModelJson, type ParseModelJsonOptions } from './io/model_json.js';
+export { moduleFromSavedFiles, type SavedModuleSpec } from './io/saved_module.js';
