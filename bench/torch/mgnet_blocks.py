@@ -24,13 +24,13 @@ Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
           prints one JSON line of median wall and CPU seconds (float32): LSTA forward + backward
           on [batch, channels, 12, 4, 4], and memory read + separateness forward + backward.
 """
-import argparse, json, os, sys, time
+import json, os, sys, time
 import torch
 from torch import nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twin_common import arr, median_seconds  # noqa: E402
+from twin_common import arr, median_seconds, twin_main  # noqa: E402
 
 
 class LKA3d(nn.Module):
@@ -191,19 +191,11 @@ def bench(args):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='cmd', required=True)
-    g = sub.add_parser('golden')
-    g.add_argument('--in', dest='inp', required=True)
-    g.add_argument('--out', required=True)
-    b = sub.add_parser('bench')
-    for k, v in [('batch', 32), ('channels', 64), ('queries', 2048), ('dim', 64), ('items', 10), ('threads', 2), ('reps', 5)]:
-        b.add_argument(f'--{k}', type=int, default=v)
-    args = p.parse_args()
-    if args.cmd == 'golden':
-        golden(args)
-    else:
-        bench(args)
+    def bench_args(b):
+        for k, v in [('batch', 32), ('channels', 64), ('queries', 2048), ('dim', 64), ('items', 10)]:
+            b.add_argument(f'--{k}', type=int, default=v)
+
+    twin_main(__doc__, golden, bench, bench_args, reps=5, warmup=None)
 
 
 if __name__ == '__main__':

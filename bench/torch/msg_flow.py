@@ -22,13 +22,13 @@ Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
           prints one JSON line: median seconds of one training step per stage and of scoring a
           batch (tokenizer + prior + context + flow).
 """
-import argparse, json, math, os, sys, time
+import json, math, os, sys, time
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from transformer import TokenModel, load as load_token_model  # noqa: E402
-from twin_common import arr, median, median_seconds  # noqa: E402
+from twin_common import arr, median, median_seconds, twin_main  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,25 +351,17 @@ def bench(args):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='cmd', required=True)
-    g = sub.add_parser('golden')
-    g.add_argument('--in', dest='inp', required=True)
-    g.add_argument('--out', required=True)
-    b = sub.add_parser('bench')
-    b.add_argument('--batch', type=int, default=256)
-    b.add_argument('--score', type=int, default=1024)
-    b.add_argument('--vq-width', type=int, default=32)
-    b.add_argument('--code-dim', type=int, default=16)
-    b.add_argument('--vq-depth', type=int, default=2)
-    b.add_argument('--codebook', type=int, default=64)
-    b.add_argument('--d-model', type=int, default=64)
-    b.add_argument('--context-channels', type=int, default=4)
-    b.add_argument('--threads', type=int, default=2)
-    b.add_argument('--reps', type=int, default=5)
-    b.add_argument('--warmup', type=int, default=1)
-    args = p.parse_args()
-    golden(args) if args.cmd == 'golden' else bench(args)
+    def bench_args(b):
+        b.add_argument('--batch', type=int, default=256)
+        b.add_argument('--score', type=int, default=1024)
+        b.add_argument('--vq-width', type=int, default=32)
+        b.add_argument('--code-dim', type=int, default=16)
+        b.add_argument('--vq-depth', type=int, default=2)
+        b.add_argument('--codebook', type=int, default=64)
+        b.add_argument('--d-model', type=int, default=64)
+        b.add_argument('--context-channels', type=int, default=4)
+
+    twin_main(__doc__, golden, bench, bench_args, reps=5, warmup=1)
 
 
 if __name__ == '__main__':

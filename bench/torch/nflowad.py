@@ -32,12 +32,12 @@ ActNorm initialises from the first training batch (zero mean, unit population st
 
 Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
 """
-import argparse, json, math, os, sys
+import json, math, os, sys
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twin_common import arr, median_seconds  # noqa: E402
+from twin_common import arr, median_seconds, twin_main  # noqa: E402
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -285,24 +285,16 @@ def bench(args):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='cmd', required=True)
-    g = sub.add_parser('golden')
-    g.add_argument('--in', dest='inp', required=True)
-    g.add_argument('--out', required=True)
-    b = sub.add_parser('bench')
-    b.add_argument('--n', type=int, default=768)
-    b.add_argument('--dim', type=int, default=64)
-    b.add_argument('--context', type=int, default=64)
-    b.add_argument('--steps', type=int, default=4)
-    b.add_argument('--hidden', type=int, default=128)
-    b.add_argument('--hidden-layers', type=int, default=2)
-    b.add_argument('--mixing', choices=['lu', 'reverse'], default='lu')
-    b.add_argument('--threads', type=int, default=2)
-    b.add_argument('--reps', type=int, default=5)
-    b.add_argument('--warmup', type=int, default=1)
-    args = p.parse_args()
-    golden(args) if args.cmd == 'golden' else bench(args)
+    def bench_args(b):
+        b.add_argument('--n', type=int, default=768)
+        b.add_argument('--dim', type=int, default=64)
+        b.add_argument('--context', type=int, default=64)
+        b.add_argument('--steps', type=int, default=4)
+        b.add_argument('--hidden', type=int, default=128)
+        b.add_argument('--hidden-layers', type=int, default=2)
+        b.add_argument('--mixing', choices=['lu', 'reverse'], default='lu')
+
+    twin_main(__doc__, golden, bench, bench_args, reps=5, warmup=1)
 
 
 if __name__ == '__main__':

@@ -35,13 +35,13 @@ masked joints zero-filled; stage 2 loss: -mean log p(h_t | c) on the frozen enco
 
 Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
 """
-import argparse, json, os, re, sys
+import json, os, re, sys
 import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nflowad import ActNorm, ConditionalGlow  # noqa: E402
-from twin_common import arr, median_seconds  # noqa: E402
+from twin_common import arr, median_seconds, twin_main  # noqa: E402
 
 
 def snake(name):
@@ -243,26 +243,18 @@ def bench(args):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='cmd', required=True)
-    g = sub.add_parser('golden')
-    g.add_argument('--in', dest='inp', required=True)
-    g.add_argument('--out', required=True)
-    b = sub.add_parser('bench')
-    b.add_argument('--batch', type=int, default=256)
-    b.add_argument('--channels', type=int, default=2)
-    b.add_argument('--joints', type=int, default=18)
-    b.add_argument('--seg-len', type=int, default=24)
-    b.add_argument('--dim', type=int, default=64)
-    b.add_argument('--heads', type=int, default=4)
-    b.add_argument('--layers', type=int, default=2)
-    b.add_argument('--flow-steps', type=int, default=4)
-    b.add_argument('--flow-hidden', type=int, default=128)
-    b.add_argument('--threads', type=int, default=2)
-    b.add_argument('--reps', type=int, default=3)
-    b.add_argument('--warmup', type=int, default=1)
-    args = p.parse_args()
-    golden(args) if args.cmd == 'golden' else bench(args)
+    def bench_args(b):
+        b.add_argument('--batch', type=int, default=256)
+        b.add_argument('--channels', type=int, default=2)
+        b.add_argument('--joints', type=int, default=18)
+        b.add_argument('--seg-len', type=int, default=24)
+        b.add_argument('--dim', type=int, default=64)
+        b.add_argument('--heads', type=int, default=4)
+        b.add_argument('--layers', type=int, default=2)
+        b.add_argument('--flow-steps', type=int, default=4)
+        b.add_argument('--flow-hidden', type=int, default=128)
+
+    twin_main(__doc__, golden, bench, bench_args, reps=3, warmup=1)
 
 
 if __name__ == '__main__':

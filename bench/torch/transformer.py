@@ -22,12 +22,12 @@ Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
               --layers 2 --heads 4 --batch 256 --threads 2 --reps 5
           prints one JSON line of median seconds per forward+backward (+ Adam step) and per forward.
 """
-import argparse, json, os, re, sys
+import json, os, re, sys
 import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from twin_common import arr, median_seconds  # noqa: E402
+from twin_common import arr, median_seconds, twin_main  # noqa: E402
 
 
 def snake(name):
@@ -144,24 +144,16 @@ def bench(args):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest='cmd', required=True)
-    g = sub.add_parser('golden')
-    g.add_argument('--in', dest='inp', required=True)
-    g.add_argument('--out', required=True)
-    b = sub.add_parser('bench')
-    b.add_argument('--tokens', type=int, default=12)
-    b.add_argument('--codes', type=int, default=512)
-    b.add_argument('--dim', type=int, default=128)
-    b.add_argument('--layers', type=int, default=2)
-    b.add_argument('--heads', type=int, default=4)
-    b.add_argument('--batch', type=int, default=256)
-    b.add_argument('--dropout', type=float, default=0.1)
-    b.add_argument('--threads', type=int, default=2)
-    b.add_argument('--reps', type=int, default=5)
-    b.add_argument('--warmup', type=int, default=2)
-    args = p.parse_args()
-    golden(args) if args.cmd == 'golden' else bench(args)
+    def bench_args(b):
+        b.add_argument('--tokens', type=int, default=12)
+        b.add_argument('--codes', type=int, default=512)
+        b.add_argument('--dim', type=int, default=128)
+        b.add_argument('--layers', type=int, default=2)
+        b.add_argument('--heads', type=int, default=4)
+        b.add_argument('--batch', type=int, default=256)
+        b.add_argument('--dropout', type=float, default=0.1)
+
+    twin_main(__doc__, golden, bench, bench_args, reps=5, warmup=2)
 
 
 if __name__ == '__main__':

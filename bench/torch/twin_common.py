@@ -1,4 +1,5 @@
-"""Helpers the PyTorch twins share: JSON export of a tensor, the median, and median timing."""
+"""Helpers the PyTorch twins share: JSON export of a tensor, the median, median timing, and the command line."""
+import argparse
 import time
 
 
@@ -22,3 +23,23 @@ def median_seconds(fn, warmup, reps):
         fn()
         times.append(time.perf_counter() - t0)
     return median(times)
+
+
+def twin_main(doc, golden, bench, bench_args, reps=5, warmup=1):
+    """A twin's command line: `golden --in F --out F` or `bench [its own flags] --threads --reps [--warmup]`.
+
+    `bench_args(parser)` adds the twin's own bench flags; `warmup=None` omits `--warmup`.
+    """
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest='cmd', required=True)
+    g = sub.add_parser('golden')
+    g.add_argument('--in', dest='inp', required=True)
+    g.add_argument('--out', required=True)
+    b = sub.add_parser('bench')
+    bench_args(b)
+    b.add_argument('--threads', type=int, default=2)
+    b.add_argument('--reps', type=int, default=reps)
+    if warmup is not None:
+        b.add_argument('--warmup', type=int, default=warmup)
+    args = p.parse_args()
+    (golden if args.cmd == 'golden' else bench)(args)
