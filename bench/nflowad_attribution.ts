@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { topJoints } from '@skelflow/model';
 
 interface ArmLabels {
   arm: string;
@@ -76,9 +77,8 @@ for (const file of positionals) {
     for (let f = labels.from; f < labels.to; f++) {
       const row = e.jointScores[f];
       if (!row || row.some((v) => v === null)) continue;
-      const order = row.map((v, j) => [v as number, j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, 3);
       r.frames++;
-      if (order.some(([, j]) => arm.has(names[j]!))) r.framesArm++;
+      if (topJoints(row as number[], names, 3).some((j) => arm.has(j.joint))) r.framesArm++;
     }
   }
   const frac = (a: number, b: number) => (b > 0 ? (a / b).toFixed(3) : 'n/a');
