@@ -208,6 +208,9 @@ async function train(target: NflowadAnomalyModel | NflowadFamilyConfig, data: Tr
       flowLr: config.lr,
       lrDecay: config.lrDecay,
       ...(validation ? { validation } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: (state) => options.onCheckpoint!(model, state) } : {}),
       ...(onProgress ? { onProgress: (p) => onProgress({ done: offset[p.stage] + p.epoch * batches + p.batch + 1, total, epoch: p.epoch, loss: p.loss, message: p.stage }) } : {}),
     });
     model.history = history;
@@ -230,6 +233,7 @@ async function train(target: NflowadAnomalyModel | NflowadFamilyConfig, data: Tr
  */
 export const nflowadFamily: ModelFamily<NflowadAnomalyModel, NflowadFamilyConfig> = {
   kind: NFLOWAD_KIND,
+  resumable: true,
   summary: 'NFlowAD (Choueb et al., SPIC; card design): masked motion Transformer autoencoder + conditional Glow on its frame embeddings; S_t = 0.6·z(MSE) − 0.4·z(log p), 97th-percentile thresholds',
   ...poseSegmentFamily(RECIPE, FLAGS),
   create: (config) => new NflowadAnomalyModel(new Nflowad(modelConfig(config))),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, Rng } from '@skelflow/base';
-import { Adam, exponentialDecay, fit, type BatchProgress } from '@skelflow/core';
+import { InputError, Rng, WeightsError, type TrainingState } from '@skelflow/base';
+import { trainLoop, type BatchProgress, type TrainerExtraState } from '@skelflow/core';
 import { jointMask } from '@skelflow/nn';
 import type { Nflowad } from './model.js';
 import { datasetStats } from './normalise.js';
@@ -44,6 +44,39 @@ export interface TrainNflowadOptions {
    */
   validation?: Float32Array;
   onProgress?: (p: NflowadProgress) => void;
+  /**
+   * Called before the first step of each stage, after every epoch and when stopping on request,
+   * with the state to continue from (its `stage`; the finished MAE stage's history in `extra`);
+   * the model's variables hold both stages' weights at that point. Awaited.
+   */
+  onCheckpoint?: (state: TrainingState) => Promise<void>;
+  /** Continue from a checkpoint's state: its stage, after the earlier stage (whose weights the model holds). */
+  resume?: TrainingState;
+  /** Asked after every batch; non-null (e.g. `'SIGINT'`) checkpoints and stops (`TrainingInterruptedError`). */
+  shouldStop?: () => string | null;
+}
+
+/** How {@link trainNflowad} runs one stage's loop: the checkpoint to continue from and the trainer's state. */
+export interface NflowadStageRun {
+  /** The checkpoint's state when it is in this stage. */
+  resume?: TrainingState;
+  /** The finished stage's history, kept in every checkpoint. */
+  extra?: TrainerExtraState;
+}
+
+/** The loop options both stages share: checkpoints, stop requests, resume. */
+function loopHooks(options: TrainNflowadOptions, run: NflowadStageRun) {
+  return {
+    ...(run.resume ? { resume: run.resume } : {}),
+    ...(run.extra ? { extra: run.extra } : {}),
+    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+  };
+}
+
+/** `[name, value]` of a stage's module, named from the model's root (`mae.…`). */
+function prefixed<T>(prefix: string, named: Iterable<readonly [string, T]>): [string, T][] {
+  return [...named].map(([k, v]) => [`${prefix}.${k}`, v]);
 }
 
 /** What {@link trainNflowad} returns: per-epoch losses of both stages and the calibration. */
@@ -54,13 +87,6 @@ export interface NflowadHistory {
   thresholds: NflowadThresholds;
   /** Segments the calibration used, and whether they were a held-out validation split. */
   calibration: { segments: number; heldOut: boolean };
-}
-
-function epochBatches(rng: Rng, n: number, batchSize: number): number[][] {
-  const order = rng.permutation(n);
-  const out: number[][] = [];
-  for (let s = 0; s < n; s += batchSize) out.push(order.slice(s, s + batchSize));
-  return out;
 }
 
 function gather(data: Float32Array, idx: readonly number[], per: number, buf: Float32Array): Float32Array {
@@ -84,29 +110,34 @@ export function fitInputStats(model: Nflowad, data: Float32Array): void {
  * per-(frame, joint) Bernoulli(ρ) mask, masked joints zero-filled, MSE on the masked entries;
  * Adam with lr·γ^epoch. Leaves the autoencoder in eval mode.
  */
-export async function trainMae(model: Nflowad, data: Float32Array, options: TrainNflowadOptions = {}): Promise<number[]> {
+export async function trainMae(model: Nflowad, data: Float32Array, options: TrainNflowadOptions = {}, run: NflowadStageRun = {}): Promise<number[]> {
   const n = model.segmentCount(data, 'trainMae');
   const x = model.normalise(data);
   const { channels, segLen, joints } = model.config;
   const per = model.segmentSize;
   const batchSize = options.batchSize ?? 256;
-  const lr = options.maeLr ?? 1e-4;
   const seed = options.seed ?? 0;
-  const order = new Rng(`${seed}/mae-order`);
+  // The masks' stream is the trainer's own: it goes into checkpoints beside the modules' streams.
   const masks = new Rng(`${seed}/mae-mask`);
-  const params = model.mae.parameters();
-  const opt = new Adam(params, { lr });
   const buf = new Float32Array(batchSize * per);
   const onProgress = options.onProgress;
   model.mae.train();
   try {
-    return await fit<number[]>({
-      params,
-      optimizer: opt,
+    return await trainLoop({
+      source: 'trainMae',
+      n,
+      batchSize,
+      seed: `${seed}/mae-order`,
       epochs: options.maeEpochs ?? 30,
+      lr: options.maeLr ?? 1e-4,
+      lrDecay: options.lrDecay ?? 0.99,
       clipNorm: options.clipNorm ?? 100,
-      schedule: exponentialDecay(lr, options.lrDecay ?? 0.99),
-      batches: () => epochBatches(order, n, batchSize),
+      optimizer: 'adam',
+      params: model.mae.parameters(),
+      named: prefixed('mae', [...model.mae.namedParameters(), ...model.mae.namedBuffers()]),
+      streams: [['mae-mask', masks], ...prefixed('mae', model.mae.namedRandomStreams())],
+      stage: 'mae',
+      ...loopHooks(options, run),
       loss: (idx) =>
         tf.tidy(() => {
           const b = idx.length;
@@ -117,7 +148,6 @@ export async function trainMae(model: Nflowad, data: Float32Array, options: Trai
       ...(onProgress ? { onBatch: (p: BatchProgress) => onProgress({ stage: 'mae', epoch: p.epoch, batch: p.batch, batches: p.batches, loss: p.loss }) } : {}),
     });
   } finally {
-    opt.dispose();
     model.mae.eval();
   }
 }
@@ -150,27 +180,31 @@ export function frozenEmbeddings(model: Nflowad, data: Float32Array, batch = 256
  * Adam with lr·γ^epoch. The embeddings are computed once; only the flow's parameters are given to
  * the optimiser, so the encoder stays bit-identical. Leaves the flow in eval mode.
  */
-export async function trainFlowStage(model: Nflowad, data: Float32Array, options: TrainNflowadOptions = {}): Promise<number[]> {
+export async function trainFlowStage(model: Nflowad, data: Float32Array, options: TrainNflowadOptions = {}, run: NflowadStageRun = {}): Promise<number[]> {
   const n = model.segmentCount(data, 'trainFlowStage');
   const { segLen, dModel } = model.config;
   const h = frozenEmbeddings(model, data);
   const per = segLen * dModel;
   const batchSize = options.batchSize ?? 256;
-  const lr = options.flowLr ?? 1e-4;
-  const order = new Rng(`${options.seed ?? 0}/flow-order`);
-  const params = model.flow.parameters();
-  const opt = new Adam(params, { lr });
   const buf = new Float32Array(batchSize * per);
   const onProgress = options.onProgress;
   model.flow.train();
   try {
-    return await fit<number[]>({
-      params,
-      optimizer: opt,
+    return await trainLoop({
+      source: 'trainFlowStage',
+      n,
+      batchSize,
+      seed: `${options.seed ?? 0}/flow-order`,
       epochs: options.flowEpochs ?? 30,
+      lr: options.flowLr ?? 1e-4,
+      lrDecay: options.lrDecay ?? 0.99,
       clipNorm: options.clipNorm ?? 100,
-      schedule: exponentialDecay(lr, options.lrDecay ?? 0.99),
-      batches: () => epochBatches(order, n, batchSize),
+      optimizer: 'adam',
+      params: model.flow.parameters(),
+      named: prefixed('flow', [...model.flow.namedParameters(), ...model.flow.namedBuffers()]),
+      streams: prefixed('flow', model.flow.namedRandomStreams()),
+      stage: 'flow',
+      ...loopHooks(options, run),
       loss: (idx) =>
         tf.tidy(() => {
           const hb = tf.tensor3d(gather(h, idx, per, buf), [idx.length, segLen, dModel]);
@@ -179,7 +213,6 @@ export async function trainFlowStage(model: Nflowad, data: Float32Array, options
       ...(onProgress ? { onBatch: (p: BatchProgress) => onProgress({ stage: 'flow', epoch: p.epoch, batch: p.batch, batches: p.batches, loss: p.loss }) } : {}),
     });
   } finally {
-    opt.dispose();
     model.flow.eval();
   }
 }
@@ -217,12 +250,31 @@ export async function trainNflowad(model: Nflowad, data: Float32Array, options: 
     const { channels, segLen, joints } = model.config;
     throw new InputError(`training data must hold at least one [${channels}, ${segLen}, ${joints}] segment`, { source: 'trainNflowad' });
   }
-  fitInputStats(model, data);
-  const mae = await trainMae(model, data, options);
-  const flow = await trainFlowStage(model, data, options);
+  const resume = options.resume;
+  if (resume && resume.stage !== 'mae' && resume.stage !== 'flow') {
+    throw new WeightsError(`training state stage '${resume.stage ?? 'none'}' is not one of mae, flow`, { source: 'training state', location: 'stage' });
+  }
+  // The finished MAE stage's history travels in every flow-stage checkpoint.
+  let completed: { mae?: number[] } = resume?.stage === 'flow' ? completedMae(resume) : {};
+  const extra: TrainerExtraState = { save: () => ({ completed }), restore: () => undefined };
+  const run = (stage: NflowadStage): NflowadStageRun => ({ ...(resume && resume.stage === stage ? { resume } : {}), extra });
+  // A resumed run's model already holds the statistics (buffers saved with its weights).
+  if (!resume) fitInputStats(model, data);
+  const mae = resume?.stage === 'flow' ? completed.mae! : await trainMae(model, data, options, run('mae'));
+  completed = { mae };
+  const flow = await trainFlowStage(model, data, options, run('flow'));
   const heldOut = options.validation !== undefined && options.validation.length > 0;
   const normal = heldOut ? options.validation! : data;
   const { scoreStats, thresholds } = calibrate(model, normal);
   model.eval();
   return { mae, flow, scoreStats, thresholds, calibration: { segments: model.segmentCount(normal, 'calibrate'), heldOut } };
+}
+
+/** The MAE stage's history a flow-stage checkpoint carries (`extra.completed.mae`). */
+function completedMae(state: TrainingState): { mae: number[] } {
+  const c = (state.extra?.completed ?? {}) as { mae?: unknown };
+  if (!Array.isArray(c.mae)) {
+    throw new WeightsError("training state in stage 'flow' lacks the autoencoder stage's history (extra.completed.mae)", { source: 'training state', location: 'extra.completed' });
+  }
+  return { mae: c.mae as number[] };
 }

@@ -1,4 +1,5 @@
 export { type BackendName, type BackendOptions, initBackend, type WasmBinaryName } from './backend.js';
+export { MATMUL_CHUNK } from './register_wasm_kernels.js';
 export { defaultInit, type InitOptions, normalTensor, resolveRng, uniformTensor } from './init.js';
 export { Module } from './module.js';
 export { type Optimizer, type OptimizerState } from './optim/optimizer.js';

@@ -21,8 +21,12 @@ type Marked = tf.KernelFunc & { [MARK]?: true };
 const mark = (f: tf.KernelFunc): tf.KernelFunc => Object.assign(f, { [MARK]: true as const });
 const isOurs = (name: string) => !!(tf.getKernel(name, 'wasm')?.kernelFunc as Marked | undefined)?.[MARK];
 
-/** Inner-product length from which wasm matMuls accumulate in float64. */
-export const LONG_INNER_PRODUCT = 64;
+/** Inner indices per float32 partial product: longer wasm matMuls run chunk by chunk (see `matMulChunked`). */
+export const MATMUL_CHUNK = 256;
+
+interface WasmBackendForMatMul extends WasmLikeBackend {
+  disposeData(dataId: unknown, force?: boolean): boolean;
+}
 
 /** Registers the missing wasm kernels (idempotent). Called by `initBackend('wasm')`. */
 export function registerWasmKernels(): void {
@@ -44,9 +48,10 @@ export function registerWasmKernels(): void {
       }),
     });
   }
-  // XNNPACK's matMul also accumulates in float32. Long inner products (weight gradients sum over
-  // every position of the batch) are where that shows, so those run with float64 accumulation;
-  // short ones, all of a forward pass, keep the native kernel.
+  // XNNPACK's matMul accumulates each output in one float32 pass over the inner index. Long inner
+  // products (weight gradients sum over every position of the batch) are where that shows, so
+  // those are cut into chunks whose float32 partials are summed in float64; short ones keep the
+  // native kernel as is.
   const nativeMatMul = tf.getKernel('BatchMatMul', 'wasm');
   if (nativeMatMul) {
     tf.unregisterKernel('BatchMatMul', 'wasm');
@@ -55,11 +60,17 @@ export function registerWasmKernels(): void {
       backendName: 'wasm',
       ...(nativeMatMul.setupFunc ? { setupFunc: nativeMatMul.setupFunc } : {}),
       kernelFunc: mark((args) => {
-        const { a } = args.inputs as { a: tf.TensorInfo };
-        const { transposeA } = args.attrs as unknown as { transposeA: boolean };
+        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+        const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
         const k = a.shape[a.shape.length - (transposeA ? 2 : 1)]!;
-        if (k < LONG_INNER_PRODUCT) return nativeMatMul.kernelFunc(args) as tf.TensorInfo;
-        return matMulFloat64(args.backend as unknown as WasmLikeBackend, args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo },
+        const batched = a.shape.length > 2 && a.shape.slice(0, -2).some((d) => d > 1)
+          || b.shape.length > 2 && b.shape.slice(0, -2).some((d) => d > 1);
+        // Short products go to the native kernel as they are, except single products with a
+        // transposed operand: tfjs-wasm sends only untransposed batch-1 products to XNNPACK and
+        // the rest to a generic loop (17× slower for the x·Wᵀ of a linear layer, [6144, 128]·[128, 128]ᵀ),
+        // so those are repacked below, which costs a copy of each operand.
+        if (k <= MATMUL_CHUNK && (batched || (!transposeA && !transposeB))) return nativeMatMul.kernelFunc(args) as tf.TensorInfo;
+        return matMulChunked(args.backend as unknown as WasmBackendForMatMul, nativeMatMul, args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo },
           args.attrs as unknown as { transposeA: boolean; transposeB: boolean });
       }),
     });
@@ -145,94 +156,107 @@ function reduceFloat64(
   return out;
 }
 
-function matMulFloat64(
-  be: WasmLikeBackend,
+/**
+ * A long product as float32 partial products over chunks of {@link MATMUL_CHUNK} inner indices, each
+ * computed by the native kernel, summed in float64: `A·B = Σ_c A[:, cC:(c+1)C]·B[cC:(c+1)C, :]`.
+ *
+ * Rounding: each output's error is at most γ_C·Σ_p|a_p b_p| (γ_C = C·2⁻²⁴/(1 − C·2⁻²⁴)) plus one
+ * float32 rounding per chunk partial, whatever k — where one float32 pass has γ_k (6144·2⁻²⁴ ≈ 4e-4
+ * for a weight gradient over B·T = 6144 rows). Blocked accumulation like a BLAS's, at the native
+ * kernel's speed: the float64 JavaScript loop this replaced ran at ~1 GFLOP/s and held most of a
+ * Transformer step. Each chunk is its own batch-1 call because tfjs-wasm runs batch-1 products on
+ * XNNPACK and batched ones in a slow generic loop (measured 20× slower for [4, 6144, 32]×[4, 32, 128]).
+ */
+function matMulChunked(
+  be: WasmBackendForMatMul,
+  native: tf.KernelConfig,
   inputs: { a: tf.TensorInfo; b: tf.TensorInfo },
   attrs: { transposeA: boolean; transposeB: boolean },
 ): tf.TensorInfo {
   const { a, b } = inputs;
-  const av = be.readSync(a.dataId);
-  const bv = be.readSync(b.dataId);
   const ra = a.shape.length;
   const rb = b.shape.length;
   const m = attrs.transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
   const k = attrs.transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const n = attrs.transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-  const batchA = av.length / (m * k);
-  const batchB = bv.length / (k * n);
+  const sizeA = a.shape.reduce((x, y) => x * y, 1);
+  const sizeB = b.shape.reduce((x, y) => x * y, 1);
+  const batchA = sizeA / (m * k);
+  const batchB = sizeB / (k * n);
   const batch = Math.max(batchA, batchB);
   const outShape = [...(batchA >= batchB ? a.shape.slice(0, ra - 2) : b.shape.slice(0, rb - 2)), m, n];
-  const out = be.makeOutput(outShape, 'float32');
-  const o = be.typedArrayFromHeap(out);
-  // Both operands are packed per batch into float64 rows contiguous over the inner index p
-  // (A as [m, k], B as [n, k]), whatever the transposes, and the product is computed in 4×4 output
-  // tiles held in locals: 8 loads per 16 multiply-adds (a plain loop over a strided B was ~5× slower
-  // on the Transformer's x·Wᵀ). Every output still sums its k products in order p = 0…k−1 in
-  // float64: the same numbers as a plain triple loop.
+  const C = MATMUL_CHUNK;
   const [aRow, aIn] = attrs.transposeA ? [1, m] : [k, 1];
   const [bIn, bCol] = attrs.transposeB ? [1, k] : [n, 1];
-  const A = new Float64Array(m * k);
-  const Bt = new Float64Array(n * k);
-  let packedA = -1;
-  let packedB = -1;
-  const m4 = m - (m % 4);
-  const n4 = n - (n % 4);
-  const dot = (ar: number, bc: number): number => {
-    let acc = 0;
-    for (let p = 0; p < k; p++) acc += A[ar + p]! * Bt[bc + p]!;
-    return acc;
-  };
+  const acc = new Float64Array(batch * m * n);
   for (let t = 0; t < batch; t++) {
     const ao = (batchA === 1 ? 0 : t) * m * k;
     const bo = (batchB === 1 ? 0 : t) * k * n;
-    if (packedA !== ao) {
-      for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) A[i * k + p] = av[ao + i * aRow + p * aIn]!;
-      packedA = ao;
+    const accOffset = t * m * n;
+    if (batch === 1 && k <= C) {
+      // One chunk: the product itself, with each operand repacked only if it is transposed.
+      const pa = attrs.transposeA ? transposed(be, a, k, m) : a;
+      const pb = attrs.transposeB ? transposed(be, b, n, k) : b;
+      const out = native.kernelFunc({
+        inputs: { a: reshapedInfo(pa, [m, k]), b: reshapedInfo(pb, [k, n]) },
+        attrs: { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap,
+        backend: be as unknown as tf.KernelBackend,
+      }) as tf.TensorInfo;
+      if (pa !== a) be.disposeData(pa.dataId, true);
+      if (pb !== b) be.disposeData(pb.dataId, true);
+      return { ...out, shape: outShape };
     }
-    if (packedB !== bo) {
-      for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) Bt[j * k + p] = bv[bo + p * bIn + j * bCol]!;
-      packedB = bo;
-    }
-    const oo = t * m * n;
-    for (let i = 0; i < m4; i += 4) {
-      const a0 = i * k;
-      const a1 = a0 + k;
-      const a2 = a1 + k;
-      const a3 = a2 + k;
-      for (let j = 0; j < n4; j += 4) {
-        const b0 = j * k;
-        const b1 = b0 + k;
-        const b2 = b1 + k;
-        const b3 = b2 + k;
-        let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-        let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        for (let p = 0; p < k; p++) {
-          const x0 = A[a0 + p]!;
-          const x1 = A[a1 + p]!;
-          const x2 = A[a2 + p]!;
-          const x3 = A[a3 + p]!;
-          const y0 = Bt[b0 + p]!;
-          const y1 = Bt[b1 + p]!;
-          const y2 = Bt[b2 + p]!;
-          const y3 = Bt[b3 + p]!;
-          c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
-          c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
-          c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
-          c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
-        }
-        let q = oo + i * n + j;
-        o[q] = c00; o[q + 1] = c01; o[q + 2] = c02; o[q + 3] = c03;
-        q += n;
-        o[q] = c10; o[q + 1] = c11; o[q + 2] = c12; o[q + 3] = c13;
-        q += n;
-        o[q] = c20; o[q + 1] = c21; o[q + 2] = c22; o[q + 3] = c23;
-        q += n;
-        o[q] = c30; o[q + 1] = c31; o[q + 2] = c32; o[q + 3] = c33;
+    for (let p0 = 0; p0 < k; p0 += C) {
+      const width = Math.min(C, k - p0);
+      const pa = be.makeOutput([m, width], 'float32');
+      const pb = be.makeOutput([width, n], 'float32');
+      // Views are taken after both allocations: an allocation may grow (and detach) the heap.
+      const av = be.typedArrayFromHeap(a);
+      const bv = be.typedArrayFromHeap(b);
+      const A = be.typedArrayFromHeap(pa);
+      const B = be.typedArrayFromHeap(pb);
+      for (let i = 0; i < m; i++) {
+        const src = ao + i * aRow + p0 * aIn;
+        const dst = i * width;
+        if (aIn === 1) A.set(av.subarray(src, src + width), dst);
+        else for (let q = 0; q < width; q++) A[dst + q] = av[src + q * aIn]!;
       }
-      for (let j = n4; j < n; j++) for (let r = 0; r < 4; r++) o[oo + (i + r) * n + j] = dot((i + r) * k, j * k);
+      for (let q = 0; q < width; q++) {
+        const src = bo + (p0 + q) * bIn;
+        const dst = q * n;
+        if (bCol === 1) B.set(bv.subarray(src, src + n), dst);
+        else for (let j = 0; j < n; j++) B[dst + j] = bv[src + j * bCol]!;
+      }
+      const partial = native.kernelFunc({
+        inputs: { a: pa, b: pb },
+        attrs: { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap,
+        backend: be as unknown as tf.KernelBackend,
+      }) as tf.TensorInfo;
+      const P = be.typedArrayFromHeap(partial);
+      for (let e = 0; e < m * n; e++) acc[accOffset + e] += P[e]!;
+      be.disposeData(pa.dataId, true);
+      be.disposeData(pb.dataId, true);
+      be.disposeData(partial.dataId, true);
     }
-    for (let i = m4; i < m; i++) for (let j = 0; j < n; j++) o[oo + i * n + j] = dot(i * k, j * k);
   }
+  const out = be.makeOutput(outShape, 'float32');
+  be.typedArrayFromHeap(out).set(acc);
   return out;
 }
 
+/** A TensorInfo with another shape over the same data (the native kernel reads shapes from its inputs). */
+function reshapedInfo(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  return { dataId: x.dataId, shape, dtype: x.dtype };
+}
+
+/** A new wasm tensor `[cols, rows]` holding the transpose of the `[rows, cols]` matrix `x`. */
+function transposed(be: WasmBackendForMatMul, x: tf.TensorInfo, rows: number, cols: number): tf.TensorInfo {
+  const out = be.makeOutput([cols, rows], 'float32');
+  const src = be.typedArrayFromHeap(x);
+  const dst = be.typedArrayFromHeap(out);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) dst[j * rows + i] = src[o + j]!;
+  }
+  return out;
+}

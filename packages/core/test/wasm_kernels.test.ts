@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, normalTensor } from '@skelflow/core';
+import { initBackend, MATMUL_CHUNK, normalTensor } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
 
 // The kernels register_wasm_kernels.ts installs on the wasm backend (wasm only by definition).
@@ -17,52 +17,70 @@ describe('wasm kernel registrations', () => {
     expect(Array.from(g.dataSync())).toEqual([3, 4, 0, 0, 6, 8]);
   });
 
-  it('Sum, Mean and long matMuls accumulate in double precision', () => {
+  it('Sum and Mean accumulate in double precision', () => {
     // 2^24 + many ones: a float32 running sum sticks at 2^24; exact sum is representable.
     const n = 4096;
     const v = new Float32Array(n).fill(1);
     v[0] = 2 ** 24;
     const x = tf.tensor1d(v);
     expect(tf.sum(x).dataSync()[0]).toBe(Math.fround(2 ** 24 + n - 1)); // a float32 running sum stays at 2^24
-    const rng = new Rng(3);
-    const a = normalTensor(rng, [3, 200]);
-    const b = normalTensor(rng, [200, 4]);
-    const got = tf.matMul(a, b).dataSync();
-    const av = a.dataSync();
-    const bv = b.dataSync();
-    for (let i = 0; i < 3; i++)
-      for (let j = 0; j < 4; j++) {
-        let s = 0;
-        for (let k = 0; k < 200; k++) s += av[i * 200 + k]! * bv[k * 4 + j]!;
-        expect(got[i * 4 + j]).toBe(Math.fround(s));
-      }
     const m = tf.mean(tf.reshape(tf.tensor1d(v), [64, 64]), 1).dataSync();
     expect(m[1]).toBe(1);
     expect(m[0]).toBe(Math.fround((2 ** 24 + 63) / 64));
+    x.dispose();
   });
 
-  it('long matMuls equal a float64 triple loop bit for bit, for any transposes, batch broadcast and sizes not divisible by the 4×4 tile', () => {
+  it(`long matMuls accumulate in chunks of ${MATMUL_CHUNK}: error bounded by the chunk, not by k`, () => {
+    // [2^24, 1, 1, …]·[1, 1, …]: one float32 pass sticks at 2^24 (every +1 rounds away), losing
+    // k − 1 = 4095; in chunks only the first chunk's ones can be lost (≤ C − 1 = 255).
+    const k = 4096;
+    const v = new Float32Array(k).fill(1);
+    v[0] = 2 ** 24;
+    for (const transposeA of [false, true]) {
+      const a = transposeA ? tf.tensor2d(v, [k, 1]) : tf.tensor2d(v, [1, k]);
+      const b = tf.ones([k, 1]);
+      const got = tf.matMul(a, b, transposeA, false).dataSync()[0]!;
+      const err = Math.abs(got - (2 ** 24 + k - 1));
+      expect(err, `transposeA ${transposeA}`).toBeLessThan(MATMUL_CHUNK);
+      expect(err).toBeLessThan(k / 8); // one float32 pass: 4095
+      tf.dispose([a, b]);
+    }
+  });
+
+  it('matMuls of every path stay within the float32 error bound of a float64 triple loop: any transposes, batch broadcast, k below, at and above the chunk', () => {
     const rng = new Rng(5);
-    for (const [m, k, n] of [[5, 70, 7], [8, 64, 4], [3, 65, 9]] as const)
+    const u = 2 ** -24;
+    const C = MATMUL_CHUNK;
+    for (const [m, k, n] of [[5, 70, 7], [3, C, 9], [4, C + 3, 5], [2, 2 * C + 17, 3]] as const)
       for (const transposeA of [false, true])
         for (const transposeB of [false, true])
           for (const [batchA, batchB] of [[1, 1], [2, 2], [2, 1], [1, 3]] as const) {
             const a = normalTensor(rng, [...(batchA > 1 || batchB > 1 ? [batchA] : []), ...(transposeA ? [k, m] : [m, k])]);
             const b = normalTensor(rng, [...(batchA > 1 || batchB > 1 ? [batchB] : []), ...(transposeB ? [n, k] : [k, n])]);
+            const before = tf.memory().numTensors;
             const got = tf.matMul(a, b, transposeA, transposeB);
+            expect(tf.memory().numTensors).toBe(before + 1);
             const batch = Math.max(batchA, batchB);
-            expect(got.shape).toEqual([...(batch > 1 || batchA > 1 || batchB > 1 ? [batch] : []), m, n]);
+            expect(got.shape).toEqual([...(batchA > 1 || batchB > 1 ? [batch] : []), m, n]);
             const av = a.dataSync();
             const bv = b.dataSync();
             const g = got.dataSync();
+            // Chunked accumulation: γ_min(k,C)·Σ|ab| for the chunk sums, then one rounding per partial and of the result.
+            const gamma = (Math.min(k, C) * u) / (1 - Math.min(k, C) * u) + (Math.ceil(k / C) + 1) * u;
             for (let t = 0; t < batch; t++)
               for (let i = 0; i < m; i++)
                 for (let j = 0; j < n; j++) {
                   let s = 0;
+                  let abs = 0;
                   const ao = (batchA === 1 ? 0 : t) * m * k;
                   const bo = (batchB === 1 ? 0 : t) * k * n;
-                  for (let p = 0; p < k; p++) s += av[ao + (transposeA ? p * m + i : i * k + p)]! * bv[bo + (transposeB ? j * k + p : p * n + j)]!;
-                  expect(g[t * m * n + i * n + j], `${m}×${k}×${n} ${transposeA} ${transposeB} batch ${batchA}/${batchB}`).toBe(Math.fround(s));
+                  for (let p = 0; p < k; p++) {
+                    const prod = av[ao + (transposeA ? p * m + i : i * k + p)]! * bv[bo + (transposeB ? j * k + p : p * n + j)]!;
+                    s += prod;
+                    abs += Math.abs(prod);
+                  }
+                  const err = Math.abs(g[t * m * n + i * n + j]! - s);
+                  expect(err, `${m}×${k}×${n} ${transposeA} ${transposeB} batch ${batchA}/${batchB}`).toBeLessThanOrEqual(gamma * abs);
                 }
             tf.dispose([a, b, got]);
           }
