@@ -5,9 +5,9 @@
 // the fused engine with the zero gate and NLL). A step that makes a parameter huge stops the run
 // with TrainingDivergedError naming the tensor.
 import { expect, it } from 'vitest';
-import { Rng, TrainingDivergedError, TrainingInterruptedError, type TrainingState } from '@skelflow/base';
+import { Rng, TrainingDivergedError, type TrainingState } from '@skelflow/base';
 import { createDsnf, trainDsnf, type Dsnf, type TrainDsnfOptions } from '@skelflow/dsnf';
-import { checkpointRoundTrip, forEachBackend, restoreVariables, snapshotVariables } from '@skelflow/testing';
+import { forEachBackend, stoppedAndResumed, uninterruptedRun, type ResumableTraining } from '@skelflow/testing';
 
 function segments(n: number, segLen: number, seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -18,37 +18,15 @@ function segments(n: number, segLen: number, seed: number): Float32Array {
 
 const SEG = 8;
 const DATA = segments(12, SEG, 3); // batch 4: three batches per epoch
-const weights = (m: Dsnf) => [...m.stateDict()].map(([k, v]) => [k, Array.from(v.dataSync())] as const);
-
 /** Trains `build()` uninterrupted, then stopped after `stopAfter` batches and resumed; returns both ends. */
 async function interruptedAndResumed(build: () => Dsnf, options: TrainDsnfOptions, stopAfter: number, tamper?: (s: TrainingState) => void) {
-  const ref = build();
-  await trainDsnf(ref, DATA, undefined, options);
-  const refWeights = weights(ref);
-  ref.dispose();
-
-  const first = build();
-  let batches = 0;
-  let saved: { state: TrainingState; weights: Map<string, Float32Array> } | null = null;
-  const stop = trainDsnf(first, DATA, undefined, {
-    ...options,
-    onBatch: () => void batches++,
-    shouldStop: () => (batches >= stopAfter ? 'SIGINT' : null),
-    onCheckpoint: async (state) => {
-      saved = { state: checkpointRoundTrip(state), weights: snapshotVariables(first.stateDict()) };
-    },
-  });
-  await expect(stop).rejects.toThrow(TrainingInterruptedError);
-  first.dispose();
-  const cp = saved as unknown as { state: TrainingState; weights: Map<string, Float32Array> };
-  tamper?.(cp.state);
-
-  const second = build();
-  restoreVariables(second.stateDict(), cp.weights);
-  await trainDsnf(second, DATA, undefined, { ...options, resume: cp.state });
-  const resumed = weights(second);
-  second.dispose();
-  return { refWeights, resumed, state: cp.state };
+  const training: ResumableTraining<Dsnf, unknown> = {
+    create: build,
+    train: (m, { onBatch, ...hooks }) => trainDsnf(m, DATA, undefined, { ...options, ...hooks, ...(onBatch ? { onBatch } : {}) }),
+  };
+  const ref = await uninterruptedRun(training);
+  const r = await stoppedAndResumed(training, stopAfter, tamper);
+  return { refWeights: ref.weights, resumed: r.weights, state: r.state };
 }
 
 forEachBackend('DSNF training: checkpoint, resume, divergence', (backend) => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, WeightsError, type TrainingState } from '@skelflow/base';
-import { trainLoop, type BatchProgress, type TrainerExtraState } from '@skelflow/core';
+import { prefixedNames, stageLoopOptions, trainLoop, type BatchProgress, type StageRun, type TrainerExtraState } from '@skelflow/core';
 import { symmetricEigen } from '@skelflow/linalg';
 import { trainMotionVqVae, type VqEpochStats } from '@skelflow/vqvae';
 import type { MsgFlow } from './model.js';
@@ -49,28 +49,8 @@ export interface TrainMsgFlowOptions {
   shouldStop?: () => string | null;
 }
 
-/** How {@link trainMsgFlow} runs one stage's loop: the checkpoint to continue from and its own state. */
-export interface MsgFlowStageRun {
-  /** The checkpoint's state when it is in this stage. */
-  resume?: TrainingState;
-  /** The finished stages' histories, kept in every checkpoint. */
-  extra?: TrainerExtraState;
-}
-
-/** The loop options every stage shares: checkpoints, stop requests, resume. */
-function loopHooks(options: TrainMsgFlowOptions, run: MsgFlowStageRun) {
-  return {
-    ...(run.resume ? { resume: run.resume } : {}),
-    ...(run.extra ? { extra: run.extra } : {}),
-    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-  };
-}
-
-/** `[name, variable]` of a stage's module, named from the model's root (`prior.…`). */
-function prefixed<T>(prefix: string, named: Iterable<readonly [string, T]>): [string, T][] {
-  return [...named].map(([k, v]) => [`${prefix}.${k}`, v]);
-}
+/** How {@link trainMsgFlow} runs one stage's loop (core's {@link StageRun}). */
+export type MsgFlowStageRun = StageRun;
 
 /** What {@link trainMsgFlow} returns: every stage's per-epoch history. */
 export interface MsgFlowHistory {
@@ -125,7 +105,7 @@ export async function trainTokenizer(model: MsgFlow, data: Float32Array, options
     seed: options.seed ?? 0,
     stage: 'tokenizer',
     prefix: 'tokenizer',
-    ...loopHooks(options, run),
+    ...stageLoopOptions(options, run),
     ...(onProgress ? { onBatch: (p: { epoch: number; batch: number; batches: number; loss: number }) => onProgress({ stage: 'tokenizer', ...p }) } : {}),
     ...(options.onVqEpoch ? { onEpoch: options.onVqEpoch } : {}),
   });
@@ -169,10 +149,10 @@ export async function trainPrior(model: MsgFlow, data: Float32Array, options: Tr
       lr: options.priorLr ?? 1e-3,
       optimizer: 'adam',
       params: model.prior.parameters(),
-      named: prefixed('prior', model.prior.stateDict()),
-      streams: prefixed('prior', model.prior.namedRandomStreams()),
+      named: prefixedNames('prior', model.prior.stateDict()),
+      streams: prefixedNames('prior', model.prior.namedRandomStreams()),
       stage: 'prior',
-      ...loopHooks(options, run),
+      ...stageLoopOptions(options, run),
       loss: (idx) => {
         idx.forEach((r, i) => buf.set(tokens.subarray(r * L, (r + 1) * L), i * L));
         const t = tf.tensor2d(buf.subarray(0, idx.length * L), [idx.length, L], 'int32');
@@ -289,10 +269,10 @@ export async function trainFlow(model: MsgFlow, data: Float32Array, options: Tra
     lrDecay: 0.99,
     clipNorm: 100,
     params: model.flow.parameters(),
-    named: prefixed('flow', model.flow.stateDict()),
-    streams: prefixed('flow', model.flow.namedRandomStreams()),
+    named: prefixedNames('flow', model.flow.stateDict()),
+    streams: prefixedNames('flow', model.flow.namedRandomStreams()),
     stage: 'flow',
-    ...loopHooks(options, run),
+    ...stageLoopOptions(options, run),
     loss: (idx) => {
       const b = idx.length;
       idx.forEach((r, i) => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, Rng, WeightsError, type TrainingState } from '@skelflow/base';
-import { trainLoop, type BatchProgress, type TrainerExtraState } from '@skelflow/core';
+import { prefixedNames, stageLoopOptions, trainLoop, type BatchProgress, type StageRun, type TrainerExtraState } from '@skelflow/core';
 import { jointMask } from '@skelflow/nn';
 import type { Nflowad } from './model.js';
 import { datasetStats } from './normalise.js';
@@ -56,28 +56,8 @@ export interface TrainNflowadOptions {
   shouldStop?: () => string | null;
 }
 
-/** How {@link trainNflowad} runs one stage's loop: the checkpoint to continue from and the trainer's state. */
-export interface NflowadStageRun {
-  /** The checkpoint's state when it is in this stage. */
-  resume?: TrainingState;
-  /** The finished stage's history, kept in every checkpoint. */
-  extra?: TrainerExtraState;
-}
-
-/** The loop options both stages share: checkpoints, stop requests, resume. */
-function loopHooks(options: TrainNflowadOptions, run: NflowadStageRun) {
-  return {
-    ...(run.resume ? { resume: run.resume } : {}),
-    ...(run.extra ? { extra: run.extra } : {}),
-    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-  };
-}
-
-/** `[name, value]` of a stage's module, named from the model's root (`mae.…`). */
-function prefixed<T>(prefix: string, named: Iterable<readonly [string, T]>): [string, T][] {
-  return [...named].map(([k, v]) => [`${prefix}.${k}`, v]);
-}
+/** How {@link trainNflowad} runs one stage's loop (core's {@link StageRun}). */
+export type NflowadStageRun = StageRun;
 
 /** What {@link trainNflowad} returns: per-epoch losses of both stages and the calibration. */
 export interface NflowadHistory {
@@ -134,10 +114,10 @@ export async function trainMae(model: Nflowad, data: Float32Array, options: Trai
       clipNorm: options.clipNorm ?? 100,
       optimizer: 'adam',
       params: model.mae.parameters(),
-      named: prefixed('mae', [...model.mae.namedParameters(), ...model.mae.namedBuffers()]),
-      streams: [['mae-mask', masks], ...prefixed('mae', model.mae.namedRandomStreams())],
+      named: prefixedNames('mae', [...model.mae.namedParameters(), ...model.mae.namedBuffers()]),
+      streams: [['mae-mask', masks], ...prefixedNames('mae', model.mae.namedRandomStreams())],
       stage: 'mae',
-      ...loopHooks(options, run),
+      ...stageLoopOptions(options, run),
       loss: (idx) =>
         tf.tidy(() => {
           const b = idx.length;
@@ -201,10 +181,10 @@ export async function trainFlowStage(model: Nflowad, data: Float32Array, options
       clipNorm: options.clipNorm ?? 100,
       optimizer: 'adam',
       params: model.flow.parameters(),
-      named: prefixed('flow', [...model.flow.namedParameters(), ...model.flow.namedBuffers()]),
-      streams: prefixed('flow', model.flow.namedRandomStreams()),
+      named: prefixedNames('flow', [...model.flow.namedParameters(), ...model.flow.namedBuffers()]),
+      streams: prefixedNames('flow', model.flow.namedRandomStreams()),
       stage: 'flow',
-      ...loopHooks(options, run),
+      ...stageLoopOptions(options, run),
       loss: (idx) =>
         tf.tidy(() => {
           const hb = tf.tensor3d(gather(h, idx, per, buf), [idx.length, segLen, dModel]);

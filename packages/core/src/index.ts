@@ -20,7 +20,7 @@ export {
   type StepResult,
   trainStep,
 } from './optim/train.js';
-export { trainLoop, type FlatSlot, type FlatTrainingEngine, type FusedTraining, type TrainerExtraState, type TrainLoopOptions } from './optim/trainer.js';
+export { prefixedNames, stageLoopOptions, type StageRun, trainLoop, type FlatSlot, type FlatTrainingEngine, type FusedTraining, type TrainerExtraState, type TrainLoopOptions } from './optim/trainer.js';
 export { checkpointFromObject, type CheckpointJson, type CheckpointTensor, parseCheckpointJson } from './io/checkpoint.js';
 export { checkpointFromTorch } from './io/torch_checkpoint.js';
 export { decodeIntoModule, encodeModule, type ModelJson } from './io/weights.js';

@@ -5,4 +5,14 @@ export { bijectorContract, logAbsDetJs, perSampleJacobians, type BijectorCase, t
 export { layerContract, type LayerCase, type LayerContractOptions, type NdArray, type TrainBehaviour } from './layer_contract.js';
 export { describeKernelContract, type ContractFlow, type KernelContractCase, type KernelContractOptions } from './kernel_contract.js';
 export { BRANCH_VARIANTS, CONTEXT_VARIANTS, uniformStgcnFlow, type UniformStgcnVariant } from './uniform_stgcn_flows.js';
-export { checkpointRoundTrip, restoreVariables, snapshotVariables } from './training_state.js';
+export {
+  checkpointRoundTrip,
+  type NamedWeights,
+  restoreVariables,
+  type ResumableModel,
+  type ResumableTraining,
+  type ResumeHooks,
+  snapshotVariables,
+  stoppedAndResumed,
+  uninterruptedRun,
+} from './training_state.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainingState } from '@skelflow/base';
+import { TrainingInterruptedError, type TrainingState } from '@skelflow/base';
 
 /** Every variable's values by name (copies), e.g. of `model.stateDict()`: what a checkpoint's weights file holds. */
 export function snapshotVariables(named: Iterable<readonly [string, tf.Variable]>): Map<string, Float32Array> {
@@ -22,4 +22,85 @@ export function restoreVariables(named: Iterable<readonly [string, tf.Variable]>
 export function checkpointRoundTrip(state: TrainingState): TrainingState {
   const { arrays, ...rest } = state;
   return { ...(JSON.parse(JSON.stringify(rest)) as Omit<TrainingState, 'arrays'>), arrays: Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, a.slice()])) };
+}
+
+/** A trainable model as {@link stoppedAndResumed} needs it. */
+export interface ResumableModel {
+  stateDict(): Map<string, tf.Variable>;
+  dispose(): void;
+}
+
+/** The hooks {@link stoppedAndResumed} gives a training run: progress and stop on the first run, `resume` on the second. */
+export interface ResumeHooks {
+  onBatch?: () => void;
+  shouldStop?: () => string | null;
+  onCheckpoint?: (state: TrainingState) => Promise<void>;
+  resume?: TrainingState;
+}
+
+/** How to build and train one model for {@link stoppedAndResumed} and {@link uninterruptedRun}. */
+export interface ResumableTraining<M extends ResumableModel, R> {
+  create: () => M;
+  /** Trains `model` with the model's own options plus `hooks` (map `onBatch` to the trainer's per-batch callback). */
+  train: (model: M, hooks: ResumeHooks) => Promise<R>;
+}
+
+/** Every weight of a model, by name, as plain numbers (for `toEqual` between runs). */
+export type NamedWeights = (readonly [string, number[]])[];
+
+const namedWeights = (m: ResumableModel): NamedWeights => [...m.stateDict()].map(([k, v]) => [k, Array.from(v.dataSync())] as const);
+
+/** Trains a fresh model without interruption; its final weights and what training returned. */
+export async function uninterruptedRun<M extends ResumableModel, R>(t: ResumableTraining<M, R>): Promise<{ weights: NamedWeights; result: R }> {
+  const m = t.create();
+  try {
+    const result = await t.train(m, {});
+    return { weights: namedWeights(m), result };
+  } finally {
+    m.dispose();
+  }
+}
+
+/**
+ * The resume check every trainer on `@skelflow/core`'s `trainLoop` runs: train a fresh model and
+ * stop it (a stop request) after `stopAfter` batches; keep the checkpoint written then as a
+ * checkpoint on disk returns it (weights rounded to the weights file's float32, the state through
+ * JSON, see {@link checkpointRoundTrip}); optionally `tamper` with that state; then load it into a
+ * second fresh model and resume. Returns the resumed run's final weights and result and the state it
+ * resumed from, to compare with {@link uninterruptedRun}.
+ */
+export async function stoppedAndResumed<M extends ResumableModel, R>(
+  t: ResumableTraining<M, R>,
+  stopAfter: number,
+  tamper?: (state: TrainingState) => void,
+): Promise<{ weights: NamedWeights; result: R; state: TrainingState }> {
+  const first = t.create();
+  let batches = 0;
+  let saved: { state: TrainingState; weights: Map<string, Float32Array> } | null = null;
+  let stopped = false;
+  try {
+    await t.train(first, {
+      onBatch: () => void batches++,
+      shouldStop: () => (batches >= stopAfter ? 'SIGINT' : null),
+      onCheckpoint: async (state) => {
+        saved = { state: checkpointRoundTrip(state), weights: snapshotVariables(first.stateDict()) };
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof TrainingInterruptedError)) throw e;
+    stopped = true;
+  } finally {
+    first.dispose();
+  }
+  if (!stopped) throw new Error(`training finished before the stop request after ${stopAfter} batches`);
+  const cp = saved as unknown as { state: TrainingState; weights: Map<string, Float32Array> };
+  tamper?.(cp.state);
+  const second = t.create();
+  try {
+    restoreVariables(second.stateDict(), cp.weights);
+    const result = await t.train(second, { resume: cp.state });
+    return { weights: namedWeights(second), result, state: cp.state };
+  } finally {
+    second.dispose();
+  }
 }

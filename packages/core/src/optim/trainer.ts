@@ -43,6 +43,31 @@ export interface TrainerExtraState {
   restore: (saved: Record<string, unknown>) => void;
 }
 
+/** How a multi-stage trainer runs one stage's {@link trainLoop}: the checkpoint to continue from (when it is in this stage) and the trainer's own state. */
+export interface StageRun {
+  resume?: TrainingState;
+  /** Kept in every checkpoint of the stage (e.g. the finished stages' histories). */
+  extra?: TrainerExtraState;
+}
+
+/** The {@link trainLoop} options a stage takes from the caller's hooks and its {@link StageRun}. */
+export function stageLoopOptions(
+  hooks: Pick<TrainLoopOptions, 'onCheckpoint' | 'shouldStop'>,
+  run: StageRun,
+): Pick<TrainLoopOptions, 'resume' | 'extra' | 'onCheckpoint' | 'shouldStop'> {
+  return {
+    ...(run.resume ? { resume: run.resume } : {}),
+    ...(run.extra ? { extra: run.extra } : {}),
+    ...(hooks.onCheckpoint ? { onCheckpoint: hooks.onCheckpoint } : {}),
+    ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
+  };
+}
+
+/** `[name, value]` pairs of a sub-module named from the model's root (`prior.…`), for {@link TrainLoopOptions.named} and `streams`. */
+export function prefixedNames<T>(prefix: string, named: Iterable<readonly [string, T]>): [string, T][] {
+  return [...named].map(([k, v]) => [`${prefix}.${k}`, v]);
+}
+
 /** Options of {@link trainLoop}. */
 export interface TrainLoopOptions {
   /** Named in errors, e.g. `'trainStgNf'`. */
