@@ -7,6 +7,7 @@ export { describeKernelContract, type ContractFlow, type KernelContractCase, typ
 export { BRANCH_VARIANTS, CONTEXT_VARIANTS, uniformStgcnFlow, type UniformStgcnVariant } from './uniform_stgcn_flows.js';
 export {
   checkpointRoundTrip,
+  expectDivergenceNamingTensor,
   type NamedWeights,
   restoreVariables,
   type ResumableModel,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TrainingInterruptedError, type TrainingState } from '@skelflow/base';
+import { expect } from 'vitest';
+import { TrainingDivergedError, TrainingInterruptedError, type TrainingState } from '@skelflow/base';
 
 /** Every variable's values by name (copies), e.g. of `model.stateDict()`: what a checkpoint's weights file holds. */
 export function snapshotVariables(named: Iterable<readonly [string, tf.Variable]>): Map<string, Float32Array> {
@@ -103,4 +104,23 @@ export async function stoppedAndResumed<M extends ResumableModel, R>(
   } finally {
     second.dispose();
   }
+}
+
+/**
+ * Awaits a training run that must stop at its first step with `TrainingDivergedError` naming a
+ * tensor (a parameter made huge, e.g. by lr 1e7); returns that tensor's name, checked against the
+ * divergence rule's message and required to start with `prefix` and be one of `names`.
+ */
+export async function expectDivergenceNamingTensor(run: Promise<unknown>, names: ReadonlySet<string>, prefix = ''): Promise<string> {
+  const e = await run.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(TrainingDivergedError);
+  const m = /^training diverged at epoch 1, batch 1: (\S+)\[\d+\] = \S+ \(not finite or above 1e\+6\)$/.exec((e as Error).message);
+  expect(m, (e as Error).message).not.toBeNull();
+  const name = m![1]!;
+  expect(name.startsWith(prefix), `${name} starts with '${prefix}'`).toBe(true);
+  expect(names.has(name), `${name} is one of the model's tensors`).toBe(true);
+  return name;
 }
