@@ -83,6 +83,7 @@ export function registerWasmKernels(): void {
         const be = backend as unknown as WasmLikeBackend;
         const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
         const numSegments = (attrs as { numSegments: number }).numSegments;
+        // Copies: makeOutput below may grow (and detach) the heap these are read from.
         const xs = be.readSync(x.dataId);
         const ids = be.readSync(segmentIds.dataId);
         const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
@@ -118,7 +119,9 @@ function reduceFloat64(
   const outShape = keepDims ? outShapeKeep : x.shape.filter((_, i) => !axes.has(i));
   const outSize = outShapeKeep.reduce((a, b) => a * b, 1);
   const count = x.shape.reduce((a, d, i) => (axes.has(i) ? a * d : a), 1);
-  const xs = be.readSync(x.dataId);
+  // In place on the heap (readSync would copy the whole input out first); the view is used up
+  // before makeOutput, whose allocation may grow and detach the heap.
+  const xs = be.typedArrayFromHeap(x);
   const acc = new Float64Array(outSize);
   // Output stride of each input axis (0 for reduced axes), then one pass over the input.
   const ostride = new Array<number>(rank).fill(0);
