@@ -13,10 +13,46 @@ const ATANH_MAX = Math.fround(ARTANH_CLAMP);
 /** Reverse-mode record of one kernel call: the backward steps (last first) and the curvature gradients. */
 interface Tape {
   back: ((g: Float64Array) => Float64Array)[];
+  /** Scratch arrays taken from the pool by this call, handed back when it is done. */
+  owned: Float64Array[];
   /** ∂L/∂√c accumulated by the maps written in √c. */
   gs: number;
   /** ∂L/∂c accumulated by the Möbius addition (written in c). */
   gc: number;
+}
+
+/**
+ * Scratch arrays reused across calls, by length. A call's intermediate arrays (a few MB at batch
+ * 256, ×5 for AWAM's stacked copies) would otherwise be fresh ArrayBuffers each time, and V8 answers
+ * that much external memory with full garbage collections of the whole (large) tfjs heap. An array
+ * that is never handed back (a recorded forward pass whose backward never runs) is simply collected.
+ */
+const pool = new Map<number, Float64Array[]>();
+let pooledBytes = 0;
+const POOL_LIMIT_BYTES = 256 * 1024 * 1024;
+
+/** A Float64Array of length n from the pool (contents undefined unless `zero`), owned by `tape`. */
+function take(tape: Tape, n: number, zero = false): Float64Array {
+  const free = pool.get(n);
+  let a = free?.pop();
+  if (a) {
+    pooledBytes -= a.byteLength;
+    if (zero) a.fill(0);
+  } else a = new Float64Array(n);
+  tape.owned.push(a);
+  return a;
+}
+
+/** Hands every array `tape` took back to the pool. */
+function release(tape: Tape): void {
+  for (const a of tape.owned) {
+    if (pooledBytes + a.byteLength > POOL_LIMIT_BYTES) break;
+    let free = pool.get(a.length);
+    if (!free) pool.set(a.length, (free = []));
+    free.push(a);
+    pooledBytes += a.byteLength;
+  }
+  tape.owned = [];
 }
 
 /**
@@ -26,10 +62,10 @@ interface Tape {
  */
 function ratioMap(x: Float64Array, d: number, s: number, kind: 'exp' | 'log', tape: Tape): Float64Array {
   const rows = x.length / d;
-  const y = new Float64Array(x.length);
-  const r = new Float64Array(rows);
-  const dr = new Float64Array(rows);
-  const norm = new Float64Array(rows);
+  const y = take(tape, x.length);
+  const r = take(tape, rows);
+  const dr = take(tape, rows);
+  const norm = take(tape, rows);
   const open = new Uint8Array(rows);
   for (let i = 0, o = 0; i < rows; i++, o += d) {
     let sq = 0;
@@ -55,7 +91,7 @@ function ratioMap(x: Float64Array, d: number, s: number, kind: 'exp' | 'log', ta
     for (let k = 0; k < d; k++) y[o + k] = ri * x[o + k]!;
   }
   tape.back.push((gy) => {
-    const gx = new Float64Array(x.length);
+    const gx = take(tape, x.length);
     for (let i = 0, o = 0; i < rows; i++, o += d) {
       let g = 0;
       for (let k = 0; k < d; k++) g += gy[o + k]! * x[o + k]!;
@@ -73,9 +109,9 @@ function ratioMap(x: Float64Array, d: number, s: number, kind: 'exp' | 'log', ta
 function projRows(x: Float64Array, d: number, s: number, eps: number, tape: Tape): Float64Array {
   const rows = x.length / d;
   const maxNorm = Math.fround(1 - eps) / s;
-  const y = new Float64Array(x.length);
-  const q = new Float64Array(rows);
-  const norm = new Float64Array(rows);
+  const y = take(tape, x.length);
+  const q = take(tape, rows);
+  const norm = take(tape, rows);
   const active = new Uint8Array(rows);
   const open = new Uint8Array(rows);
   for (let i = 0, o = 0; i < rows; i++, o += d) {
@@ -91,7 +127,7 @@ function projRows(x: Float64Array, d: number, s: number, eps: number, tape: Tape
     for (let k = 0; k < d; k++) y[o + k] = qi * x[o + k]!;
   }
   tape.back.push((gy) => {
-    const gx = new Float64Array(x.length);
+    const gx = take(tape, x.length);
     for (let i = 0, o = 0; i < rows; i++, o += d) {
       if (!active[i]) {
         for (let k = 0; k < d; k++) gx[o + k] = gy[o + k]!;
@@ -111,77 +147,70 @@ function projRows(x: Float64Array, d: number, s: number, eps: number, tape: Tape
 }
 
 /**
- * Möbius matvec `tanh(t)/t · artanh(√c‖x‖)/(√c‖x‖) · Mx`, `t = √c‖Mx‖ · artanh(√c‖x‖)/(√c‖x‖)`
- * (the form of {@link PoincareBall.mobiusMatvec}); `w` is `[dOut, dIn]`, its gradient goes to `gw`.
+ * `logmap0(proj(expmap0(x)))` in closed form: `x · min(1, τ/‖x‖)` row by row with
+ * `τ = artanh(1 − ε)/√c`. expmap0 maps a tangent vector of norm n to a point of norm tanh(√c n)/√c,
+ * proj caps that at (1 − ε)/√c (i.e. caps √c n at artanh(1 − ε)) and logmap0 maps it back along
+ * the same direction, so the composition only clamps the tangent norm. The two transcendental
+ * functions cancel exactly (the tensor path gets them back up to float32 rounding).
  */
-function matvecRows(x: Float64Array, dIn: number, w: Float64Array, dOut: number, s: number, gw: Float64Array, tape: Tape): Float64Array {
+function clampRows(x: Float64Array, d: number, s: number, kappa: number, tape: Tape): Float64Array {
+  const rows = x.length / d;
+  const tau = kappa / s;
+  const y = take(tape, x.length);
+  const q = take(tape, rows);
+  const norm = take(tape, rows);
+  for (let i = 0, o = 0; i < rows; i++, o += d) {
+    let sq = 0;
+    for (let k = 0; k < d; k++) sq += x[o + k]! * x[o + k]!;
+    const n = Math.sqrt(sq);
+    const qi = n > tau ? tau / n : 1;
+    q[i] = qi;
+    norm[i] = n;
+    if (qi === 1) for (let k = 0; k < d; k++) y[o + k] = x[o + k]!;
+    else for (let k = 0; k < d; k++) y[o + k] = qi * x[o + k]!;
+  }
+  tape.back.push((gy) => {
+    const gx = take(tape, x.length);
+    for (let i = 0, o = 0; i < rows; i++, o += d) {
+      const qi = q[i]!;
+      if (qi === 1) {
+        for (let k = 0; k < d; k++) gx[o + k] = gy[o + k]!;
+        continue;
+      }
+      let g = 0;
+      for (let k = 0; k < d; k++) g += gy[o + k]! * x[o + k]!;
+      const n = norm[i]!;
+      // y = τ x/n: ∂/∂τ = x/n with ∂τ/∂√c = −τ/√c; ∂/∂x = (τ/n)(I − x xᵀ/n²).
+      tape.gs += (g / n) * (-tau / s);
+      const coef = -(qi * g) / (n * n);
+      for (let k = 0; k < d; k++) gx[o + k] = qi * gy[o + k]! + coef * x[o + k]!;
+    }
+    return gx;
+  });
+  return y;
+}
+
+/** `x · Wᵀ` row by row (`w` `[dOut, dIn]`, PyTorch layout); the gradient of w goes to `gw`. */
+function linearRows(x: Float64Array, dIn: number, w: Float64Array, dOut: number, gw: Float64Array, tape: Tape): Float64Array {
   const rows = x.length / dIn;
-  const mx = new Float64Array(rows * dOut);
-  const y = new Float64Array(rows * dOut);
-  const cache = new Float64Array(rows * 8);
+  const y = take(tape, rows * dOut);
   for (let i = 0; i < rows; i++) {
     const xo = i * dIn;
-    const mo = i * dOut;
-    let sqx = 0;
-    for (let k = 0; k < dIn; k++) sqx += x[xo + k]! * x[xo + k]!;
-    let sqm = 0;
+    const yo = i * dOut;
     for (let j = 0; j < dOut; j++) {
       let acc = 0;
       const wo = j * dIn;
       for (let k = 0; k < dIn; k++) acc += w[wo + k]! * x[xo + k]!;
-      mx[mo + j] = acc;
-      sqm += acc * acc;
+      y[yo + j] = acc;
     }
-    const nx = Math.sqrt(Math.max(sqx, MIN_SQ));
-    const zx = s * nx;
-    const mz = Math.min(zx, ATANH_MAX);
-    const at = Math.atanh(mz);
-    const xr = at / zx;
-    const dxr = (zx <= ATANH_MAX ? 1 / (1 - mz * mz) / zx : 0) - at / (zx * zx);
-    const nm = Math.sqrt(Math.max(sqm, MIN_SQ));
-    const t = s * nm * xr;
-    const th = Math.tanh(Math.min(t, TANH_MAX));
-    const f = th / t;
-    const df = (t <= TANH_MAX ? (1 - th * th) / t : 0) - th / (t * t);
-    const phi = f * xr;
-    for (let j = 0; j < dOut; j++) y[mo + j] = phi * mx[mo + j]!;
-    const co = i * 8;
-    cache[co] = nx;
-    cache[co + 1] = xr;
-    cache[co + 2] = dxr;
-    cache[co + 3] = nm;
-    cache[co + 4] = f;
-    cache[co + 5] = df;
-    cache[co + 6] = sqx >= MIN_SQ ? 1 : 0;
-    cache[co + 7] = sqm >= MIN_SQ ? 1 : 0;
   }
   tape.back.push((gy) => {
-    const gx = new Float64Array(x.length);
-    const gmx = new Float64Array(dOut);
+    const gx = take(tape, x.length, true);
     for (let i = 0; i < rows; i++) {
       const xo = i * dIn;
-      const mo = i * dOut;
-      const co = i * 8;
-      const nx = cache[co]!;
-      const xr = cache[co + 1]!;
-      const dxr = cache[co + 2]!;
-      const nm = cache[co + 3]!;
-      const f = cache[co + 4]!;
-      const df = cache[co + 5]!;
-      const phi = f * xr;
-      let gphi = 0;
-      for (let j = 0; j < dOut; j++) gphi += gy[mo + j]! * mx[mo + j]!;
-      const gt = gphi * xr * df;
-      const gxr = gphi * f + gt * s * nm;
-      tape.gs += gt * nm * xr;
-      const cm = cache[co + 7] ? (gt * s * xr) / nm : 0;
-      for (let j = 0; j < dOut; j++) gmx[j] = phi * gy[mo + j]! + cm * mx[mo + j]!;
-      const gz = gxr * dxr;
-      tape.gs += gz * nx;
-      const cx = cache[co + 6] ? (gz * s) / nx : 0;
-      for (let k = 0; k < dIn; k++) gx[xo + k] = cx * x[xo + k]!;
+      const yo = i * dOut;
       for (let j = 0; j < dOut; j++) {
-        const g = gmx[j]!;
+        const g = gy[yo + j]!;
         if (g === 0) continue;
         const wo = j * dIn;
         for (let k = 0; k < dIn; k++) {
@@ -203,8 +232,8 @@ function mobiusAddRows(x: Float64Array, y: Float64Array, d: number, c: number, b
   const rows = x.length / d;
   let y2 = 0;
   for (let k = 0; k < d; k++) y2 += y[k]! * y[k]!;
-  const out = new Float64Array(x.length);
-  const cache = new Float64Array(rows * 5);
+  const out = take(tape, x.length);
+  const cache = take(tape, rows * 5);
   for (let i = 0, o = 0; i < rows; i++, o += d) {
     let x2 = 0;
     let xy = 0;
@@ -226,8 +255,8 @@ function mobiusAddRows(x: Float64Array, y: Float64Array, d: number, c: number, b
     cache[co + 4] = den >= MIN_DEN ? denC : -denC;
   }
   tape.back.push((gout) => {
-    const gx = new Float64Array(x.length);
-    const gyAcc = new Float64Array(d);
+    const gx = take(tape, x.length);
+    const gyAcc = take(tape, d, true);
     let gy2Total = 0;
     for (let i = 0, o = 0; i < rows; i++, o += d) {
       const co = i * 5;
@@ -275,7 +304,7 @@ function mobiusAddRows(x: Float64Array, y: Float64Array, d: number, c: number, b
 /** Mixes the nodes of every group `[V, d]` with the adjacency `[V, V]` (row v = weights of v's neighbours). */
 function aggregateRows(x: Float64Array, v: number, d: number, adj: Float64Array, tape: Tape): Float64Array {
   const groups = x.length / (v * d);
-  const y = new Float64Array(x.length);
+  const y = take(tape, x.length, true);
   for (let b = 0; b < groups; b++) {
     const go = b * v * d;
     for (let i = 0; i < v; i++) {
@@ -289,7 +318,7 @@ function aggregateRows(x: Float64Array, v: number, d: number, adj: Float64Array,
     }
   }
   tape.back.push((gy) => {
-    const gx = new Float64Array(x.length);
+    const gx = take(tape, x.length, true);
     for (let b = 0; b < groups; b++) {
       const go = b * v * d;
       for (let i = 0; i < v; i++) {
@@ -309,13 +338,13 @@ function aggregateRows(x: Float64Array, v: number, d: number, adj: Float64Array,
 
 /** The tangent activation elementwise, with tfjs's gradients (relu: 1 where x > 0; leakyRelu as max(x, 0.2x)). */
 function activateRows(x: Float64Array, kind: TangentActivation, tape: Tape): Float64Array {
-  const y = new Float64Array(x.length);
+  const y = take(tape, x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     y[i] = kind === 'relu' ? (v > 0 ? v : 0) : kind === 'tanh' ? Math.tanh(v) : kind === 'leakyRelu' ? Math.max(v, Math.fround(0.2) * v) : v;
   }
   tape.back.push((gy) => {
-    const gx = new Float64Array(x.length);
+    const gx = take(tape, x.length);
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
       const dv = kind === 'relu' ? (v > 0 ? 1 : 0) : kind === 'tanh' ? 1 - y[i]! * y[i]! : kind === 'leakyRelu' ? (v >= Math.fround(0.2) * v ? 1 : Math.fround(0.2)) : 1;
@@ -361,15 +390,26 @@ function checkChain(lifted: tf.Tensor, ball: PoincareBall, layers: readonly Hgcn
  * The hyperbolic branch of an HGCN stack in one operation with a hand-written gradient:
  * `logmap0(layers(proj(expmap0(lifted))))`, where each {@link HgcnLayer} is
  * `proj(expmap0(σ(logmap0(proj(expmap0(A · logmap0(proj(proj(W ⊗ x) ⊕ proj(expmap0(b)))))))))`.
- * Exactly the composition of {@link PoincareBall} operations that {@link hgcnChainTangentReference}
- * runs op by op (same clamps, same float32 constants, tfjs's gradient rules at the clamps), but
- * computed row by row in float64 on the CPU: on tfjs that chain is ~40 elementwise kernels per
- * layer on a `[B, V, D]` tensor of a few thousand numbers, so its time is dispatch, not arithmetic.
+ * The same function as {@link hgcnChainTangentReference}, which runs that composition op by op on
+ * tensors, in fewer and cheaper steps, computed row by row in float64 on the CPU with a
+ * hand-written gradient:
+ *
+ * - Möbius matvec through the tangent space: `W ⊗_c x = expmap0(W · logmap0(x))` (Ganea et al.,
+ *   eq. 27), and for x = proj(expmap0(t)), `logmap0(x)` is t with its norm capped at
+ *   `artanh(1 − ε)/√c` — so `logmap0 ∘ proj ∘ expmap0` (between the aggregation and the
+ *   activation, after the activation, at the input) is a norm clamp, without tanh or artanh;
+ * - what remains per layer and node is one expmap0 + proj, the Möbius bias addition + proj, one
+ *   logmap0, the adjacency product and the activation.
+ *
+ * The clamps and float32 constants are the tensor path's, and at the clamps the gradient follows
+ * tfjs's rules (`maximum` passes it where a ≥ b, `minimum` where a ≤ b). On tfjs the op-by-op
+ * chain is ~40 elementwise kernels per layer on a `[B, V, D]` tensor of a few thousand numbers.
  *
  * Differentiable in `lifted`, the curvature (through `ball.curvature()`, so a learnable ball's
  * `rawC` gets its gradient) and every layer's `lin.weight` / `lin.bias`; the adjacencies are fixed.
- * The result is float32 like every tensor; the arithmetic in float64 differs from the tensor path by
- * float32 rounding only. Works on every backend (it reads and writes plain arrays).
+ * The result is float32 like every tensor; it differs from the tensor path by float32 rounding
+ * (where the tensor path computes artanh(tanh(z)) near the boundary, it is the less accurate one).
+ * Works on every backend (it reads and writes plain arrays).
  *
  * @param lifted - tangent vectors at 0 `[..., V, D]` (nodes on the second-to-last axis).
  * @param ball - the ball every layer lives on.
@@ -381,10 +421,11 @@ export function hgcnChainTangent(lifted: tf.Tensor, ball: PoincareBall, layers: 
   const v = lifted.shape[lifted.rank - 2]!;
   const outShape = [...lifted.shape.slice(0, -1), dOut];
   const eps = ball.eps;
+  const kappa = Math.atanh(Math.fround(1 - eps));
   const datas: Omit<LayerData, 'weight' | 'bias'>[] = layers.map((l) => {
     let adj = adjacencyCache.get(l);
     if (!adj) {
-      adj = Float64Array.from(l.adjacency.dataSync());
+      adj = new Float64Array(l.adjacency.dataSync());
       adjacencyCache.set(l, adj);
     }
     return { dIn: l.lin.inFeatures, dOut: l.lin.outFeatures, adjacency: adj, activation: l.act.activation };
@@ -394,31 +435,37 @@ export function hgcnChainTangent(lifted: tf.Tensor, ball: PoincareBall, layers: 
     params.push(l.lin.weight);
     if (l.lin.bias) params.push(l.lin.bias);
   }
+  // Whether a gradient tape records this call (tfjs's own test, as its kernels use it): without one the
+  // intermediate arrays go back to the pool as soon as the value is out.
+  const recording = (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
   return tf.tidy(() => {
     const c = ball.curvature();
     const op = tf.customGrad((...args: unknown[]) => {
       const inputs = args.slice(0, -1) as tf.Tensor[];
       const cv = inputs[1]!.dataSync()[0]!;
       const s = Math.sqrt(cv);
-      const tape: Tape = { back: [], gs: 0, gc: 0 };
-      let p = Float64Array.from(inputs[0]!.dataSync());
+      const tape: Tape = { back: [], owned: [], gs: 0, gc: 0 };
+      const subs: Tape[] = [];
+      // Tangent form of the chain (see clampRows): W ⊗ proj(expmap0(t)) = expmap0(W · clamp(t)), and
+      // logmap0 ∘ proj ∘ expmap0 = clamp, so each layer costs one tanh and one artanh per node.
+      let t: Float64Array = new Float64Array(inputs[0]!.dataSync());
       let d = lifted.shape[lifted.rank - 1]!;
-      p = projRows(ratioMap(p, d, s, 'exp', tape), d, s, eps, tape);
       const gParams: Float64Array[] = [];
       let pi = 2;
       layers.forEach((l, li) => {
         const ld = datas[li]!;
-        const w = Float64Array.from(inputs[pi++]!.dataSync());
+        const w = new Float64Array(inputs[pi++]!.dataSync());
         const gw = new Float64Array(w.length);
         gParams.push(gw);
-        p = projRows(matvecRows(p, ld.dIn, w, ld.dOut, s, gw, tape), ld.dOut, s, eps, tape);
+        t = linearRows(clampRows(t, d, s, kappa, tape), ld.dIn, w, ld.dOut, gw, tape);
         d = ld.dOut;
         if (l.lin.bias) {
-          const bias = Float64Array.from(inputs[pi++]!.dataSync());
+          const bias = new Float64Array(inputs[pi++]!.dataSync());
           const gb = new Float64Array(bias.length);
           gParams.push(gb);
           // hb = proj(expmap0(b)): its own small tape, run backward when the addition hands it ∂hb.
-          const sub: Tape = { back: [], gs: 0, gc: 0 };
+          const sub: Tape = { back: [], owned: [], gs: 0, gc: 0 };
+          subs.push(sub);
           const hb = projRows(ratioMap(bias, d, s, 'exp', sub), d, s, eps, sub);
           const backHb = (ghb: Float64Array) => {
             sub.gs = 0;
@@ -426,22 +473,33 @@ export function hgcnChainTangent(lifted: tf.Tensor, ball: PoincareBall, layers: 
             gb.set(g);
             tape.gs += sub.gs;
           };
-          p = projRows(mobiusAddRows(p, hb, d, cv, backHb, tape), d, s, eps, tape);
+          const mv = projRows(ratioMap(t, d, s, 'exp', tape), d, s, eps, tape);
+          t = ratioMap(projRows(mobiusAddRows(mv, hb, d, cv, backHb, tape), d, s, eps, tape), d, s, 'log', tape);
+        } else {
+          t = clampRows(t, d, s, kappa, tape);
         }
-        p = projRows(ratioMap(aggregateRows(ratioMap(p, d, s, 'log', tape), v, d, ld.adjacency, tape), d, s, 'exp', tape), d, s, eps, tape);
-        p = projRows(ratioMap(activateRows(ratioMap(p, d, s, 'log', tape), ld.activation, tape), d, s, 'exp', tape), d, s, eps, tape);
+        t = activateRows(clampRows(aggregateRows(t, v, d, ld.adjacency, tape), d, s, kappa, tape), ld.activation, tape);
       });
-      const u = ratioMap(p, d, s, 'log', tape);
+      const u = clampRows(t, d, s, kappa, tape);
+      const value = tf.tensor(new Float32Array(u), outShape);
+      const done = () => {
+        release(tape);
+        subs.forEach(release);
+        tape.back = [];
+      };
+      if (!recording) done();
       return {
-        value: tf.tensor(Float32Array.from(u), outShape),
+        value,
         gradFunc: (dy: tf.Tensor) => {
+          if (tape.back.length === 0) throw new Error('hgcnChainTangent: the gradient of one forward pass was asked for twice');
           tape.gs = 0;
           tape.gc = 0;
           gParams.forEach((g) => g.fill(0));
-          const gl = runBack(tape, Float64Array.from(dy.dataSync()));
+          const gl = runBack(tape, new Float64Array(dy.dataSync()));
           const gcTotal = tape.gc + tape.gs / (2 * s);
-          const grads: tf.Tensor[] = [tf.tensor(Float32Array.from(gl), inputs[0]!.shape), tf.scalar(gcTotal)];
-          gParams.forEach((g, i) => grads.push(tf.tensor(Float32Array.from(g), inputs[2 + i]!.shape)));
+          const grads: tf.Tensor[] = [tf.tensor(new Float32Array(gl), inputs[0]!.shape), tf.scalar(gcTotal)];
+          gParams.forEach((g, i) => grads.push(tf.tensor(new Float32Array(g), inputs[2 + i]!.shape)));
+          done();
           return grads;
         },
       };
