@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Slice, SplitV and Unpack for the wasm backend, reading their input in place. tfjs-wasm's own
+ * Data-movement kernels for the wasm backend that do not copy what they need not.
+ *
+ * Identity shares the input's buffer (reference-counted, as tfjs-cpu's Identity and tfjs-wasm's own
+ * Reshape do): tfjs-wasm 4.22 copies it, and the engine runs Identity on every tensor it saves for
+ * the backward pass (`saveTensorsForBackwardMode` clones them), ~2,000 times per DSNF training step.
+ * Nothing writes into an existing buffer (kernels write only into outputs they allocate), so
+ * sharing is safe.
+ *
+ * Slice, SplitV and Unpack read their input in place. tfjs-wasm's own
  * (4.22) read it with `readSync`, which copies the *whole* input out of the wasm heap for every
  * slice taken: splitting a `[1280, 8, 864]` tensor into its 8 steps copies 35 MB eight times
  * (≈ 40 ms per slice, measured), and every coupling's channel split pays the same. These take a
@@ -10,11 +18,12 @@ import * as tf from '@tensorflow/tfjs-core';
  * strings are left to the original kernels.
  */
 interface WasmHeapBackend {
+  incRef(dataId: unknown): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-const MARK = Symbol.for('skelflow.wasmSliceKernel');
+const MARK = Symbol.for('skelflow.wasmDataMovementKernel');
 type Marked = tf.KernelFunc & { [MARK]?: true };
 const mark = (f: tf.KernelFunc): tf.KernelFunc => Object.assign(f, { [MARK]: true as const });
 
@@ -61,12 +70,14 @@ function sliceWasm(be: WasmHeapBackend, x: tf.TensorInfo, begin: readonly number
   return out;
 }
 
-/** Registers the three kernels on the wasm backend (idempotent; the originals still serve strings). */
-export function registerWasmSliceKernels(): void {
+const NAMES = ['Identity', 'Slice', 'SplitV', 'Unpack'] as const;
+
+/** Registers the four kernels on the wasm backend (idempotent; the originals still serve strings). */
+export function registerWasmDataMovementKernels(): void {
   if ((tf.getKernel('Slice', 'wasm')?.kernelFunc as Marked | undefined)?.[MARK]) return;
-  const original = Object.fromEntries((['Slice', 'SplitV', 'Unpack'] as const).map((n) => [n, tf.getKernel(n, 'wasm')]));
-  if (!original.Slice || !original.SplitV || !original.Unpack) return;
-  const register = (name: 'Slice' | 'SplitV' | 'Unpack', f: tf.KernelFunc) => {
+  const original = Object.fromEntries(NAMES.map((n) => [n, tf.getKernel(n, 'wasm')]));
+  if (NAMES.some((n) => !original[n])) return;
+  const register = (name: (typeof NAMES)[number], f: tf.KernelFunc) => {
     const prev = original[name]!;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
@@ -80,6 +91,11 @@ export function registerWasmSliceKernels(): void {
       }),
     });
   };
+  register('Identity', (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    (args.backend as unknown as WasmHeapBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
   register('Slice', (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };

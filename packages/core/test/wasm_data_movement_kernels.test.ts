@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
-import { sliceInto } from '../src/wasm_slice_kernels.js';
+import { sliceInto } from '../src/wasm_data_movement_kernels.js';
 
-// The in-place Slice / SplitV / Unpack registered on wasm (wasm_slice_kernels.ts) against a naive
+// The zero-copy Identity and the in-place Slice / SplitV / Unpack registered on wasm (wasm_data_movement_kernels.ts) against a naive
 // index-by-index oracle written here, on random shapes, begins and sizes of ranks 0–6 and every
 // numeric dtype; and the registered kernels against the same oracle through tfjs's ops.
 
@@ -40,11 +40,11 @@ function randomCase(rng: Rng): { shape: number[]; begin: number[]; size: number[
   return { shape, begin, size };
 }
 
-describe('wasm Slice / SplitV / Unpack read in place', () => {
+describe('wasm Identity / Slice / SplitV / Unpack without needless copies', () => {
   beforeAll(async () => {
     expect(await initBackend('wasm')).toBe('wasm');
     // The registered kernels are ours (marked), not tfjs-wasm's originals.
-    for (const name of ['Slice', 'SplitV', 'Unpack']) expect((tf.getKernel(name, 'wasm')!.kernelFunc as unknown as Record<symbol, unknown>)[Symbol.for('skelflow.wasmSliceKernel')]).toBe(true);
+    for (const name of ['Identity', 'Slice', 'SplitV', 'Unpack']) expect((tf.getKernel(name, 'wasm')!.kernelFunc as unknown as Record<symbol, unknown>)[Symbol.for('skelflow.wasmDataMovementKernel')]).toBe(true);
   });
 
   it('sliceInto equals the naive oracle on 300 random cases (ranks 0–6, empty slices included)', () => {
@@ -93,6 +93,29 @@ describe('wasm Slice / SplitV / Unpack read in place', () => {
       }
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Identity (tf.clone, saved tensors) shares the buffer: values equal, each side disposable alone, no leak', () => {
+    const before = tf.memory();
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const c = tf.clone(x);
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    x.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    const d = tf.clone(c);
+    c.dispose();
+    const d1 = tf.add(d, 1);
+    expect(Array.from(d1.dataSync())).toEqual([2, 3, 4, 5, 6, 7]);
+    tf.dispose([d, d1]);
+    const init = tf.tensor1d([1, 2]);
+    const next = tf.tensor1d([5, 6]);
+    const v = tf.variable(init);
+    const snapshot = tf.clone(v);
+    v.assign(next);
+    expect(Array.from(snapshot.dataSync())).toEqual([1, 2]); // assign replaces the buffer, never writes into it
+    tf.dispose([v, snapshot, init, next]);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
   });
 
   it('the gradient of a slice (a pad) is unchanged', () => {
