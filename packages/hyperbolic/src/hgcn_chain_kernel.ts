@@ -190,112 +190,219 @@ function clampRows(x: Float64Array, d: number, s: number, kappa: number, tape: T
   return y;
 }
 
-/** `x · Wᵀ` row by row (`w` `[dOut, dIn]`, PyTorch layout); the gradient of w goes to `gw`. */
-function linearRows(x: Float64Array, dIn: number, w: Float64Array, dOut: number, gw: Float64Array, tape: Tape): Float64Array {
-  const rows = x.length / dIn;
-  const y = take(tape, rows * dOut);
-  for (let i = 0; i < rows; i++) {
-    const xo = i * dIn;
-    const yo = i * dOut;
-    for (let j = 0; j < dOut; j++) {
-      let acc = 0;
-      const wo = j * dIn;
-      for (let k = 0; k < dIn; k++) acc += w[wo + k]! * x[xo + k]!;
-      y[yo + j] = acc;
-    }
-  }
-  tape.back.push((gy) => {
-    const gx = take(tape, x.length, true);
-    for (let i = 0; i < rows; i++) {
-      const xo = i * dIn;
-      const yo = i * dOut;
-      for (let j = 0; j < dOut; j++) {
-        const g = gy[yo + j]!;
-        if (g === 0) continue;
-        const wo = j * dIn;
-        for (let k = 0; k < dIn; k++) {
-          gx[xo + k] += g * w[wo + k]!;
-          gw[wo + k] += g * x[xo + k]!;
-        }
-      }
-    }
-    return gx;
-  });
-  return y;
-}
 
 /**
- * Möbius addition `x ⊕_c y` of every row of x with one point y `[d]` (the bias), in the form of
- * {@link PoincareBall.mobiusAdd}; the gradient of y is handed to `backY` once per backward pass.
+ * The linear part of one layer between tangent spaces, fused row by row:
+ * `logmap0(proj(proj(expmap0(W · clamp(x))) ⊕_c hb))` with the bias point hb, or `clamp(W · clamp(x))`
+ * without a bias (then logmap0 ∘ proj ∘ expmap0 is the clamp). Each step is the tensor path's
+ * (`clampRows` and `ratioMap`/`projRows` above, {@link PoincareBall.mobiusAdd}'s form with its
+ * 1e-15 denominator clamp), written on one row's locals: one pass over the rows instead of seven,
+ * and the backward pass recomputes the row's intermediates from its input instead of storing them.
  */
-function mobiusAddRows(x: Float64Array, y: Float64Array, d: number, c: number, backY: (gy: Float64Array) => void, tape: Tape): Float64Array {
-  const rows = x.length / d;
+function hyperbolicLinearRows(
+  x: Float64Array,
+  dIn: number,
+  w: Float64Array,
+  d: number,
+  hb: Float64Array | null,
+  s: number,
+  c: number,
+  eps: number,
+  kappa: number,
+  gw: Float64Array,
+  backHb: (ghb: Float64Array) => void,
+  tape: Tape,
+): Float64Array {
+  const rows = x.length / dIn;
+  const tau = kappa / s;
+  const maxNorm = Math.fround(1 - eps) / s;
   let y2 = 0;
-  for (let k = 0; k < d; k++) y2 += y[k]! * y[k]!;
-  const out = take(tape, x.length);
-  const cache = take(tape, rows * 5);
-  for (let i = 0, o = 0; i < rows; i++, o += d) {
-    let x2 = 0;
-    let xy = 0;
+  if (hb) for (let k = 0; k < d; k++) y2 += hb[k]! * hb[k]!;
+  const out = take(tape, rows * d);
+  const c1 = new Float64Array(dIn);
+  const m = new Float64Array(d);
+  const e = new Float64Array(d);
+  const p = new Float64Array(d);
+  const a = new Float64Array(d);
+  const p2 = new Float64Array(d);
+  // Scalars of the current row, set by `row` (forward) and read by the backward pass.
+  let n0 = 0, q0 = 1, nm = 0, openM = false, r1 = 0, dr1 = 0, ne = 0, openE = false, q2 = 1, actE = false;
+  let x2 = 0, xy = 0, A = 0, Bc = 0, den = 0, denC = 0, na = 0, openA = false, q3 = 1, actA = false;
+  let n4 = 0, open4 = false, r4 = 0, dr4 = 0, nT = 0, qT = 1;
+  const row = (i: number, t1: Float64Array, to: number) => {
+    const xo = i * dIn;
+    let sq = 0;
+    for (let k = 0; k < dIn; k++) sq += x[xo + k]! * x[xo + k]!;
+    n0 = Math.sqrt(sq);
+    q0 = n0 > tau ? tau / n0 : 1;
+    for (let k = 0; k < dIn; k++) c1[k] = q0 * x[xo + k]!;
+    for (let j = 0; j < d; j++) {
+      let acc = 0;
+      const wo = j * dIn;
+      for (let k = 0; k < dIn; k++) acc += w[wo + k]! * c1[k]!;
+      m[j] = acc;
+    }
+    if (!hb) {
+      sq = 0;
+      for (let k = 0; k < d; k++) sq += m[k]! * m[k]!;
+      nT = Math.sqrt(sq);
+      qT = nT > tau ? tau / nT : 1;
+      for (let k = 0; k < d; k++) t1[to + k] = qT * m[k]!;
+      return;
+    }
+    // expmap0
+    sq = 0;
+    for (let k = 0; k < d; k++) sq += m[k]! * m[k]!;
+    openM = sq >= MIN_SQ;
+    nm = Math.sqrt(Math.max(sq, MIN_SQ));
+    const zm = s * nm;
+    const th = Math.tanh(Math.min(zm, TANH_MAX));
+    r1 = th / zm;
+    dr1 = (zm <= TANH_MAX ? (1 - th * th) / zm : 0) - th / (zm * zm);
+    for (let k = 0; k < d; k++) e[k] = r1 * m[k]!;
+    // proj
+    sq = 0;
+    for (let k = 0; k < d; k++) sq += e[k]! * e[k]!;
+    openE = sq >= MIN_SQ;
+    ne = Math.sqrt(Math.max(sq, MIN_SQ));
+    const ratioE = maxNorm / ne;
+    actE = 1 > ratioE;
+    q2 = Math.min(1, ratioE);
+    for (let k = 0; k < d; k++) p[k] = q2 * e[k]!;
+    // Möbius addition with hb
+    x2 = 0;
+    xy = 0;
     for (let k = 0; k < d; k++) {
-      x2 += x[o + k]! * x[o + k]!;
-      xy += x[o + k]! * y[k]!;
+      x2 += p[k]! * p[k]!;
+      xy += p[k]! * hb[k]!;
     }
     const xy2c = 2 * c * xy;
-    const a = 1 + xy2c + c * y2;
-    const b = 1 - c * x2;
-    const den = 1 + xy2c + c * c * (x2 * y2);
-    const denC = Math.max(den, MIN_DEN);
-    for (let k = 0; k < d; k++) out[o + k] = (a * x[o + k]! + b * y[k]!) / denC;
-    const co = i * 5;
-    cache[co] = x2;
-    cache[co + 1] = xy;
-    cache[co + 2] = a;
-    cache[co + 3] = b;
-    cache[co + 4] = den >= MIN_DEN ? denC : -denC;
-  }
-  tape.back.push((gout) => {
+    A = 1 + xy2c + c * y2;
+    Bc = 1 - c * x2;
+    den = 1 + xy2c + c * c * (x2 * y2);
+    denC = Math.max(den, MIN_DEN);
+    for (let k = 0; k < d; k++) a[k] = (A * p[k]! + Bc * hb[k]!) / denC;
+    // proj
+    sq = 0;
+    for (let k = 0; k < d; k++) sq += a[k]! * a[k]!;
+    openA = sq >= MIN_SQ;
+    na = Math.sqrt(Math.max(sq, MIN_SQ));
+    const ratioA = maxNorm / na;
+    actA = 1 > ratioA;
+    q3 = Math.min(1, ratioA);
+    for (let k = 0; k < d; k++) p2[k] = q3 * a[k]!;
+    // logmap0
+    sq = 0;
+    for (let k = 0; k < d; k++) sq += p2[k]! * p2[k]!;
+    open4 = sq >= MIN_SQ;
+    n4 = Math.sqrt(Math.max(sq, MIN_SQ));
+    const z4 = s * n4;
+    const mz = Math.min(z4, ATANH_MAX);
+    const at = Math.atanh(mz);
+    r4 = at / z4;
+    dr4 = (z4 <= ATANH_MAX ? 1 / (1 - mz * mz) / z4 : 0) - at / (z4 * z4);
+    for (let k = 0; k < d; k++) t1[to + k] = r4 * p2[k]!;
+  };
+  for (let i = 0; i < rows; i++) row(i, out, i * d);
+  tape.back.push((gt) => {
     const gx = take(tape, x.length);
-    const gyAcc = take(tape, d, true);
+    const scratch = new Float64Array(d);
+    const gv = new Float64Array(d);
+    const ga = new Float64Array(d);
+    const gc1 = new Float64Array(dIn);
+    const gyAcc = new Float64Array(d);
     let gy2Total = 0;
-    for (let i = 0, o = 0; i < rows; i++, o += d) {
-      const co = i * 5;
-      const x2 = cache[co]!;
-      const xy = cache[co + 1]!;
-      const a = cache[co + 2]!;
-      const b = cache[co + 3]!;
-      const denSigned = cache[co + 4]!;
-      const denC = Math.abs(denSigned);
-      // num·gout, and the parts of the numerator
-      let gnumX = 0; // ⟨gnum, x⟩
-      let gnumY = 0; // ⟨gnum, y⟩
-      let numDotG = 0;
-      for (let k = 0; k < d; k++) {
-        const g = gout[o + k]!;
-        gnumX += g * x[o + k]!;
-        gnumY += g * y[k]!;
-        numDotG += g * (a * x[o + k]! + b * y[k]!);
+    for (let i = 0; i < rows; i++) {
+      row(i, scratch, 0);
+      const go = i * d;
+      // gv := ∂L/∂m
+      if (!hb) {
+        if (qT === 1) for (let k = 0; k < d; k++) gv[k] = gt[go + k]!;
+        else {
+          let g = 0;
+          for (let k = 0; k < d; k++) g += gt[go + k]! * m[k]!;
+          tape.gs += (g / nT) * (-tau / s);
+          const coef = -(qT * g) / (nT * nT);
+          for (let k = 0; k < d; k++) gv[k] = qT * gt[go + k]! + coef * m[k]!;
+        }
+      } else {
+        // logmap0: gt → ∂p2 (in gv)
+        let g = 0;
+        for (let k = 0; k < d; k++) g += gt[go + k]! * p2[k]!;
+        tape.gs += dr4 * n4 * g;
+        let coef = open4 ? (dr4 * s * g) / n4 : 0;
+        for (let k = 0; k < d; k++) gv[k] = r4 * gt[go + k]! + coef * p2[k]!;
+        // proj: ∂p2 → ∂a (in ga)
+        if (actA) {
+          g = 0;
+          for (let k = 0; k < d; k++) g += gv[k]! * a[k]!;
+          tape.gs += (g / na) * (-maxNorm / s);
+          coef = openA ? (g * -maxNorm) / (na * na * na) : 0;
+          for (let k = 0; k < d; k++) ga[k] = q3 * gv[k]! + coef * a[k]!;
+        } else ga.set(gv);
+        // Möbius addition: ∂a → ∂p (in gv), ∂hb accumulated
+        let gnumX = 0;
+        let gnumY = 0;
+        let numDotG = 0;
+        for (let k = 0; k < d; k++) {
+          gnumX += ga[k]! * p[k]!;
+          gnumY += ga[k]! * hb[k]!;
+          numDotG += ga[k]! * (A * p[k]! + Bc * hb[k]!);
+        }
+        gnumX /= denC;
+        gnumY /= denC;
+        const gden = den >= MIN_DEN ? -numDotG / (denC * denC) : 0;
+        const gxy2c = gnumX + gden;
+        tape.gc += gnumX * y2 - gnumY * x2 + gden * 2 * c * x2 * y2 + gxy2c * 2 * xy;
+        gy2Total += gnumX * c + gden * c * c * x2;
+        const gx2 = -gnumY * c + gden * c * c * y2;
+        const gxy = gxy2c * 2 * c;
+        for (let k = 0; k < d; k++) {
+          const gnum = ga[k]! / denC;
+          gv[k] = A * gnum + 2 * p[k]! * gx2 + gxy * hb[k]!;
+          gyAcc[k] += Bc * gnum + gxy * p[k]!;
+        }
+        // proj: ∂p → ∂e (in ga)
+        if (actE) {
+          g = 0;
+          for (let k = 0; k < d; k++) g += gv[k]! * e[k]!;
+          tape.gs += (g / ne) * (-maxNorm / s);
+          coef = openE ? (g * -maxNorm) / (ne * ne * ne) : 0;
+          for (let k = 0; k < d; k++) ga[k] = q2 * gv[k]! + coef * e[k]!;
+        } else ga.set(gv);
+        // expmap0: ∂e → ∂m (in gv)
+        g = 0;
+        for (let k = 0; k < d; k++) g += ga[k]! * m[k]!;
+        tape.gs += dr1 * nm * g;
+        coef = openM ? (dr1 * s * g) / nm : 0;
+        for (let k = 0; k < d; k++) gv[k] = r1 * ga[k]! + coef * m[k]!;
       }
-      gnumX /= denC;
-      gnumY /= denC;
-      const gden = denSigned > 0 ? -numDotG / (denC * denC) : 0;
-      const ga = gnumX;
-      const gb = gnumY;
-      const gxy2c = ga + gden;
-      tape.gc += ga * y2 - gb * x2 + gden * 2 * c * x2 * y2;
-      const gy2 = ga * c + gden * c * c * x2;
-      const gx2 = -gb * c + gden * c * c * y2;
-      tape.gc += gxy2c * 2 * xy;
-      const gxy = gxy2c * 2 * c;
-      gy2Total += gy2;
-      for (let k = 0; k < d; k++) {
-        const gnum = gout[o + k]! / denC;
-        gx[o + k] = a * gnum + 2 * x[o + k]! * gx2 + gxy * y[k]!;
-        gyAcc[k] += b * gnum + gxy * x[o + k]!;
+      // linear: ∂m → ∂c1, ∂W
+      gc1.fill(0);
+      for (let j = 0; j < d; j++) {
+        const gj = gv[j]!;
+        if (gj === 0) continue;
+        const wo = j * dIn;
+        for (let k = 0; k < dIn; k++) {
+          gc1[k] += gj * w[wo + k]!;
+          gw[wo + k] += gj * c1[k]!;
+        }
+      }
+      // input clamp: ∂c1 → ∂x
+      const xo = i * dIn;
+      if (q0 === 1) for (let k = 0; k < dIn; k++) gx[xo + k] = gc1[k]!;
+      else {
+        let g = 0;
+        for (let k = 0; k < dIn; k++) g += gc1[k]! * x[xo + k]!;
+        tape.gs += (g / n0) * (-tau / s);
+        const coef = -(q0 * g) / (n0 * n0);
+        for (let k = 0; k < dIn; k++) gx[xo + k] = q0 * gc1[k]! + coef * x[xo + k]!;
       }
     }
-    for (let k = 0; k < d; k++) gyAcc[k] += 2 * y[k]! * gy2Total;
-    backY(gyAcc);
+    if (hb) {
+      for (let k = 0; k < d; k++) gyAcc[k] += 2 * hb[k]! * gy2Total;
+      backHb(gyAcc);
+    }
     return gx;
   });
   return out;
@@ -457,8 +564,8 @@ export function hgcnChainTangent(lifted: tf.Tensor, ball: PoincareBall, layers: 
         const w = new Float64Array(inputs[pi++]!.dataSync());
         const gw = new Float64Array(w.length);
         gParams.push(gw);
-        t = linearRows(clampRows(t, d, s, kappa, tape), ld.dIn, w, ld.dOut, gw, tape);
-        d = ld.dOut;
+        let hb: Float64Array | null = null;
+        let backHb: (ghb: Float64Array) => void = () => {};
         if (l.lin.bias) {
           const bias = new Float64Array(inputs[pi++]!.dataSync());
           const gb = new Float64Array(bias.length);
@@ -466,18 +573,16 @@ export function hgcnChainTangent(lifted: tf.Tensor, ball: PoincareBall, layers: 
           // hb = proj(expmap0(b)): its own small tape, run backward when the addition hands it ∂hb.
           const sub: Tape = { back: [], owned: [], gs: 0, gc: 0 };
           subs.push(sub);
-          const hb = projRows(ratioMap(bias, d, s, 'exp', sub), d, s, eps, sub);
-          const backHb = (ghb: Float64Array) => {
+          hb = projRows(ratioMap(bias, ld.dOut, s, 'exp', sub), ld.dOut, s, eps, sub);
+          backHb = (ghb: Float64Array) => {
             sub.gs = 0;
             const g = runBack(sub, ghb);
             gb.set(g);
             tape.gs += sub.gs;
           };
-          const mv = projRows(ratioMap(t, d, s, 'exp', tape), d, s, eps, tape);
-          t = ratioMap(projRows(mobiusAddRows(mv, hb, d, cv, backHb, tape), d, s, eps, tape), d, s, 'log', tape);
-        } else {
-          t = clampRows(t, d, s, kappa, tape);
         }
+        t = hyperbolicLinearRows(t, ld.dIn, w, ld.dOut, hb, s, cv, eps, kappa, gw, backHb, tape);
+        d = ld.dOut;
         t = activateRows(clampRows(aggregateRows(t, v, d, ld.adjacency, tape), d, s, kappa, tape), ld.activation, tape);
       });
       const u = clampRows(t, d, s, kappa, tape);
