@@ -467,12 +467,10 @@ function runBack(tape: Tape, g: Float64Array): Float64Array {
   return g;
 }
 
-/** What the kernel needs of one {@link HgcnLayer}: its numbers and its activation. */
+/** What the kernel needs of one {@link HgcnLayer} besides its parameters: sizes, adjacency, activation. */
 interface LayerData {
   dIn: number;
   dOut: number;
-  weight: Float64Array;
-  bias: Float64Array | null;
   adjacency: Float64Array;
   activation: TangentActivation;
 }
@@ -529,7 +527,7 @@ export function hgcnChainTangent(lifted: tf.Tensor, ball: PoincareBall, layers: 
   const outShape = [...lifted.shape.slice(0, -1), dOut];
   const eps = ball.eps;
   const kappa = Math.atanh(Math.fround(1 - eps));
-  const datas: Omit<LayerData, 'weight' | 'bias'>[] = layers.map((l) => {
+  const datas: LayerData[] = layers.map((l) => {
     let adj = adjacencyCache.get(l);
     if (!adj) {
       adj = new Float64Array(l.adjacency.dataSync());
