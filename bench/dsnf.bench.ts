@@ -1,13 +1,14 @@
 // Benchmark of DSNF (not a test): @skelflow against its PyTorch twin (bench/torch/dsnf.py) on the
 // same shapes, in one run. Run from the repository root:
-//   node --import tsx bench/dsnf.bench.ts [--reps 3] [--quick] [--no-reference] [--backend wasm|cpu]
+//   node --import tsx bench/dsnf.bench.ts [--reps 3] [--quick] [--no-reference] [--backend wasm|cpu] [--profile]
 // Per repetition, interleaved (twin, ours, twin, ours …) so machine noise hits both: training
 // segments/s (plain NLL and AWAM, batch 256, 24 frames, learnable gate) and scoring segments/s.
 // Where the time goes is measured by subtraction on our side: the same flow with the zero gate on
 // tensors (the Euclidean ST-GCN half alone), with the learnable gate (+ hyperbolic branch), with
 // AWAM (+ 4 perturbed passes), and the zero gate on the fused engine (what STG-NF's fast path
 // makes of the Euclidean half). Medians; ratios are ours ÷ twin. Prints a table, then one JSON
-// line, also written to .cache/bench/dsnf.json.
+// line, also written to .cache/bench/dsnf.json. --profile then prints tf.profile's kernels of one
+// learnable-gate training step per objective (launches, total kernel ms, the top kernels by shape).
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, normalTensor, type BackendName } from '@skelflow/core';
 import { Rng } from '@skelflow/base';
@@ -20,7 +21,7 @@ import path from 'node:path';
 
 const flags = (() => {
   try {
-    return parseArgs({ options: { reps: { type: 'string' }, quick: { type: 'boolean', default: false }, 'no-reference': { type: 'boolean', default: false }, backend: { type: 'string' } }, strict: true }).values;
+    return parseArgs({ options: { reps: { type: 'string' }, quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, 'no-reference': { type: 'boolean', default: false }, backend: { type: 'string' } }, strict: true }).values;
   } catch (e) {
     console.error(`dsnf.bench: ${(e as Error).message}`);
     process.exit(2);
@@ -120,3 +121,32 @@ const json = { bench: 'dsnf', backend: BACKEND, batch: BATCH, segLen: SEG_LEN, r
 fs.mkdirSync(path.join(root, '.cache', 'bench'), { recursive: true });
 fs.writeFileSync(path.join(root, '.cache', 'bench', 'dsnf.json'), JSON.stringify(json, null, 2) + '\n');
 console.log(JSON.stringify(json));
+
+/** tf.profile of one learnable-gate training step (loss and gradients, batch 256) with `loss`. */
+async function profileStep(loss: DsnfLoss): Promise<void> {
+  const model = createDsnf({ segLen: SEG_LEN, gate: 'learnable', seed: 1 });
+  model.conditioners.forEach((n) => n.gate!.assign(tf.scalar(0.1)));
+  model.train();
+  const x = normalTensor(new Rng(2), [BATCH, 2, SEG_LEN, 18]);
+  const rng = new Rng(5);
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => model.objective(x, undefined, rng, { loss }).loss);
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  step();
+  const info = await tf.profile(step);
+  const byShape = new Map<string, { ms: number; n: number }>();
+  for (const k of info.kernels) {
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)} → ${JSON.stringify(k.outputShapes)}`;
+    const e = byShape.get(key) ?? { ms: 0, n: 0 };
+    e.ms += k.kernelTimeMs as number;
+    e.n++;
+    byShape.set(key, e);
+  }
+  const total = [...byShape.values()].reduce((a, e) => a + e.ms, 0);
+  console.log(`profile, one ${loss} training step (learnable gate, batch ${BATCH}): ${info.kernels.length} kernel launches, ${total.toFixed(0)} ms of kernel time`);
+  for (const [k, e] of [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) console.log(`  ${e.ms.toFixed(1).padStart(8)} ms ×${String(e.n).padEnd(4)} ${k}`);
+  x.dispose();
+  model.dispose();
+}
+if (flags.profile) for (const loss of ['nll', 'awam'] as const) await profileStep(loss);

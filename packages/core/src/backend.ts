@@ -98,6 +98,7 @@ async function ensureRegistered(name: Exclude<BackendName, 'auto'>, options: Bac
     // Always (idempotent): the backend may have been registered by someone else's import, and its
     // missing or float32-accumulating kernels must be replaced before training on it.
     (await import('./register_wasm_kernels.js')).registerWasmKernels();
+    (await import('./wasm_data_movement_kernels.js')).registerWasmDataMovementKernels();
     return;
   }
   if (tf.findBackendFactory(name)) return;

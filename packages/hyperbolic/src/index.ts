@@ -7,3 +7,4 @@ export { ARTANH_CLAMP, MIN_NORM, PoincareBall, type PoincareBallOptions, PROJ_EP
 export { hyperbolicActivation, hyperbolicAggregate, HyperbolicLinear, type HyperbolicLinearOptions } from './hyperbolic_linear.js';
 export { HyperbolicActivation, tangentActivationFn, type TangentActivation } from './hyperbolic_activation.js';
 export { HgcnLayer, type HgcnLayerOptions, meanAdjacency } from './hgcn_layer.js';
+export { hgcnChainTangent, hgcnChainTangentReference } from './hgcn_chain_kernel.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, ShapeError } from '@skelflow/base';
 import { Module, resolveRng, type InitOptions } from '@skelflow/core';
 import type { FusedPlanContext } from '@skelflow/fused';
-import { HgcnLayer, meanAdjacency, PoincareBall, type TangentActivation } from '@skelflow/hyperbolic';
+import { HgcnLayer, hgcnChainTangent, hgcnChainTangentReference, meanAdjacency, PoincareBall, type TangentActivation } from '@skelflow/hyperbolic';
 import { Linear } from '@skelflow/nn';
 import { getSkeleton, type LayoutName, type Skeleton } from '@skelflow/pose';
 import type { AdjacencyInput } from './graph_conv.js';
@@ -113,6 +113,12 @@ export class DualSpaceGCN extends Module {
   readonly gateScale: number;
   /** Approximate-mass probe of the next forward passes ({@link DualSpaceProbe}); null = none. */
   probe: DualSpaceProbe | null = null;
+  /**
+   * How the HGCN stack runs: `'kernel'` (default) as one operation with a hand-written gradient
+   * (`@skelflow/hyperbolic` `hgcnChainTangent`, float64 loops), `'tensor'` op by op on tfjs (its
+   * naive reference, `hgcnChainTangentReference`). Same function; the kernel is ~10× fewer launches.
+   */
+  hyperbolicPath: 'kernel' | 'tensor' = 'kernel';
 
   constructor(inChannels: number, outChannels: number, adjacency: AdjacencyInput, options: DualSpaceGcnOptions) {
     super();
@@ -176,9 +182,8 @@ export class DualSpaceGCN extends Module {
       const [b, cin, t, v] = x.shape as [number, number, number, number];
       // [B, Cin, T, V] → [B, V, Cin·T]: node v carries its trajectory (channel-major, as the twin's permute+reshape).
       const nodes = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [b, v, cin * t]);
-      let p = ball.proj(ball.expmap0((this.lift as Linear).call(nodes)));
-      for (const layer of this.hgcn) p = layer.call(p);
-      return ball.logmap0(p);
+      const lifted = (this.lift as Linear).call(nodes);
+      return this.hyperbolicPath === 'kernel' ? hgcnChainTangent(lifted, ball, this.hgcn) : hgcnChainTangentReference(lifted, ball, this.hgcn);
     });
   }
 
