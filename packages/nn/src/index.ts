@@ -27,4 +27,5 @@ export { LargeKernelAttention3d, Lsta, type LargeKernelAttention3dOptions } from
 export { MemoryModule, l2NormalizeRows, memoryAddress, memoryUpdate, separatenessLoss, separatenessTerms, type MemoryModuleOptions } from './memory.js';
 export { cosineDistance, cosineDistillationLoss } from './cosine_distillation.js';
 export { applyPatchMask, complementMask, drawPatchMask } from './patch_mask.js';
+export { CubeVitEncoder, patchifyCubes, unpatchifyCubes, type CubeSize, type CubeVitCallOptions, type CubeVitEncoderOptions } from './cube_vit_encoder.js';
 export { MaskedAutoencoder, jointMask, maskedMse, type MaskedAutoencoderOptions } from './masked_autoencoder.js';
