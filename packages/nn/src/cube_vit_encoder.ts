@@ -3,7 +3,7 @@ import { Module, resolveRng, type InitOptions } from '@skelflow/core';
 import { InputError, ShapeError } from '@skelflow/base';
 import { LearnedPositions } from './learned_positions.js';
 import { Linear } from './linear.js';
-import { Lsta, type LargeKernelAttention3dOptions } from './lsta.js';
+import { Lsta, type LargeKernelAttention3dOptions, type LstaOperator } from './lsta.js';
 import { applyPatchMask } from './patch_mask.js';
 import { TransformerEncoder } from './transformer_encoder.js';
 
@@ -85,6 +85,8 @@ export interface CubeVitCallOptions {
    * pixels become 0 in every frame before the embedding (MGNet level 2; one mask for all clips or one per clip).
    */
   mask?: Uint8Array | readonly Uint8Array[];
+  /** The LSTA's map as a matrix ({@link CubeVitEncoder.lstaOperator}), for scoring with fixed weights. */
+  lstaOperator?: LstaOperator;
 }
 
 /**
@@ -167,7 +169,12 @@ export class CubeVitEncoder extends Module {
       const [t, h, w] = this.grid;
       // [B, P, D] → [B, D, t, h, w] (LSTA's layout) → back.
       const g = tf.transpose(tf.reshape(e, [b, t, h, w, this.dim]), [0, 4, 1, 2, 3]);
-      return tf.reshape(tf.transpose(this.lsta.call(g), [0, 2, 3, 4, 1]), [b, this.tokens, this.dim]);
+      return tf.reshape(tf.transpose(this.lsta.call(g, options.lstaOperator), [0, 2, 3, 4, 1]), [b, this.tokens, this.dim]);
     });
+  }
+
+  /** The LSTA map of the token grid as an affine operator (`Lsta.linearOperator`), or `undefined` without LSTA. The caller disposes it. */
+  lstaOperator(): LstaOperator | undefined {
+    return this.lsta ? this.lsta.linearOperator(this.grid) : undefined;
   }
 }

@@ -176,7 +176,7 @@ forEachBackend('patchifyCubes / CubeVitEncoder hand cases', () => {
     const [a, b, c, d] = [enc.call(x, { mask }), enc.call(x2, { mask }), enc.call(x2, { mask: other }), enc.call(x, { mask: other })];
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
     // Under ¬MASK the same patch is visible, so the change shows.
-    const diff = tf.max(tf.abs(tf.sub(c, d)));
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(c, d))));
     expect(diff.dataSync()[0]).toBeGreaterThan(1e-3);
     tf.dispose([x, x2, a, b, c, d, diff]);
     enc.dispose();
@@ -206,6 +206,27 @@ describe('CubeVitEncoder errors', () => {
     const x = tf.zeros([1, 4, 8, 8, 1]);
     expect(() => enc.call(x)).toThrow(/expected \[B, 4, 8, 8, 3\]/);
     x.dispose();
+    enc.dispose();
+  });
+});
+
+forEachBackend('Lsta.linearOperator', () => {
+  it('the affine operator gives the convolution path’s output (VAN kernels on the 12 × 4 × 4 grid), for Lsta and the encoder', () => {
+    const enc = new CubeVitEncoder([24, 32, 32, 3], { dim: 8, heads: 2, seed: 4 });
+    perturbParameters(enc.lsta!, 4, 0.3);
+    const x = normalTensor(new Rng('op-x'), [3, 24, 32, 32, 3]);
+    const op = enc.lstaOperator()!;
+    expect(op.matrix.shape).toEqual([192, 192]);
+    let before = 0;
+    for (let rep = 0; rep < 3; rep++) {
+      if (rep === 1) before = tf.memory().numTensors; // after the first call (kernel set-up)
+      const [a, b] = [enc.call(x), enc.call(x, { lstaOperator: op })];
+      const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
+      expect(d.dataSync()[0]).toBeLessThan(1e-5);
+      tf.dispose([a, b, d]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, op.matrix, op.bias]);
     enc.dispose();
   });
 });
