@@ -270,7 +270,48 @@ def bench(args):
             ts.append(time.process_time() - c0)
         return sorted(ts)[len(ts) // 2]
 
+    model = {}
+    if args.model_batch > 0:
+        # MGNet's student sizes (docs/mgnet.md defaults): level-1 step = student + H_B forward and
+        # backward on [B, 24, 32, 32, 3] crops; level-2 step = frozen student forward + mask
+        # encoder + head forward and backward; scoring = student + two masked passes, no gradient.
+        B, D = args.model_batch, args.model_dim
+        student = CubeViT(3, (2, 8, 8), D, 4, 1, 2 * D)
+        masked = CubeViT(3, (2, 8, 8), D, 4, 1, 2 * D)
+        for m in (student, masked):
+            m.pos = nn.Parameter(torch.randn(192, D) * 0.02)
+        head = nn.Sequential(nn.Linear(D, 64), nn.GELU(), nn.Linear(64, 72))
+        mhead = nn.Linear(D, 32)
+        crops = torch.rand(B, 24, 32, 32, 3)
+        target = torch.randn(B, 12, 72)
+        mask = torch.zeros(16)
+        mask[torch.randperm(16)[:8]] = 1
+        pool = lambda e: e.reshape(B, 12, 16, D).mean(2)
+
+        def level1():
+            student.zero_grad()
+            ((head(pool(student(crops))) - target) ** 2).mean().backward()
+
+        def level2():
+            masked.zero_grad()
+            with torch.no_grad():
+                fu = pool(student(crops))[..., :32]
+            fm = mhead(pool(masked(crops, mask)))
+            (1 - F.cosine_similarity(fm, fu, dim=-1)).mean().backward()
+
+        def score():
+            with torch.no_grad():
+                e = student(crops)
+                head(pool(e))
+                mhead(pool(masked(crops, mask)))
+                mhead(pool(masked(crops, 1 - mask)))
+
+        for name, fn in [('level1', level1), ('level2', level2), ('score', score)]:
+            model[f'{name}StepSeconds'] = median_seconds(fn, 1, args.reps)
+            model[f'{name}StepCpuSeconds'] = cpu_seconds(fn)
+        model['batch'] = B
     print(json.dumps({
+        'model': model,
         'torch': torch.__version__, 'threads': args.threads,
         'lstaStepSeconds': median_seconds(lsta_step, 1, args.reps),
         'memoryStepSeconds': median_seconds(memory_step, 1, args.reps),
@@ -281,7 +322,7 @@ def bench(args):
 
 def main():
     def bench_args(b):
-        for k, v in [('batch', 32), ('channels', 64), ('queries', 2048), ('dim', 64), ('items', 10)]:
+        for k, v in [('batch', 32), ('channels', 64), ('queries', 2048), ('dim', 64), ('items', 10), ('model-batch', 0), ('model-dim', 32)]:
             b.add_argument(f'--{k}', type=int, default=v)
 
     twin_main(__doc__, golden, bench, bench_args, reps=5, warmup=None)
