@@ -25,7 +25,7 @@ import path from 'node:path';
 const [mode, ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
   args: rest,
-  options: { out: { type: 'string' }, seed: { type: 'string' }, 'train-clips': { type: 'string' }, 'test-clips': { type: 'string' }, data: { type: 'string' }, bench: { type: 'string' } },
+  options: { out: { type: 'string' }, only: { type: 'string' }, seed: { type: 'string' }, 'train-clips': { type: 'string' }, 'test-clips': { type: 'string' }, data: { type: 'string' }, bench: { type: 'string' } },
   strict: true,
 });
 
@@ -51,7 +51,9 @@ await initBackend('wasm');
 const gt = await readGtDir(path.join(values.data, 'gt', 'test_frame_mask'), 'shanghaitech');
 const known = new Set(gt.map((g) => g.name));
 const clips = (await readPoseDir(path.join(values.data, 'pose', 'test'))).filter((c) => known.has(c.name));
-const events = JSON.parse(fs.readFileSync(path.join(values.data, 'events.json'), 'utf8')) as { name: string; nFrames: number; events: { kind: string; from: number; to: number }[] }[];
+// events.json (written by `data`): the scene-dependent subset; other datasets (e.g. CMU mocap) have none.
+const eventsFile = path.join(values.data, 'events.json');
+const events = (fs.existsSync(eventsFile) ? JSON.parse(fs.readFileSync(eventsFile, 'utf8')) : []) as { name: string; nFrames: number; events: { kind: string; from: number; to: number }[] }[];
 // Scene-dependent subset: clips of scenes ≠ 02 that hold a running event; positives = running
 // frames, negatives = frames without any event; other frames are left out.
 const subset = new Map<string, Int8Array>();
@@ -76,7 +78,8 @@ const auc = (normality: ArrayLike<number>, meta: Parameters<typeof scoresToFrame
   const scene = sub.length ? evaluateFrames({ clips: sub, smooth: false }).aucRaw : NaN;
   return { overall, scene };
 };
-const dirs = fs.readdirSync(path.join(values.bench, 'models')).filter((d) => d.startsWith('mgnet-seed')).sort();
+const only = values.only ? new Set(values.only.split(',')) : null;
+const dirs = fs.readdirSync(path.join(values.bench, 'models')).filter((d) => d.startsWith('mgnet-seed') && (!only || only.has(d))).sort();
 const rows: Record<string, { overall: number[]; scene: number[] }> = {};
 const add = (k: string, r: { overall: number; scene: number }) => {
   rows[k] ??= { overall: [], scene: [] };
@@ -90,6 +93,8 @@ for (const dir of dirs) {
   const raw = model.net.segmentScores(segs.data, { batchSize: 256 });
   console.error(`${dir}: ${segs.meta.clip.length} segments scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   for (const levels of ['1', '12', '123'] as const) add(`MGNet levels ${levels}`, auc(fuseScores(raw, { ...model.net.config, levels }), segs.meta));
+  // Level 1 without the per-video min–max: −S_mo as it is.
+  add('MGNet level 1, S_mo without min–max', auc(Float64Array.from(raw.motion, (v) => -v), segs.meta));
   model.dispose();
   const teacher = await stgNfFamily.load(path.join(values.bench, 'models', dir, 'teacher'));
   const tsegs = segmentTracks(clips, { segLen: teacher.input.segLen });
