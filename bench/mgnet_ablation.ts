@@ -7,7 +7,9 @@
 //       segments once, then the scores of level 1 (S_mo), levels 1+2 and 1+2+3 (the same min–max
 //       fusion the model applies) and its STG-NF teacher (models/<run>/teacher), frame AUC
 //       (smoothed, STG-NF's protocol) overall and on the scene-dependent anomalies only
-//       (frames of running events in scenes other than 02 vs the frames of those clips without any event).
+//       (frames of running events in scenes other than 02 vs the frames of those clips without any
+//       event), and level 1 without the per-video min–max (−S_mo as it is). --only mgnet-seed1,…
+//       restricts the models; without events.json (e.g. a CMU mocap dataset) the scene column is NaN.
 // Levels 1 and 1+2 of one trained 1+2+3 model are the models `--levels 1` / `--levels 12` would train
 // with the same seed: level 1 is trained first and frozen, level 2 never changes it, level 3 only
 // adds memory rounds after them.
