@@ -13,6 +13,12 @@ nn.TripletMarginLoss, so the oracle is independent of our lowering:
   memoryUpdate                       -> MNAD model/Memory.py get_update_query + F.normalize (top-1 rule)
   separatenessLoss (sum)             -> MNAD's spread loss: nn.TripletMarginLoss(margin, reduction='sum')
                                        on F.normalize(q) with the two most similar items (detached)
+  CubeVitEncoder                     -> CubeViT below: the cube embedding as nn.Conv3d(C, D, cube, stride=cube)
+                                       (our Linear weight [D, pt*ph*pw*C] reshaped [D, pt, ph, pw, C] and
+                                       permuted to [D, C, pt, ph, pw]; tokens = conv output flattened (t, h, w)),
+                                       + learned positions, nn.TransformerEncoder(nn.TransformerEncoderLayer(
+                                       norm_first, gelu, dropout 0), final nn.LayerNorm), LSTA on [B, D, t, h, w];
+                                       patch mask = pixels of hidden patches set to 0 in every frame
 
 Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
 
@@ -24,7 +30,7 @@ Needs Debian's python3-torch (torch 1.13); run with /usr/bin/python3.
           prints one JSON line of median wall and CPU seconds (float32): LSTA forward + backward
           on [batch, channels, 12, 4, 4], and memory read + separateness forward + backward.
 """
-import json, os, sys, time
+import json, os, re, sys, time
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -51,6 +57,75 @@ class LSTA(nn.Module):
 
     def forward(self, x):  # x [B, C, T, H, W]
         return x + x * torch.sigmoid(self.lka(x.mean(1, keepdim=True)))
+
+
+def snake(name):
+    return re.sub(r'([A-Z])', lambda m: '_' + m.group(1).lower(), name)
+
+
+class CubeViT(nn.Module):
+    """MGNet's student encoder (our CubeVitEncoder) from PyTorch's own layers."""
+
+    def __init__(self, channels, cube, dim, heads, layers, ff, lsta=True):
+        super().__init__()
+        self.cube = cube
+        self.embed = nn.Conv3d(channels, dim, cube, stride=cube)
+        self.pos = None  # [P, D], set on load
+        layer = nn.TransformerEncoderLayer(dim, heads, ff, 0.0, activation='gelu', batch_first=True, norm_first=True)
+        self.vit = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(dim), enable_nested_tensor=False)
+        self.lsta = LSTA() if lsta else None
+
+    def forward(self, x, mask=None):  # x [B, T, H, W, C]
+        if mask is not None:
+            B, T, H, W, C = x.shape
+            gh, gw = H // self.cube[1], W // self.cube[2]
+            keep = 1.0 - mask.reshape(gh, gw).repeat_interleave(self.cube[1], 0).repeat_interleave(self.cube[2], 1)
+            x = x * keep[None, None, :, :, None]
+        g = self.embed(x.permute(0, 4, 1, 2, 3))            # [B, D, t, h, w]
+        b, d, t, h, w = g.shape
+        e = g.flatten(2).transpose(1, 2) + self.pos          # [B, P, D], tokens (t, h, w) row-major
+        e = self.vit(e)
+        if self.lsta is None:
+            return e
+        y = self.lsta(e.transpose(1, 2).reshape(b, d, t, h, w))
+        return y.flatten(2).transpose(1, 2)
+
+    def load_skelflow(self, weights):
+        """Our state dict: embed.weight [D, pt*ph*pw*C] -> Conv3d [D, C, pt, ph, pw]; vit.* snake_case; lsta.* as LSTA."""
+        pt, ph, pw = self.cube
+        D, F = weights['embed.weight']['shape']
+        C = F // (pt * ph * pw)
+        state = {}
+        for n, a in weights.items():
+            t = tensor(a)
+            if n == 'embed.weight':
+                state[n] = t.reshape(D, pt, ph, pw, C).permute(0, 4, 1, 2, 3).contiguous()
+            elif n == 'pos.weight':
+                self.pos = nn.Parameter(t.clone())
+            elif n.startswith('lsta.'):
+                state[n] = to_torch_name_shape(n, t)
+            else:
+                state[snake(n)] = t
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        if [m for m in missing if m != 'pos'] or unexpected:
+            raise SystemExit(f'CubeViT: state mismatch, missing {missing}, unexpected {unexpected}')
+
+    def grads_ours(self, names):
+        """Gradients in our names and shapes."""
+        params = dict(self.named_parameters())
+        out = {}
+        pt, ph, pw = self.cube
+        for n in names:
+            if n == 'embed.weight':
+                g = params[n].grad
+                out[n] = arr(g.permute(0, 2, 3, 4, 1).reshape(g.shape[0], -1))
+            elif n == 'pos.weight':
+                out[n] = arr(self.pos.grad)
+            elif n.startswith('lsta.'):
+                out[n] = arr(ours(n, params[n].grad))
+            else:
+                out[n] = arr(params[snake(n)].grad)
+        return out
 
 
 def to_torch_name_shape(name, t):
@@ -148,6 +223,20 @@ def golden(args):
     sep.backward()
     out['separateness'] = sep.item()
     out['separatenessGradient'] = arr(q.grad)
+
+    # The student encoder: output, masked output, gradients of sum(R * y) w.r.t. every parameter and the input.
+    if 'encoder' in spec:
+        e = spec['encoder']
+        enc = CubeViT(e['channels'], tuple(e['cube']), e['dim'], e['heads'], e['layers'], e['ff'])
+        enc.load_skelflow(e['weights'])
+        x = tensor(e['x']).requires_grad_(True)
+        y = enc(x)
+        (y * tensor(e['projection'])).sum().backward()
+        out['encoderOutput'] = arr(y)
+        out['encoderGradients'] = enc.grads_ours(list(e['weights']))
+        out['encoderInputGradient'] = arr(x.grad)
+        with torch.no_grad():
+            out['encoderMaskedOutput'] = arr(enc(x, torch.tensor(e['mask'], dtype=torch.float64)))
     with open(args.out, 'w') as f:
         json.dump({**spec, 'torch': out}, f)
 
@@ -181,7 +270,48 @@ def bench(args):
             ts.append(time.process_time() - c0)
         return sorted(ts)[len(ts) // 2]
 
+    model = {}
+    if args.model_batch > 0:
+        # MGNet's student sizes (docs/mgnet.md defaults): level-1 step = student + H_B forward and
+        # backward on [B, 24, 32, 32, 3] crops; level-2 step = frozen student forward + mask
+        # encoder + head forward and backward; scoring = student + two masked passes, no gradient.
+        B, D = args.model_batch, args.model_dim
+        student = CubeViT(3, (2, 8, 8), D, 4, 1, 2 * D)
+        masked = CubeViT(3, (2, 8, 8), D, 4, 1, 2 * D)
+        for m in (student, masked):
+            m.pos = nn.Parameter(torch.randn(192, D) * 0.02)
+        head = nn.Sequential(nn.Linear(D, 64), nn.GELU(), nn.Linear(64, 72))
+        mhead = nn.Linear(D, 32)
+        crops = torch.rand(B, 24, 32, 32, 3)
+        target = torch.randn(B, 12, 72)
+        mask = torch.zeros(16)
+        mask[torch.randperm(16)[:8]] = 1
+        pool = lambda e: e.reshape(B, 12, 16, D).mean(2)
+
+        def level1():
+            student.zero_grad()
+            ((head(pool(student(crops))) - target) ** 2).mean().backward()
+
+        def level2():
+            masked.zero_grad()
+            with torch.no_grad():
+                fu = pool(student(crops))[..., :32]
+            fm = mhead(pool(masked(crops, mask)))
+            (1 - F.cosine_similarity(fm, fu, dim=-1)).mean().backward()
+
+        def score():
+            with torch.no_grad():
+                e = student(crops)
+                head(pool(e))
+                mhead(pool(masked(crops, mask)))
+                mhead(pool(masked(crops, 1 - mask)))
+
+        for name, fn in [('level1', level1), ('level2', level2), ('score', score)]:
+            model[f'{name}StepSeconds'] = median_seconds(fn, 1, args.reps)
+            model[f'{name}StepCpuSeconds'] = cpu_seconds(fn)
+        model['batch'] = B
     print(json.dumps({
+        'model': model,
         'torch': torch.__version__, 'threads': args.threads,
         'lstaStepSeconds': median_seconds(lsta_step, 1, args.reps),
         'memoryStepSeconds': median_seconds(memory_step, 1, args.reps),
@@ -192,7 +322,7 @@ def bench(args):
 
 def main():
     def bench_args(b):
-        for k, v in [('batch', 32), ('channels', 64), ('queries', 2048), ('dim', 64), ('items', 10)]:
+        for k, v in [('batch', 32), ('channels', 64), ('queries', 2048), ('dim', 64), ('items', 10), ('model-batch', 0), ('model-dim', 32)]:
             b.add_argument(f'--{k}', type=int, default=v)
 
     twin_main(__doc__, golden, bench, bench_args, reps=5, warmup=None)

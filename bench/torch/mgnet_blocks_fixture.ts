@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@skelflow/base';
 import { initBackend, normalTensor, type Module } from '@skelflow/core';
-import { LargeKernelAttention3d, Lsta, l2NormalizeRows } from '@skelflow/nn';
+import { CubeVitEncoder, LargeKernelAttention3d, Lsta, drawPatchMask, l2NormalizeRows } from '@skelflow/nn';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
@@ -43,11 +43,18 @@ const lstaX = normalTensor(rng, [2, 4, 12, 4, 4]);
 const projection = normalTensor(rng, [2, 4, 12, 4, 4]);
 const items = l2NormalizeRows(normalTensor(rng, [10, 8]));
 const queries = normalTensor(rng, [12, 8]);
+// The student encoder at MGNet's cube (2 × 8 × 8) on a small clip: [1, 8, 16, 16, 3] → grid 4 × 2 × 2.
+const encoder = new CubeVitEncoder([8, 16, 16, 3], { dim: 8, heads: 2, layers: 2, dimFeedforward: 16, seed: 2028 });
+perturb(encoder, 'golden/encoder', 0.05);
+const encX = normalTensor(rng, [1, 8, 16, 16, 3]);
+const encR = normalTensor(rng, [1, 16, 8]);
+const encMask = drawPatchMask(new Rng('golden/encoder-mask'), 4);
 const spec = {
   about: 'PyTorch golden of @skelflow/nn MGNet blocks; regenerate with: node --import tsx bench/torch/mgnet_blocks_fixture.ts',
   lka: { weights: named(lka), x: arr(lkaX) },
   lsta: { weights: named(lsta), x: arr(lstaX), projection: arr(projection) },
   memory: { items: arr(items), queries: arr(queries), margin: 1 },
+  encoder: { channels: 3, cube: [2, 8, 8], dim: 8, heads: 2, layers: 2, ff: 16, weights: named(encoder), x: arr(encX), projection: arr(encR), mask: Array.from(encMask) },
 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skelflow-mgnet-'));
 const inFile = path.join(tmp, 'weights.json');

@@ -23,8 +23,9 @@ export {
   type TokenSampleOptions,
 } from './autoregressive_token_model.js';
 export { DepthwiseConv3d, depthwiseConv3d, type DepthwiseConv3dOptions } from './depthwise_conv3d.js';
-export { LargeKernelAttention3d, Lsta, type LargeKernelAttention3dOptions } from './lsta.js';
+export { LargeKernelAttention3d, Lsta, type LargeKernelAttention3dOptions, type LstaOperator } from './lsta.js';
 export { MemoryModule, l2NormalizeRows, memoryAddress, memoryUpdate, separatenessLoss, separatenessTerms, type MemoryModuleOptions } from './memory.js';
 export { cosineDistance, cosineDistillationLoss } from './cosine_distillation.js';
 export { applyPatchMask, complementMask, drawPatchMask } from './patch_mask.js';
+export { CubeVitEncoder, patchifyCubes, unpatchifyCubes, type CubeSize, type CubeVitCallOptions, type CubeVitEncoderOptions } from './cube_vit_encoder.js';
 export { MaskedAutoencoder, jointMask, maskedMse, type MaskedAutoencoderOptions } from './masked_autoencoder.js';

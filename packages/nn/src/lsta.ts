@@ -56,6 +56,14 @@ export class LargeKernelAttention3d extends Module {
   }
 }
 
+/** An LSTA map as an affine operator on the flattened grid ({@link Lsta.linearOperator}); the caller disposes it. */
+export interface LstaOperator {
+  /** `[n, n]`: map = f·matrix + bias for f `[B, n]`. */
+  matrix: tf.Tensor;
+  /** `[1, n]`. */
+  bias: tf.Tensor;
+}
+
 /**
  * MGNet's local spatio-temporal attention (LSTA) on `[B, C, T, H, W]` token grids:
  * `f = mean_c(e_in)` (`[B, 1, T, H, W]`), `f_o = 3DLKA(f)` (one channel,
@@ -83,12 +91,43 @@ export class Lsta extends Module {
     this.lka = this.addModule('lka', new LargeKernelAttention3d(1, options));
   }
 
-  /** `[B, C, T, H, W]` → `[B, C, T, H, W]`. */
-  call(x: tf.Tensor): tf.Tensor {
+  /**
+   * `[B, C, T, H, W]` → `[B, C, T, H, W]`. With `operator` (from {@link Lsta.linearOperator} for
+   * this grid and the current weights) the one-channel map is one matMul instead of the convolutions.
+   */
+  call(x: tf.Tensor, operator?: LstaOperator): tf.Tensor {
     if (x.rank !== 5) throw new ShapeError(`expected [B, C, T, H, W], got [${x.shape}]`, { source: 'Lsta' });
     return tf.tidy(() => {
-      const map = this.lka.call(tf.mean(x, 1, true));
+      const mean = tf.mean(x, 1, true);
+      let map: tf.Tensor;
+      if (operator) {
+        const b = x.shape[0]!;
+        const n = mean.size / b;
+        if (operator.matrix.shape[0] !== n) throw new ShapeError(`the operator is for ${operator.matrix.shape[0]} grid cells, the input has ${n}`, { source: 'Lsta' });
+        map = tf.reshape(tf.add(tf.matMul(tf.reshape(mean, [b, n]), operator.matrix), operator.bias), mean.shape);
+      } else {
+        map = this.lka.call(mean);
+      }
       return tf.add(x, tf.mul(x, tf.sigmoid(map)));
+    });
+  }
+
+  /**
+   * The 3DLKA map of a one-channel `[T, H, W]` grid is affine in its input (convolutions and a 1³
+   * convolution of one channel): `map = f·M + c` with `c = 3DLKA(0)` and row i of M =
+   * `3DLKA(e_i) − c`. Built by running the convolutions once on the `n = T·H·W` unit grids (and 0);
+   * then {@link Lsta.call} with it costs one `[B, n]·[n, n]` matMul — for scoring many clips with
+   * fixed weights (rebuild it after the weights change). Exact up to float32 rounding.
+   */
+  linearOperator(grid: readonly [number, number, number]): LstaOperator {
+    const [t, h, w] = grid;
+    const n = t * h * w;
+    return tf.tidy(() => {
+      const basis = tf.reshape(tf.concat([tf.zeros([1, n]), tf.eye(n)], 0), [n + 1, 1, t, h, w]);
+      const out = tf.reshape(this.lka.call(basis), [n + 1, n]);
+      const bias = tf.slice(out, [0, 0], [1, n]);
+      const matrix = tf.sub(tf.slice(out, [1, 0], [n, n]), bias);
+      return { matrix, bias };
     });
   }
 }

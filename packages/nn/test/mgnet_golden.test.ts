@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { forEachBackend } from '@skelflow/testing';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LargeKernelAttention3d, Lsta, MemoryModule, memoryUpdate, separatenessLoss } from '../src/index.js';
+import { CubeVitEncoder, LargeKernelAttention3d, Lsta, MemoryModule, memoryUpdate, separatenessLoss } from '../src/index.js';
 
 // Goldens from the PyTorch twin (bench/torch/mgnet_blocks.py: nn.Conv3d for the depthwise and
 // dilated 3-D convolutions, nn.TripletMarginLoss for separateness, MNAD's update code; float64) on
@@ -17,7 +17,12 @@ interface Golden {
   lka: { weights: Record<string, Arr>; x: Arr };
   lsta: { weights: Record<string, Arr>; x: Arr; projection: Arr };
   memory: { items: Arr; queries: Arr; margin: number };
+  encoder: { channels: number; cube: [number, number, number]; dim: number; heads: number; layers: number; ff: number; weights: Record<string, Arr>; x: Arr; projection: Arr; mask: number[] };
   torch: {
+    encoderOutput: Arr;
+    encoderMaskedOutput: Arr;
+    encoderGradients: Record<string, Arr>;
+    encoderInputGradient: Arr;
     lkaOutput: Arr;
     lstaOutput: Arr;
     lstaGradients: Record<string, Arr>;
@@ -94,5 +99,29 @@ forEachBackend('MGNet blocks vs the PyTorch twin', () => {
     expectClose(g, golden.torch.separatenessGradient, '∂L_sep/∂q');
     tf.dispose([q, weights, read, updated, sep, g]);
     mem.dispose();
+  });
+
+  it('CubeVitEncoder (cube 2×8×8, 2 blocks, LSTA 5³ → 7³ d3): output, masked output and gradients equal Conv3d + nn.TransformerEncoder + LSTA', () => {
+    const e = golden.encoder;
+    const [, T, H, W, C] = e.x.shape as [number, number, number, number, number];
+    const enc = new CubeVitEncoder([T, H, W, C], { cube: e.cube, dim: e.dim, heads: e.heads, layers: e.layers, dimFeedforward: e.ff, seed: 0 });
+    load(enc, e.weights);
+    const x = tensorOf(e.x);
+    const r = tensorOf(e.projection);
+    const before = tf.memory().numTensors;
+    const y = enc.call(x);
+    expectClose(y, golden.torch.encoderOutput, 'encoder output');
+    const ym = enc.call(x, { mask: Uint8Array.from(e.mask) });
+    expectClose(ym, golden.torch.encoderMaskedOutput, 'masked encoder output');
+    const params = enc.namedParameters();
+    const { grads, value } = tf.variableGrads(() => tf.sum(tf.mul(enc.call(x), r)) as tf.Scalar, params.map(([, v]) => v));
+    expect(params.map(([n]) => n).sort()).toEqual(Object.keys(golden.torch.encoderGradients).sort());
+    for (const [name, v] of params) expectClose(grads[v.name]!, golden.torch.encoderGradients[name]!, `∂L/∂${name}`);
+    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(enc.call(xx), r)))(x);
+    expectClose(gx, golden.torch.encoderInputGradient, '∂L/∂x');
+    tf.dispose([y, ym, value, gx, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, r]);
+    enc.dispose();
   });
 });
