@@ -226,16 +226,19 @@ function hyperbolicLinearRows(
   const a = new Float64Array(d);
   const p2 = new Float64Array(d);
   // Scalars of the current row, set by `row` (forward) and read by the backward pass.
-  let n0 = 0, q0 = 1, nm = 0, openM = false, r1 = 0, dr1 = 0, ne = 0, openE = false, q2 = 1, actE = false;
-  let x2 = 0, xy = 0, A = 0, Bc = 0, den = 0, denC = 0, na = 0, openA = false, q3 = 1, actA = false;
-  let n4 = 0, open4 = false, r4 = 0, dr4 = 0, nT = 0, qT = 1;
+  // Held in an object, not in `let`s the closures capture: a double stored into a captured variable
+  // is boxed in a fresh heap number on every store (measured 2× slower on this loop); an object's
+  // double field is updated in place.
+  const rs = { n0: 0, q0: 1, nm: 0, openM: false, r1: 0, dr1: 0, ne: 0, openE: false, q2: 1, actE: false,
+    x2: 0, xy: 0, A: 0, Bc: 0, den: 0, denC: 0, na: 0, openA: false, q3: 1, actA: false,
+    n4: 0, open4: false, r4: 0, dr4: 0, nT: 0, qT: 1 };
   const row = (i: number, t1: Float64Array, to: number) => {
     const xo = i * dIn;
     let sq = 0;
     for (let k = 0; k < dIn; k++) sq += x[xo + k]! * x[xo + k]!;
-    n0 = Math.sqrt(sq);
-    q0 = n0 > tau ? tau / n0 : 1;
-    for (let k = 0; k < dIn; k++) c1[k] = q0 * x[xo + k]!;
+    rs.n0 = Math.sqrt(sq);
+    rs.q0 = rs.n0 > tau ? tau / rs.n0 : 1;
+    for (let k = 0; k < dIn; k++) c1[k] = rs.q0 * x[xo + k]!;
     for (let j = 0; j < d; j++) {
       let acc = 0;
       const wo = j * dIn;
@@ -245,68 +248,65 @@ function hyperbolicLinearRows(
     if (!hb) {
       sq = 0;
       for (let k = 0; k < d; k++) sq += m[k]! * m[k]!;
-      nT = Math.sqrt(sq);
-      qT = nT > tau ? tau / nT : 1;
-      for (let k = 0; k < d; k++) t1[to + k] = qT * m[k]!;
+      rs.nT = Math.sqrt(sq);
+      rs.qT = rs.nT > tau ? tau / rs.nT : 1;
+      for (let k = 0; k < d; k++) t1[to + k] = rs.qT * m[k]!;
       return;
     }
     // expmap0
     sq = 0;
     for (let k = 0; k < d; k++) sq += m[k]! * m[k]!;
-    openM = sq >= MIN_SQ;
-    nm = Math.sqrt(Math.max(sq, MIN_SQ));
-    const zm = s * nm;
+    rs.openM = sq >= MIN_SQ;
+    rs.nm = Math.sqrt(Math.max(sq, MIN_SQ));
+    const zm = s * rs.nm;
     const th = Math.tanh(Math.min(zm, TANH_MAX));
-    r1 = th / zm;
-    dr1 = (zm <= TANH_MAX ? (1 - th * th) / zm : 0) - th / (zm * zm);
-    for (let k = 0; k < d; k++) e[k] = r1 * m[k]!;
+    rs.r1 = th / zm;
+    rs.dr1 = (zm <= TANH_MAX ? (1 - th * th) / zm : 0) - th / (zm * zm);
+    for (let k = 0; k < d; k++) e[k] = rs.r1 * m[k]!;
     // proj
     sq = 0;
     for (let k = 0; k < d; k++) sq += e[k]! * e[k]!;
-    openE = sq >= MIN_SQ;
-    ne = Math.sqrt(Math.max(sq, MIN_SQ));
-    const ratioE = maxNorm / ne;
-    actE = 1 > ratioE;
-    q2 = Math.min(1, ratioE);
-    for (let k = 0; k < d; k++) p[k] = q2 * e[k]!;
+    rs.openE = sq >= MIN_SQ;
+    rs.ne = Math.sqrt(Math.max(sq, MIN_SQ));
+    const ratioE = maxNorm / rs.ne;
+    rs.actE = 1 > ratioE;
+    rs.q2 = Math.min(1, ratioE);
+    for (let k = 0; k < d; k++) p[k] = rs.q2 * e[k]!;
     // Möbius addition with hb
-    x2 = 0;
-    xy = 0;
+    rs.x2 = 0;
+    rs.xy = 0;
     for (let k = 0; k < d; k++) {
-      x2 += p[k]! * p[k]!;
-      xy += p[k]! * hb[k]!;
+      rs.x2 += p[k]! * p[k]!;
+      rs.xy += p[k]! * hb[k]!;
     }
-    const xy2c = 2 * c * xy;
-    A = 1 + xy2c + c * y2;
-    Bc = 1 - c * x2;
-    den = 1 + xy2c + c * c * (x2 * y2);
-    denC = Math.max(den, MIN_DEN);
-    for (let k = 0; k < d; k++) a[k] = (A * p[k]! + Bc * hb[k]!) / denC;
+    const xy2c = 2 * c * rs.xy;
+    rs.A = 1 + xy2c + c * y2;
+    rs.Bc = 1 - c * rs.x2;
+    rs.den = 1 + xy2c + c * c * (rs.x2 * y2);
+    rs.denC = Math.max(rs.den, MIN_DEN);
+    for (let k = 0; k < d; k++) a[k] = (rs.A * p[k]! + rs.Bc * hb[k]!) / rs.denC;
     // proj
     sq = 0;
     for (let k = 0; k < d; k++) sq += a[k]! * a[k]!;
-    openA = sq >= MIN_SQ;
-    na = Math.sqrt(Math.max(sq, MIN_SQ));
-    const ratioA = maxNorm / na;
-    actA = 1 > ratioA;
-    q3 = Math.min(1, ratioA);
-    for (let k = 0; k < d; k++) p2[k] = q3 * a[k]!;
+    rs.openA = sq >= MIN_SQ;
+    rs.na = Math.sqrt(Math.max(sq, MIN_SQ));
+    const ratioA = maxNorm / rs.na;
+    rs.actA = 1 > ratioA;
+    rs.q3 = Math.min(1, ratioA);
+    for (let k = 0; k < d; k++) p2[k] = rs.q3 * a[k]!;
     // logmap0
     sq = 0;
     for (let k = 0; k < d; k++) sq += p2[k]! * p2[k]!;
-    open4 = sq >= MIN_SQ;
-    n4 = Math.sqrt(Math.max(sq, MIN_SQ));
-    const z4 = s * n4;
+    rs.open4 = sq >= MIN_SQ;
+    rs.n4 = Math.sqrt(Math.max(sq, MIN_SQ));
+    const z4 = s * rs.n4;
     const mz = Math.min(z4, ATANH_MAX);
     const at = Math.atanh(mz);
-    r4 = at / z4;
-    dr4 = (z4 <= ATANH_MAX ? 1 / (1 - mz * mz) / z4 : 0) - at / (z4 * z4);
-    for (let k = 0; k < d; k++) t1[to + k] = r4 * p2[k]!;
+    rs.r4 = at / z4;
+    rs.dr4 = (z4 <= ATANH_MAX ? 1 / (1 - mz * mz) / z4 : 0) - at / (z4 * z4);
+    for (let k = 0; k < d; k++) t1[to + k] = rs.r4 * p2[k]!;
   };
-  // The value from a loop with every scalar in a local (the closure's captured scalars are context
-  // slots: ~2× slower); the same operations in the same order, so the same numbers. `row` recomputes
-  // a row's intermediates for the backward pass.
-  linearRowsValue(x, dIn, w, d, hb, s, c, eps, kappa, out);
+  for (let i = 0; i < rows; i++) row(i, out, i * d);
   tape.back.push((gt) => {
     const gx = take(tape, x.length);
     const scratch = new Float64Array(d);
@@ -320,28 +320,28 @@ function hyperbolicLinearRows(
       const go = i * d;
       // gv := ∂L/∂m
       if (!hb) {
-        if (qT === 1) for (let k = 0; k < d; k++) gv[k] = gt[go + k]!;
+        if (rs.qT === 1) for (let k = 0; k < d; k++) gv[k] = gt[go + k]!;
         else {
           let g = 0;
           for (let k = 0; k < d; k++) g += gt[go + k]! * m[k]!;
-          tape.gs += (g / nT) * (-tau / s);
-          const coef = -(qT * g) / (nT * nT);
-          for (let k = 0; k < d; k++) gv[k] = qT * gt[go + k]! + coef * m[k]!;
+          tape.gs += (g / rs.nT) * (-tau / s);
+          const coef = -(rs.qT * g) / (rs.nT * rs.nT);
+          for (let k = 0; k < d; k++) gv[k] = rs.qT * gt[go + k]! + coef * m[k]!;
         }
       } else {
         // logmap0: gt → ∂p2 (in gv)
         let g = 0;
         for (let k = 0; k < d; k++) g += gt[go + k]! * p2[k]!;
-        tape.gs += dr4 * n4 * g;
-        let coef = open4 ? (dr4 * s * g) / n4 : 0;
-        for (let k = 0; k < d; k++) gv[k] = r4 * gt[go + k]! + coef * p2[k]!;
+        tape.gs += rs.dr4 * rs.n4 * g;
+        let coef = rs.open4 ? (rs.dr4 * s * g) / rs.n4 : 0;
+        for (let k = 0; k < d; k++) gv[k] = rs.r4 * gt[go + k]! + coef * p2[k]!;
         // proj: ∂p2 → ∂a (in ga)
-        if (actA) {
+        if (rs.actA) {
           g = 0;
           for (let k = 0; k < d; k++) g += gv[k]! * a[k]!;
-          tape.gs += (g / na) * (-maxNorm / s);
-          coef = openA ? (g * -maxNorm) / (na * na * na) : 0;
-          for (let k = 0; k < d; k++) ga[k] = q3 * gv[k]! + coef * a[k]!;
+          tape.gs += (g / rs.na) * (-maxNorm / s);
+          coef = rs.openA ? (g * -maxNorm) / (rs.na * rs.na * rs.na) : 0;
+          for (let k = 0; k < d; k++) ga[k] = rs.q3 * gv[k]! + coef * a[k]!;
         } else ga.set(gv);
         // Möbius addition: ∂a → ∂p (in gv), ∂hb accumulated
         let gnumX = 0;
@@ -350,35 +350,35 @@ function hyperbolicLinearRows(
         for (let k = 0; k < d; k++) {
           gnumX += ga[k]! * p[k]!;
           gnumY += ga[k]! * hb[k]!;
-          numDotG += ga[k]! * (A * p[k]! + Bc * hb[k]!);
+          numDotG += ga[k]! * (rs.A * p[k]! + rs.Bc * hb[k]!);
         }
-        gnumX /= denC;
-        gnumY /= denC;
-        const gden = den >= MIN_DEN ? -numDotG / (denC * denC) : 0;
+        gnumX /= rs.denC;
+        gnumY /= rs.denC;
+        const gden = rs.den >= MIN_DEN ? -numDotG / (rs.denC * rs.denC) : 0;
         const gxy2c = gnumX + gden;
-        tape.gc += gnumX * y2 - gnumY * x2 + gden * 2 * c * x2 * y2 + gxy2c * 2 * xy;
-        gy2Total += gnumX * c + gden * c * c * x2;
+        tape.gc += gnumX * y2 - gnumY * rs.x2 + gden * 2 * c * rs.x2 * y2 + gxy2c * 2 * rs.xy;
+        gy2Total += gnumX * c + gden * c * c * rs.x2;
         const gx2 = -gnumY * c + gden * c * c * y2;
         const gxy = gxy2c * 2 * c;
         for (let k = 0; k < d; k++) {
-          const gnum = ga[k]! / denC;
-          gv[k] = A * gnum + 2 * p[k]! * gx2 + gxy * hb[k]!;
-          gyAcc[k] += Bc * gnum + gxy * p[k]!;
+          const gnum = ga[k]! / rs.denC;
+          gv[k] = rs.A * gnum + 2 * p[k]! * gx2 + gxy * hb[k]!;
+          gyAcc[k] += rs.Bc * gnum + gxy * p[k]!;
         }
         // proj: ∂p → ∂e (in ga)
-        if (actE) {
+        if (rs.actE) {
           g = 0;
           for (let k = 0; k < d; k++) g += gv[k]! * e[k]!;
-          tape.gs += (g / ne) * (-maxNorm / s);
-          coef = openE ? (g * -maxNorm) / (ne * ne * ne) : 0;
-          for (let k = 0; k < d; k++) ga[k] = q2 * gv[k]! + coef * e[k]!;
+          tape.gs += (g / rs.ne) * (-maxNorm / s);
+          coef = rs.openE ? (g * -maxNorm) / (rs.ne * rs.ne * rs.ne) : 0;
+          for (let k = 0; k < d; k++) ga[k] = rs.q2 * gv[k]! + coef * e[k]!;
         } else ga.set(gv);
         // expmap0: ∂e → ∂m (in gv)
         g = 0;
         for (let k = 0; k < d; k++) g += ga[k]! * m[k]!;
-        tape.gs += dr1 * nm * g;
-        coef = openM ? (dr1 * s * g) / nm : 0;
-        for (let k = 0; k < d; k++) gv[k] = r1 * ga[k]! + coef * m[k]!;
+        tape.gs += rs.dr1 * rs.nm * g;
+        coef = rs.openM ? (rs.dr1 * s * g) / rs.nm : 0;
+        for (let k = 0; k < d; k++) gv[k] = rs.r1 * ga[k]! + coef * m[k]!;
       }
       // linear: ∂m → ∂c1, ∂W
       gc1.fill(0);
@@ -393,13 +393,13 @@ function hyperbolicLinearRows(
       }
       // input clamp: ∂c1 → ∂x
       const xo = i * dIn;
-      if (q0 === 1) for (let k = 0; k < dIn; k++) gx[xo + k] = gc1[k]!;
+      if (rs.q0 === 1) for (let k = 0; k < dIn; k++) gx[xo + k] = gc1[k]!;
       else {
         let g = 0;
         for (let k = 0; k < dIn; k++) g += gc1[k]! * x[xo + k]!;
-        tape.gs += (g / n0) * (-tau / s);
-        const coef = -(q0 * g) / (n0 * n0);
-        for (let k = 0; k < dIn; k++) gx[xo + k] = q0 * gc1[k]! + coef * x[xo + k]!;
+        tape.gs += (g / rs.n0) * (-tau / s);
+        const coef = -(rs.q0 * g) / (rs.n0 * rs.n0);
+        for (let k = 0; k < dIn; k++) gx[xo + k] = rs.q0 * gc1[k]! + coef * x[xo + k]!;
       }
     }
     if (hb) {
@@ -409,102 +409,6 @@ function hyperbolicLinearRows(
     return gx;
   });
   return out;
-}
-
-/**
- * The value of {@link hyperbolicLinearRows} (the forward pass only): the same row computation with
- * every intermediate in a local.
- */
-function linearRowsValue(
-  x: Float64Array,
-  dIn: number,
-  w: Float64Array,
-  d: number,
-  hb: Float64Array | null,
-  s: number,
-  c: number,
-  eps: number,
-  kappa: number,
-  out: Float64Array,
-): void {
-  const rows = x.length / dIn;
-  const tau = kappa / s;
-  const maxNorm = Math.fround(1 - eps) / s;
-  let y2 = 0;
-  if (hb) for (let k = 0; k < d; k++) y2 += hb[k]! * hb[k]!;
-  const c1 = new Float64Array(dIn);
-  const m = new Float64Array(d);
-  const e = new Float64Array(d);
-  const p = new Float64Array(d);
-  const a = new Float64Array(d);
-  const p2 = new Float64Array(d);
-  for (let i = 0; i < rows; i++) {
-    const to = i * d;
-    const xo = i * dIn;
-    let sq = 0;
-    for (let k = 0; k < dIn; k++) sq += x[xo + k]! * x[xo + k]!;
-    const n0 = Math.sqrt(sq);
-    const q0 = n0 > tau ? tau / n0 : 1;
-    for (let k = 0; k < dIn; k++) c1[k] = q0 * x[xo + k]!;
-    for (let j = 0; j < d; j++) {
-      let acc = 0;
-      const wo = j * dIn;
-      for (let k = 0; k < dIn; k++) acc += w[wo + k]! * c1[k]!;
-      m[j] = acc;
-    }
-    if (!hb) {
-      sq = 0;
-      for (let k = 0; k < d; k++) sq += m[k]! * m[k]!;
-      const nT = Math.sqrt(sq);
-      const qT = nT > tau ? tau / nT : 1;
-      for (let k = 0; k < d; k++) out[to + k] = qT * m[k]!;
-      continue;
-    }
-    // expmap0
-    sq = 0;
-    for (let k = 0; k < d; k++) sq += m[k]! * m[k]!;
-    const nm = Math.sqrt(Math.max(sq, MIN_SQ));
-    const zm = s * nm;
-    const th = Math.tanh(Math.min(zm, TANH_MAX));
-    const r1 = th / zm;
-    for (let k = 0; k < d; k++) e[k] = r1 * m[k]!;
-    // proj
-    sq = 0;
-    for (let k = 0; k < d; k++) sq += e[k]! * e[k]!;
-    const ne = Math.sqrt(Math.max(sq, MIN_SQ));
-    const ratioE = maxNorm / ne;
-    const q2 = Math.min(1, ratioE);
-    for (let k = 0; k < d; k++) p[k] = q2 * e[k]!;
-    // Möbius addition with hb
-    let x2 = 0;
-    let xy = 0;
-    for (let k = 0; k < d; k++) {
-      x2 += p[k]! * p[k]!;
-      xy += p[k]! * hb[k]!;
-    }
-    const xy2c = 2 * c * xy;
-    const A = 1 + xy2c + c * y2;
-    const Bc = 1 - c * x2;
-    const den = 1 + xy2c + c * c * (x2 * y2);
-    const denC = Math.max(den, MIN_DEN);
-    for (let k = 0; k < d; k++) a[k] = (A * p[k]! + Bc * hb[k]!) / denC;
-    // proj
-    sq = 0;
-    for (let k = 0; k < d; k++) sq += a[k]! * a[k]!;
-    const na = Math.sqrt(Math.max(sq, MIN_SQ));
-    const ratioA = maxNorm / na;
-    const q3 = Math.min(1, ratioA);
-    for (let k = 0; k < d; k++) p2[k] = q3 * a[k]!;
-    // logmap0
-    sq = 0;
-    for (let k = 0; k < d; k++) sq += p2[k]! * p2[k]!;
-    const n4 = Math.sqrt(Math.max(sq, MIN_SQ));
-    const z4 = s * n4;
-    const mz = Math.min(z4, ATANH_MAX);
-    const at = Math.atanh(mz);
-    const r4 = at / z4;
-    for (let k = 0; k < d; k++) out[to + k] = r4 * p2[k]!;
-  }
 }
 
 /** Mixes the nodes of every group `[V, d]` with the adjacency `[V, V]` (row v = weights of v's neighbours). */
