@@ -119,21 +119,40 @@ function reduceFloat64(
   const outShape = keepDims ? outShapeKeep : x.shape.filter((_, i) => !axes.has(i));
   const outSize = outShapeKeep.reduce((a, b) => a * b, 1);
   const count = x.shape.reduce((a, d, i) => (axes.has(i) ? a * d : a), 1);
+  // Adjacent axes of the same kind (reduced or kept) merge into one: [1280, 2, 24, 18] over
+  // {0, 2, 3} is [1280 (reduced), 2 (kept), 432 (reduced)], so the loop below runs over contiguous
+  // runs of 432 instead of advancing a four-axis index every 18 values.
+  const dims: number[] = [];
+  const reduced: boolean[] = [];
+  x.shape.forEach((d, i) => {
+    if (d === 1) return;
+    const r = axes.has(i);
+    if (dims.length && reduced[reduced.length - 1] === r) dims[dims.length - 1]! *= d;
+    else {
+      dims.push(d);
+      reduced.push(r);
+    }
+  });
+  if (dims.length === 0) {
+    dims.push(1);
+    reduced.push(true);
+  }
+  const n = dims.length;
   // In place on the heap (readSync would copy the whole input out first); the view is used up
   // before makeOutput, whose allocation may grow and detach the heap.
   const xs = be.typedArrayFromHeap(x);
   const acc = new Float64Array(outSize);
-  // Output stride of each input axis (0 for reduced axes), then one pass over the input.
-  const ostride = new Array<number>(rank).fill(0);
-  for (let i = rank - 1, s = 1; i >= 0; i--) {
-    if (!axes.has(i)) {
+  // Output stride of each merged axis (0 for reduced ones), then one pass over the input.
+  const ostride = new Array<number>(n).fill(0);
+  for (let i = n - 1, s = 1; i >= 0; i--) {
+    if (!reduced[i]) {
       ostride[i] = s;
-      s *= x.shape[i]!;
+      s *= dims[i]!;
     }
   }
-  const inner = x.shape[rank - 1] ?? 1;
-  const innerStride = rank ? ostride[rank - 1]! : 0;
-  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  const inner = dims[n - 1]!;
+  const innerStride = ostride[n - 1]!;
+  const idx = new Array<number>(Math.max(n - 1, 0)).fill(0);
   let base = 0;
   for (let start = 0; start < xs.length; start += inner) {
     if (innerStride === 0) {
@@ -141,14 +160,14 @@ function reduceFloat64(
       for (let j = 0; j < inner; j++) s += xs[start + j]!;
       acc[base] += s;
     } else {
-      for (let j = 0; j < inner; j++) acc[base + j * innerStride] += xs[start + j]!;
+      for (let j = 0; j < inner; j++) acc[base + j] += xs[start + j]!;
     }
-    // Advance the outer multi-index (all axes but the last) and its output offset.
-    for (let d = rank - 2; d >= 0; d--) {
+    // Advance the outer multi-index (all merged axes but the last) and its output offset.
+    for (let d = n - 2; d >= 0; d--) {
       idx[d]!++;
       base += ostride[d]!;
-      if (idx[d]! < x.shape[d]!) break;
-      base -= ostride[d]! * x.shape[d]!;
+      if (idx[d]! < dims[d]!) break;
+      base -= ostride[d]! * dims[d]!;
       idx[d] = 0;
     }
   }

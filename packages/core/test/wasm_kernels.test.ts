@@ -30,6 +30,49 @@ describe('wasm kernel registrations', () => {
     x.dispose();
   });
 
+  it('Sum and Mean over random shapes (ranks 0–5, unit axes), axis sets and keepDims equal a float64 reference within one float32 rounding', () => {
+    const rng = new Rng(11);
+    for (let c = 0; c < 120; c++) {
+      const rank = Math.floor(rng.uniform() * 6);
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(rng.uniform() * 5));
+      const axes = shape.map((_, i) => i).filter(() => rng.uniform() < 0.5);
+      const all = rng.uniform() < 0.1;
+      const keepDims = rng.uniform() < 0.5;
+      const mean = rng.uniform() < 0.5;
+      const size = shape.reduce((a, b) => a * b, 1);
+      const v = Float32Array.from({ length: size }, () => rng.normal() * 10 ** Math.floor(rng.uniform() * 4));
+      const x = tf.tensor(v, shape);
+      const axis = all ? undefined : axes;
+      const got = mean ? tf.mean(x, axis, keepDims) : tf.sum(x, axis, keepDims);
+      const red = new Set(all ? shape.map((_, i) => i) : axes);
+      const outKeep = shape.map((d, i) => (red.has(i) ? 1 : d));
+      expect(got.shape, `case ${c}`).toEqual(keepDims ? outKeep : shape.filter((_, i) => !red.has(i)));
+      const ref = new Float64Array(outKeep.reduce((a, b) => a * b, 1));
+      const count = shape.reduce((a, d, i) => (red.has(i) ? a * d : a), 1);
+      for (let e = 0; e < size; e++) {
+        // The input index's coordinates → the output index (reduced coordinates dropped).
+        let rem = e;
+        let o = 0;
+        let ostride = 1;
+        for (let i = rank - 1; i >= 0; i--) {
+          const ci = rem % shape[i]!;
+          rem = Math.floor(rem / shape[i]!);
+          if (!red.has(i)) {
+            o += ci * ostride;
+            ostride *= shape[i]!;
+          }
+        }
+        ref[o] += v[e]!;
+      }
+      const g = got.dataSync();
+      for (let i = 0; i < ref.length; i++) {
+        const want = mean ? ref[i]! / count : ref[i]!;
+        expect(Math.abs(g[i]! - want), `case ${c} [${shape}] axes ${all ? 'all' : axes} ${mean ? 'mean' : 'sum'}`).toBeLessThanOrEqual(2 ** -23 * Math.abs(want) + 1e-30);
+      }
+      tf.dispose([x, got]);
+    }
+  });
+
   it(`long matMuls accumulate in chunks of ${MATMUL_CHUNK}: error bounded by the chunk, not by k`, () => {
     // [2^24, 1, 1, …]·[1, 1, …]: one float32 pass sticks at 2^24 (every +1 rounds away), losing
     // k − 1 = 4095; in chunks only the first chunk's ones can be lost (≤ C − 1 = 255).
