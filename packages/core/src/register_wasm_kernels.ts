@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Kernels the tfjs wasm backend does not ship but that training needs. They run in JavaScript on
- * the wasm heap: these ops are rare in our models (gather's gradient in embeddings and codebooks),
- * so correctness matters more than speed here. Registered by name, once, as tfjs does.
+ * Kernels registered over the tfjs wasm backend's: `Sum` and `Mean` accumulating in float64,
+ * `BatchMatMul` routed to XNNPACK with long inner products accumulated chunk by chunk (both for
+ * parity with PyTorch's training steps, see below), and `UnsortedSegmentSum`, which wasm does not
+ * ship (gather's gradient in embeddings and codebooks; rare, so it is plain JavaScript on the heap).
+ * Registered by name, once, as tfjs does.
  */
 interface WasmLikeBackend {
   readSync(dataId: unknown): ArrayLike<number>;
@@ -188,6 +190,8 @@ function reduceFloat64(
  * kernel's speed: the float64 JavaScript loop this replaced ran at ~1 GFLOP/s and held most of a
  * Transformer step. Each chunk is its own batch-1 call because tfjs-wasm runs batch-1 products on
  * XNNPACK and batched ones in a slow generic loop (measured 20× slower for [4, 6144, 32]×[4, 32, 128]).
+ * A single product short enough for one chunk is the native product of its operands, each
+ * transposed operand repacked first (XNNPACK takes untransposed operands only).
  */
 function matMulChunked(
   be: WasmBackendForMatMul,
@@ -208,6 +212,19 @@ function matMulChunked(
   const batch = Math.max(batchA, batchB);
   const outShape = [...(batchA >= batchB ? a.shape.slice(0, ra - 2) : b.shape.slice(0, rb - 2)), m, n];
   const C = MATMUL_CHUNK;
+  if (batch === 1 && k <= C) {
+    // One chunk: the product itself, with each operand repacked only if it is transposed.
+    const pa = attrs.transposeA ? transposed(be, a, k, m) : a;
+    const pb = attrs.transposeB ? transposed(be, b, n, k) : b;
+    const out = native.kernelFunc({
+      inputs: { a: reshapedInfo(pa, [m, k]), b: reshapedInfo(pb, [k, n]) },
+      attrs: { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap,
+      backend: be as unknown as tf.KernelBackend,
+    }) as tf.TensorInfo;
+    if (pa !== a) be.disposeData(pa.dataId, true);
+    if (pb !== b) be.disposeData(pb.dataId, true);
+    return { ...out, shape: outShape };
+  }
   const [aRow, aIn] = attrs.transposeA ? [1, m] : [k, 1];
   const [bIn, bCol] = attrs.transposeB ? [1, k] : [n, 1];
   const acc = new Float64Array(batch * m * n);
@@ -215,19 +232,6 @@ function matMulChunked(
     const ao = (batchA === 1 ? 0 : t) * m * k;
     const bo = (batchB === 1 ? 0 : t) * k * n;
     const accOffset = t * m * n;
-    if (batch === 1 && k <= C) {
-      // One chunk: the product itself, with each operand repacked only if it is transposed.
-      const pa = attrs.transposeA ? transposed(be, a, k, m) : a;
-      const pb = attrs.transposeB ? transposed(be, b, n, k) : b;
-      const out = native.kernelFunc({
-        inputs: { a: reshapedInfo(pa, [m, k]), b: reshapedInfo(pb, [k, n]) },
-        attrs: { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap,
-        backend: be as unknown as tf.KernelBackend,
-      }) as tf.TensorInfo;
-      if (pa !== a) be.disposeData(pa.dataId, true);
-      if (pb !== b) be.disposeData(pb.dataId, true);
-      return { ...out, shape: outShape };
-    }
     for (let p0 = 0; p0 < k; p0 += C) {
       const width = Math.min(C, k - p0);
       const pa = be.makeOutput([m, width], 'float32');
