@@ -114,7 +114,7 @@ export async function trainMae(model: Nflowad, data: Float32Array, options: Trai
       clipNorm: options.clipNorm ?? 100,
       optimizer: 'adam',
       params: model.mae.parameters(),
-      named: prefixedNames('mae', [...model.mae.namedParameters(), ...model.mae.namedBuffers()]),
+      named: prefixedNames('mae', model.mae.stateDict()),
       streams: [['mae-mask', masks], ...prefixedNames('mae', model.mae.namedRandomStreams())],
       stage: 'mae',
       ...stageLoopOptions(options, run),
@@ -181,7 +181,7 @@ export async function trainFlowStage(model: Nflowad, data: Float32Array, options
       clipNorm: options.clipNorm ?? 100,
       optimizer: 'adam',
       params: model.flow.parameters(),
-      named: prefixedNames('flow', [...model.flow.namedParameters(), ...model.flow.namedBuffers()]),
+      named: prefixedNames('flow', model.flow.stateDict()),
       streams: prefixedNames('flow', model.flow.namedRandomStreams()),
       stage: 'flow',
       ...stageLoopOptions(options, run),
@@ -235,12 +235,12 @@ export async function trainNflowad(model: Nflowad, data: Float32Array, options: 
     throw new WeightsError(`training state stage '${resume.stage ?? 'none'}' is not one of mae, flow`, { source: 'training state', location: 'stage' });
   }
   // The finished MAE stage's history travels in every flow-stage checkpoint.
-  let completed: { mae?: number[] } = resume?.stage === 'flow' ? completedMae(resume) : {};
+  let completed: { mae?: number[] } = {};
   const extra: TrainerExtraState = { save: () => ({ completed }), restore: () => undefined };
   const run = (stage: NflowadStage): NflowadStageRun => ({ ...(resume && resume.stage === stage ? { resume } : {}), extra });
   // A resumed run's model already holds the statistics (buffers saved with its weights).
   if (!resume) fitInputStats(model, data);
-  const mae = resume?.stage === 'flow' ? completed.mae! : await trainMae(model, data, options, run('mae'));
+  const mae = resume?.stage === 'flow' ? completedMae(resume) : await trainMae(model, data, options, run('mae'));
   completed = { mae };
   const flow = await trainFlowStage(model, data, options, run('flow'));
   const heldOut = options.validation !== undefined && options.validation.length > 0;
@@ -251,10 +251,10 @@ export async function trainNflowad(model: Nflowad, data: Float32Array, options: 
 }
 
 /** The MAE stage's history a flow-stage checkpoint carries (`extra.completed.mae`). */
-function completedMae(state: TrainingState): { mae: number[] } {
+function completedMae(state: TrainingState): number[] {
   const c = (state.extra?.completed ?? {}) as { mae?: unknown };
   if (!Array.isArray(c.mae)) {
     throw new WeightsError("training state in stage 'flow' lacks the autoencoder stage's history (extra.completed.mae)", { source: 'training state', location: 'extra.completed' });
   }
-  return { mae: c.mae as number[] };
+  return c.mae as number[];
 }
