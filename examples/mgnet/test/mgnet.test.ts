@@ -7,10 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TrainingInterruptedError, type TrainingState } from '@skelflow/base';
 import { generateDemoDataset, poseTracksFromJson, renderTrackWindows, segmentTracks, type PoseClip } from '@skelflow/pose';
 import { initBackend } from '@skelflow/core';
-import { checkpointRoundTrip, forEachBackend, restoreVariables, snapshotVariables } from '@skelflow/testing';
+import { forEachBackend, stoppedAndResumed, uninterruptedRun, type ResumableTraining } from '@skelflow/testing';
 import { CH, createMgNet, fuseScores, MGNET_CHANNELS, MgNetAnomalyModel, mgnetFamily, mgnetSegments, minMaxPerVideo, trainMgNet, type MgNet, type MgNetConfig, type TrainMgNetOptions } from '../src/index.js';
 import '../src/node.js';
 
@@ -126,33 +125,16 @@ forEachBackend('MGNet model', () => {
 forEachBackend('MGNet training: checkpoint and resume', () => {
   it('stopped mid-epoch in level 2 and resumed from its checkpoint → every weight and memory bit-identical', async () => {
     const options: TrainMgNetOptions = { epochs: 1, appEpochs: 2, batchSize: 8, seed: 2 };
-    const ref = createMgNet(TINY);
-    await trainMgNet(ref, data, options);
-    const refState = state(ref);
-    ref.dispose();
-
-    const first = createMgNet(TINY);
-    let batches = 0;
-    let saved: { state: TrainingState; weights: Map<string, Float32Array> } | null = null;
-    const run = trainMgNet(first, data, {
-      ...options,
-      onProgress: (p) => {
-        if (p.stage === 'appearance') batches++;
-      },
-      shouldStop: () => (batches >= 3 ? 'SIGINT' : null),
-      onCheckpoint: async (s) => {
-        saved = { state: checkpointRoundTrip(s), weights: snapshotVariables(first.stateDict()) };
-      },
-    });
-    await expect(run).rejects.toThrow(TrainingInterruptedError);
-    first.dispose();
-    const cp = saved as unknown as { state: TrainingState; weights: Map<string, Float32Array> };
-    expect(cp.state.stage).toBe('appearance');
-    const second = createMgNet(TINY);
-    restoreVariables(second.stateDict(), cp.weights);
-    await trainMgNet(second, data, { ...options, resume: cp.state });
-    expect(state(second)).toEqual(refState);
-    second.dispose();
+    // Stops after the third batch of level 2 (the appearance stage's batches only are counted).
+    const training: ResumableTraining<MgNet, unknown> = {
+      create: () => createMgNet(TINY),
+      train: (m, { onBatch, ...hooks }) =>
+        trainMgNet(m, data, { ...options, ...hooks, ...(onBatch ? { onProgress: (p) => { if (p.stage === 'appearance') onBatch(); } } : {}) }),
+    };
+    const ref = await uninterruptedRun(training);
+    const r = await stoppedAndResumed(training, 3);
+    expect(r.state.stage).toBe('appearance');
+    expect(r.weights).toEqual(ref.weights);
   });
 });
 
