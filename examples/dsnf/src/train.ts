@@ -94,14 +94,6 @@ export async function trainDsnf(model: Dsnf, data: Float32Array, labels: Int8Arr
         tf.dispose([x, y ?? []]);
       }
     },
-    fused: fused
-      ? {
-          engine: fused,
-          lossAndGrad: (idx) => {
-            const batch = batches.flat(idx);
-            return fused.lossAndGrad(batch.x, batch.labels);
-          },
-        }
-      : null,
+    fused: batches.fusedTraining(fused),
   });
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { FusedTraining } from '@skelflow/core';
+import type { FusedFlow } from '@skelflow/fused';
 
 /** Gathers shuffled batches of `[C, T, V]` segments (and their ±1 labels) for a training loop. */
 export interface SegmentBatcher {
@@ -6,6 +8,8 @@ export interface SegmentBatcher {
   tensors(idx: ArrayLike<number>): { x: tf.Tensor4D; y: tf.Tensor1D | undefined };
   /** The batch `idx` as float64 views for a fused engine (valid until the next call). */
   flat(idx: ArrayLike<number>): { x: Float64Array; labels: Float64Array | undefined };
+  /** `trainLoop`'s fused path on `engine` with these batches (null without an engine). */
+  fusedTraining(engine: FusedFlow | null): FusedTraining | null;
 }
 
 /**
@@ -25,6 +29,14 @@ export function segmentBatcher(
   const labelBuf = new Float32Array(batchSize);
   const flatBuf = new Float64Array(batchSize * per);
   const flatLabels = new Float64Array(batchSize);
+  const flat = (idx: ArrayLike<number>): { x: Float64Array; labels: Float64Array | undefined } => {
+    const b = idx.length;
+    for (let k = 0; k < b; k++) {
+      flatBuf.set(data.subarray(idx[k]! * per, (idx[k]! + 1) * per), k * per);
+      if (labels) flatLabels[k] = labels[idx[k]!]!;
+    }
+    return { x: flatBuf.subarray(0, b * per), labels: labels ? flatLabels.subarray(0, b) : undefined };
+  };
   return {
     tensors: (idx) => {
       const b = idx.length;
@@ -36,13 +48,16 @@ export function segmentBatcher(
       const y = labels ? tf.tensor1d(labelBuf.subarray(0, b)) : undefined;
       return { x, y };
     },
-    flat: (idx) => {
-      const b = idx.length;
-      for (let k = 0; k < b; k++) {
-        flatBuf.set(data.subarray(idx[k]! * per, (idx[k]! + 1) * per), k * per);
-        if (labels) flatLabels[k] = labels[idx[k]!]!;
-      }
-      return { x: flatBuf.subarray(0, b * per), labels: labels ? flatLabels.subarray(0, b) : undefined };
+    flat,
+    fusedTraining(engine) {
+      if (!engine) return null;
+      return {
+        engine,
+        lossAndGrad: (idx) => {
+          const batch = flat(idx);
+          return engine.lossAndGrad(batch.x, batch.labels);
+        },
+      };
     },
   };
 }

@@ -88,14 +88,6 @@ export async function trainStgNf(
       const { x, y } = batches.tensors(idx);
       return model.loss(x, y);
     },
-    fused: fused
-      ? {
-          engine: fused,
-          lossAndGrad: (idx) => {
-            const batch = batches.flat(idx);
-            return fused.lossAndGrad(batch.x, batch.labels);
-          },
-        }
-      : null,
+    fused: batches.fusedTraining(fused),
   });
 }
