@@ -11,29 +11,12 @@ import { buildConditionalStgNf, fitScoreStats, MsgFlow, msgFlowFamily, trainFlow
 import { loadMsgFlow, saveMsgFlow } from '@skelflow/msg-flow/node';
 import { createStgNf } from '@skelflow/stg-nf';
 import { forEachBackend, logAbsDetJs, perSampleJacobians } from '@skelflow/testing';
+import { walks } from './walks.js';
 
 // MSG-Flow's model-card properties (model-cards §2.7, items 7–9) and its model contract, on cpu and wasm.
 
 const TINY: MsgFlowConfig = { segLen: 8, vqWidth: 8, codeDim: 4, codebook: 8, vqDepth: 1, dModel: 8, heads: 2, layers: 1, flowSteps: 2, contextChannels: 2, seed: 3 };
 const FAST = { batchSize: 16, vqEpochs: 1, priorEpochs: 1, flowEpochs: 1, seed: 1 };
-
-/** Smooth synthetic walks `[n, 2, T, 18]`, per-joint sinusoids with two speeds. */
-function walks(n: number, T: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const per = 2 * T * 18;
-  const out = new Float32Array(n * per);
-  for (let s = 0; s < n; s++) {
-    const freq = s % 2 ? 0.3 : 0.8;
-    for (let v = 0; v < 18; v++) {
-      const ph = rng.uniform() * 6.28;
-      for (let t = 0; t < T; t++) {
-        out[s * per + t * 18 + v] = 0.4 * Math.sin(freq * t + ph) + 0.05 * rng.normal();
-        out[s * per + (T + t) * 18 + v] = (v - 9) / 6 + 0.2 * Math.cos(freq * t + ph) + 0.05 * rng.normal();
-      }
-    }
-  }
-  return out;
-}
 
 const snapshot = (m: { namedParameters(): [string, tf.Variable][]; namedBuffers(): [string, tf.Variable][] }) =>
   new Map([...m.namedParameters(), ...m.namedBuffers()].map(([n, v]) => [n, Array.from(v.dataSync())]));

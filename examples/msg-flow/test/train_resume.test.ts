@@ -8,27 +8,11 @@ import { expect, it } from 'vitest';
 import { Rng } from '@skelflow/base';
 import { MsgFlow, trainMsgFlow, type MsgFlowConfig, type MsgFlowHistory, type TrainMsgFlowOptions } from '@skelflow/msg-flow';
 import { expectDivergenceNamingTensor, forEachBackend, stoppedAndResumed, uninterruptedRun, type ResumableTraining } from '@skelflow/testing';
+import { walks } from './walks.js';
 
 const TINY: MsgFlowConfig = { segLen: 8, vqWidth: 8, codeDim: 4, codebook: 8, vqDepth: 1, dModel: 8, heads: 2, layers: 1, flowSteps: 2, contextChannels: 2, dropout: 0.2, seed: 3 };
 // 24 segments in batches of 8: three batches per epoch, two epochs per stage.
 const OPTIONS: TrainMsgFlowOptions = { batchSize: 8, vqEpochs: 2, priorEpochs: 2, flowEpochs: 2, seed: 1, vqLr: 3e-3, priorLr: 3e-3, flowLr: 3e-3 };
-
-function walks(n: number, T: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const per = 2 * T * 18;
-  const out = new Float32Array(n * per);
-  for (let s = 0; s < n; s++) {
-    const freq = s % 2 ? 0.3 : 0.8;
-    for (let v = 0; v < 18; v++) {
-      const ph = rng.uniform() * 6.28;
-      for (let t = 0; t < T; t++) {
-        out[s * per + t * 18 + v] = 0.4 * Math.sin(freq * t + ph) + 0.05 * rng.normal();
-        out[s * per + (T + t) * 18 + v] = (v - 9) / 6 + 0.2 * Math.cos(freq * t + ph) + 0.05 * rng.normal();
-      }
-    }
-  }
-  return out;
-}
 
 const DATA = walks(24, 8, 7);
 
